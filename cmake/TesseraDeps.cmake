@@ -1,0 +1,1 @@
+# Optional and extra dependencies of the compiled library, one block per need.
