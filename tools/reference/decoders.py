@@ -1,0 +1,276 @@
+"""Decoder-only families: llama, mistral, qwen2, qwen3, mixtral, gemma, gpt2, gpt_neox.
+
+forward(d_or_model, input_ids, attention_mask) -> logits [B,L,V] (float32).
+generate(model, prompt_ids, n) -> prompt + n greedy tokens (full recompute each step).
+"""
+import math
+
+import torch
+
+import rope
+from common import (W, act_fn, causal_mask, combine_masks, eager_attention, first, layer_norm, linear,
+                    load_config, load_weights, padding_mask, repeat_kv, rms_norm)
+
+LLAMA_LIKE = ("llama", "mistral", "qwen2", "qwen3", "mixtral", "gemma")
+
+
+class Model:
+    def __init__(self, cfg, weights):
+        self.cfg = cfg
+        self.w = weights
+        self.mt = cfg["model_type"]
+
+    @classmethod
+    def load(cls, d):
+        return cls(load_config(d), load_weights(d))
+
+
+def layer_windows(cfg, n_layers):
+    """Per-layer sliding window (None = full causal), following each family's config logic."""
+    mt = cfg["model_type"]
+    sw = cfg.get("sliding_window")
+    if mt in ("mistral", "mixtral"):
+        return [sw] * n_layers
+    if mt in ("qwen2", "qwen3"):
+        lt = cfg.get("layer_types")
+        if lt is None:
+            use = cfg.get("use_sliding_window", False)
+            mwl = cfg.get("max_window_layers", 28)
+            lt = ["sliding_attention" if (use and sw is not None and i >= mwl) else "full_attention"
+                  for i in range(n_layers)]
+        return [sw if t == "sliding_attention" else None for t in lt]
+    return [None] * n_layers
+
+
+def _positions(attention_mask, L):
+    B = attention_mask.shape[0] if attention_mask is not None else 1
+    return torch.arange(L)[None].expand(B, L)
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# llama-like (llama, mistral, qwen2, qwen3, mixtral, gemma)
+# ----------------------------------------------------------------------------------------------------------------------
+def llama_forward(m, input_ids, attention_mask=None, rope_seq_lens=None, return_hidden=False):
+    """rope_seq_lens: optional [L] per-position 'seq_len' used by dynamic RoPE (emulates HF's KV-cache path:
+    a token's q/k are rotated with the inv_freq in force when it was processed). Default: max position + 1."""
+    cfg, wd, mt = m.cfg, m.w, m.mt
+    w = W(wd)
+    H = cfg["hidden_size"]
+    nh = cfg["num_attention_heads"]
+    nkv = first(cfg, "num_key_value_heads", default=nh)
+    hd = first(cfg, "head_dim", default=H // nh)
+    nl = cfg["num_hidden_layers"]
+    eps = first(cfg, "rms_norm_eps", default=1e-6)
+    gemma = mt == "gemma"
+    if gemma:
+        act = act_fn(first(cfg, "hidden_act", "hidden_activation", default="gelu_pytorch_tanh"))
+    else:
+        act = act_fn(first(cfg, "hidden_act", default="silu"))
+    B, L = input_ids.shape
+    pos = _positions(attention_mask, L)
+    spec = rope.rope_spec(cfg, hd)
+    if spec["rope_type"] == "dynamic" and rope_seq_lens is not None:
+        cos = torch.zeros(B, L, spec["dim"])
+        sin = torch.zeros(B, L, spec["dim"])
+        for p in range(L):
+            inv, sc = rope.inv_freq(spec, int(rope_seq_lens[p]))
+            c, s = rope.cos_sin(inv, sc, pos[:, p:p + 1])
+            cos[:, p:p + 1], sin[:, p:p + 1] = c, s
+    else:
+        seq_len = int(pos.max()) + 1
+        inv, sc = rope.inv_freq(spec, seq_len if spec["rope_type"] in ("dynamic", "longrope") else None)
+        cos, sin = rope.cos_sin(inv, sc, pos)
+    windows = layer_windows(cfg, nl)
+    pad = padding_mask(attention_mask) if attention_mask is not None and (attention_mask == 0).any() else None
+    scaling = hd ** -0.5
+    h = w("model.embed_tokens.weight")[input_ids]
+    if gemma:
+        h = h * torch.tensor(H ** 0.5, dtype=h.dtype)
+    for i in range(nl):
+        lw = w.sub("model.layers.%d." % i)
+        a = lw.sub("self_attn.")
+        x = rms_norm(h, lw("input_layernorm.weight"), eps, gemma)
+        q = linear(x, a("q_proj.weight"), a("q_proj.bias", None)).view(B, L, -1, hd)
+        k = linear(x, a("k_proj.weight"), a("k_proj.bias", None)).view(B, L, -1, hd)
+        v = linear(x, a("v_proj.weight"), a("v_proj.bias", None)).view(B, L, -1, hd)
+        if a.has("q_norm.weight"):  # qwen3
+            q = rms_norm(q, a("q_norm.weight"), eps)
+            k = rms_norm(k, a("k_norm.weight"), eps)
+        q, k, v = q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)
+        q, k = rope.apply(q, k, cos, sin)
+        mask = combine_masks(causal_mask(L, L, windows[i]), pad)
+        o = eager_attention(q, repeat_kv(k, nh // nkv), repeat_kv(v, nh // nkv), scaling, mask)
+        o = o.transpose(1, 2).reshape(B, L, -1)
+        h = h + linear(o, a("o_proj.weight"), a("o_proj.bias", None))
+        x = rms_norm(h, lw("post_attention_layernorm.weight"), eps, gemma)
+        if mt == "mixtral":
+            h = h + mixtral_moe(cfg, lw, x, act)
+        else:
+            mp = lw.sub("mlp.")
+            g = linear(x, mp("gate_proj.weight"), mp("gate_proj.bias", None))
+            u = linear(x, mp("up_proj.weight"), mp("up_proj.bias", None))
+            h = h + linear(act(g) * u, mp("down_proj.weight"), mp("down_proj.bias", None))
+    h = rms_norm(h, w("model.norm.weight"), eps, gemma)
+    if return_hidden:
+        return h
+    head = w("lm_head.weight", None)
+    if head is None:
+        head = w("model.embed_tokens.weight")
+    return linear(h, head)
+
+
+def mixtral_moe(cfg, lw, x, act):
+    """softmax over all experts (float32) -> top-k -> renormalise the k weights -> weighted sum of SwiGLU experts."""
+    B, L, H = x.shape
+    E = cfg["num_local_experts"]
+    k = cfg["num_experts_per_tok"]
+    flat = x.reshape(-1, H)
+    if lw.has("block_sparse_moe.gate.weight"):
+        gate = lw("block_sparse_moe.gate.weight")
+        experts = [(lw("block_sparse_moe.experts.%d.w1.weight" % e), lw("block_sparse_moe.experts.%d.w3.weight" % e),
+                    lw("block_sparse_moe.experts.%d.w2.weight" % e)) for e in range(E)]
+    else:  # 5.x fused layout: mlp.gate.weight, mlp.experts.gate_up_proj [E,2I,H], mlp.experts.down_proj [E,H,I]
+        gate = lw("mlp.gate.weight")
+        gu = lw("mlp.experts.gate_up_proj")
+        dn = lw("mlp.experts.down_proj")
+        I = gu.shape[1] // 2
+        experts = [(gu[e, :I], gu[e, I:], dn[e]) for e in range(E)]
+    logits = linear(flat, gate)
+    rw = torch.softmax(logits, dim=1, dtype=torch.float)
+    rw, sel = torch.topk(rw, k, dim=-1)
+    rw = rw / rw.sum(dim=-1, keepdim=True)
+    rw = rw.to(flat.dtype)
+    out = torch.zeros_like(flat)
+    for e in range(E):
+        w1, w3, w2 = experts[e]
+        idx, slot = torch.where(sel == e)
+        if idx.numel() == 0:
+            continue
+        xe = flat[idx]
+        ye = linear(act(linear(xe, w1)) * linear(xe, w3), w2) * rw[idx, slot, None]
+        out.index_add_(0, idx, ye)
+    return out.reshape(B, L, H)
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# gpt2
+# ----------------------------------------------------------------------------------------------------------------------
+def gpt2_forward(m, input_ids, attention_mask=None, **_):
+    cfg = m.cfg
+    w = W(m.w)
+    H = cfg["n_embd"]
+    nh = cfg["n_head"]
+    hd = H // nh
+    nl = cfg["n_layer"]
+    eps = cfg.get("layer_norm_epsilon", 1e-5)
+    act = act_fn(cfg.get("activation_function", "gelu_new"))
+    B, L = input_ids.shape
+    pos = _positions(attention_mask, L)
+    pre = "transformer." if w.has("transformer.wte.weight") else ""
+    t = w.sub(pre)
+    h = t("wte.weight")[input_ids] + t("wpe.weight")[pos]
+    pad = padding_mask(attention_mask) if attention_mask is not None and (attention_mask == 0).any() else None
+    for i in range(nl):
+        lw = t.sub("h.%d." % i)
+        x = layer_norm(h, lw("ln_1.weight"), lw("ln_1.bias"), eps)
+        qkv = x @ lw("attn.c_attn.weight") + lw("attn.c_attn.bias")       # Conv1D: weight [in, out]
+        q, k, v = qkv.split(H, dim=2)
+        q = q.view(B, L, nh, hd).transpose(1, 2)
+        k = k.view(B, L, nh, hd).transpose(1, 2)
+        v = v.view(B, L, nh, hd).transpose(1, 2)
+        s = torch.matmul(q, k.transpose(-1, -2))
+        if cfg.get("scale_attn_weights", True):
+            s = s / torch.full([], v.size(-1) ** 0.5, dtype=s.dtype)
+        if cfg.get("scale_attn_by_inverse_layer_idx", False):
+            s = s / float(i + 1)
+        s = s + combine_masks(causal_mask(L, L), pad)
+        p = torch.softmax(s, dim=-1)
+        o = torch.matmul(p, v).transpose(1, 2).reshape(B, L, H)
+        h = h + (o @ lw("attn.c_proj.weight") + lw("attn.c_proj.bias"))
+        x = layer_norm(h, lw("ln_2.weight"), lw("ln_2.bias"), eps)
+        x = act(x @ lw("mlp.c_fc.weight") + lw("mlp.c_fc.bias"))
+        h = h + (x @ lw("mlp.c_proj.weight") + lw("mlp.c_proj.bias"))
+    h = layer_norm(h, t("ln_f.weight"), t("ln_f.bias"), eps)
+    head = w("lm_head.weight", None)
+    if head is None:
+        head = t("wte.weight")
+    return linear(h, head)
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# gpt_neox
+# ----------------------------------------------------------------------------------------------------------------------
+def gpt_neox_forward(m, input_ids, attention_mask=None, **_):
+    cfg = m.cfg
+    w = W(m.w)
+    H = cfg["hidden_size"]
+    nh = cfg["num_attention_heads"]
+    hd = H // nh
+    nl = cfg["num_hidden_layers"]
+    eps = cfg.get("layer_norm_eps", 1e-5)
+    act = act_fn(cfg.get("hidden_act", "gelu"))
+    parallel = cfg.get("use_parallel_residual", True)
+    B, L = input_ids.shape
+    pos = _positions(attention_mask, L)
+    spec = rope.rope_spec(cfg, hd)
+    inv, sc = rope.inv_freq(spec, int(pos.max()) + 1 if spec["rope_type"] == "dynamic" else None)
+    cos, sin = rope.cos_sin(inv, sc, pos)
+    pad = padding_mask(attention_mask) if attention_mask is not None and (attention_mask == 0).any() else None
+    mask = combine_masks(causal_mask(L, L), pad)
+    g = w.sub("gpt_neox.")
+    h = g("embed_in.weight")[input_ids]
+    for i in range(nl):
+        lw = g.sub("layers.%d." % i)
+        x = layer_norm(h, lw("input_layernorm.weight"), lw("input_layernorm.bias"), eps)
+        qkv = linear(x, lw("attention.query_key_value.weight"), lw("attention.query_key_value.bias", None))
+        qkv = qkv.view(B, L, -1, 3 * hd).transpose(1, 2)           # per-head interleaved [q|k|v]
+        q, k, v = qkv.chunk(3, dim=-1)
+        q, k = rope.apply(q, k, cos, sin)                             # first rotary_ndims dims only
+        o = eager_attention(q, k, v, hd ** -0.5, mask)
+        o = o.transpose(1, 2).reshape(B, L, H)
+        attn = linear(o, lw("attention.dense.weight"), lw("attention.dense.bias", None))
+        if parallel:
+            x2 = layer_norm(h, lw("post_attention_layernorm.weight"), lw("post_attention_layernorm.bias"), eps)
+            mlp = linear(act(linear(x2, lw("mlp.dense_h_to_4h.weight"), lw("mlp.dense_h_to_4h.bias"))),
+                         lw("mlp.dense_4h_to_h.weight"), lw("mlp.dense_4h_to_h.bias"))
+            h = mlp + attn + h
+        else:
+            a = attn + h
+            x2 = layer_norm(a, lw("post_attention_layernorm.weight"), lw("post_attention_layernorm.bias"), eps)
+            mlp = linear(act(linear(x2, lw("mlp.dense_h_to_4h.weight"), lw("mlp.dense_h_to_4h.bias"))),
+                         lw("mlp.dense_4h_to_h.weight"), lw("mlp.dense_4h_to_h.bias"))
+            h = mlp + a
+    h = layer_norm(h, g("final_layer_norm.weight"), g("final_layer_norm.bias"), eps)
+    head = w("embed_out.weight", None)
+    if head is None:
+        head = g("embed_in.weight")
+    return linear(h, head)
+
+
+FORWARD = {mt: llama_forward for mt in LLAMA_LIKE}
+FORWARD.update(gpt2=gpt2_forward, gpt_neox=gpt_neox_forward)
+
+
+def forward(m, input_ids, attention_mask=None, **kw):
+    with torch.no_grad():
+        return FORWARD[m.mt](m, input_ids, attention_mask, **kw)
+
+
+def generate(m, prompt_ids, n, special=(), cached_dynamic=False):
+    """Greedy, full recompute each step. Returns (ids [1,P+n], margins list, any_special).
+    cached_dynamic: for dynamic RoPE emulate HF's KV-cache generate (per-position inv_freq)."""
+    ids = prompt_ids.clone()
+    P = prompt_ids.shape[1]
+    margins, hit = [], False
+    for _ in range(n):
+        kw = {}
+        if cached_dynamic:
+            Lc = ids.shape[1]
+            kw["rope_seq_lens"] = [max(P, p + 1) for p in range(Lc)]
+        lg = forward(m, ids, torch.ones_like(ids), **kw)[0, -1]
+        top = torch.topk(lg, 2)
+        tok = int(top.indices[0])
+        margins.append(float(top.values[0] - top.values[1]))
+        hit = hit or tok in special
+        ids = torch.cat([ids, torch.tensor([[tok]])], dim=1)
+    return ids, margins, hit
