@@ -1,0 +1,834 @@
+"""Generate new random-weight fixtures into tests/data/torch/<family>-<variant>/ with the same layout as tests/data/hf:
+config.json, generation_config.json (generative models), model.safetensors, reference.safetensors, meta.json.
+
+References come from this directory's re-implementation (decoders.py / encoders.py / seq2seq.py), which is verified
+against the Hugging Face fixtures by verify.py. Deterministic: every variant has a fixed seed.
+
+Usage: /usr/bin/python3 tools/reference/make_fixtures.py [variant-name-substring ...]
+"""
+import json
+import math
+import os
+import shutil
+import sys
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import st  # noqa: E402
+import decoders  # noqa: E402
+import encoders  # noqa: E402
+import seq2seq  # noqa: E402
+
+torch.set_num_threads(1)
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+OUT = os.path.join(ROOT, "tests", "data", "torch")
+NEW_TOKENS = 12
+MIN_MARGIN = 1e-3
+INIT = ("weights N(0,0.08) (Gemma embed_tokens N(0,0.03)); norm scales 1+N(0,0.1) (Gemma: N(0,0.1), it adds 1); biases N(0,0.05); "
+        "T5 shared embedding N(0,1); fixed tables (Whisper encoder sinusoids) computed")
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# weight specs: name -> (shape, kind)
+# ----------------------------------------------------------------------------------------------------------------------
+def spec_llama(c):
+    mt = c["model_type"]
+    H, nh = c["hidden_size"], c["num_attention_heads"]
+    nkv = c.get("num_key_value_heads") or nh
+    hd = c.get("head_dim") or H // nh
+    I, V = c["intermediate_size"], c["vocab_size"]
+    ab = c.get("attention_bias", False)
+    qkv_bias = ab or mt == "qwen2"
+    o_bias = ab and mt != "qwen2"
+    mb = c.get("mlp_bias", False)
+    s = {"model.embed_tokens.weight": ([V, H], "w"), "model.norm.weight": ([H], "norm")}
+    for i in range(c["num_hidden_layers"]):
+        p = "model.layers.%d." % i
+        s[p + "input_layernorm.weight"] = ([H], "norm")
+        s[p + "post_attention_layernorm.weight"] = ([H], "norm")
+        for n, o in (("q", nh * hd), ("k", nkv * hd), ("v", nkv * hd)):
+            s[p + "self_attn.%s_proj.weight" % n] = ([o, H], "w")
+            if qkv_bias:
+                s[p + "self_attn.%s_proj.bias" % n] = ([o], "bias")
+        s[p + "self_attn.o_proj.weight"] = ([H, nh * hd], "w")
+        if o_bias:
+            s[p + "self_attn.o_proj.bias"] = ([H], "bias")
+        if mt == "qwen3":
+            s[p + "self_attn.q_norm.weight"] = ([hd], "norm")
+            s[p + "self_attn.k_norm.weight"] = ([hd], "norm")
+        if mt == "mixtral":
+            E = c["num_local_experts"]
+            s[p + "block_sparse_moe.gate.weight"] = ([E, H], "w")
+            for e in range(E):
+                q = p + "block_sparse_moe.experts.%d." % e
+                s[q + "w1.weight"] = ([I, H], "w")
+                s[q + "w2.weight"] = ([H, I], "w")
+                s[q + "w3.weight"] = ([I, H], "w")
+        else:
+            for n, shp in (("gate", [I, H]), ("up", [I, H]), ("down", [H, I])):
+                s[p + "mlp.%s_proj.weight" % n] = (shp, "w")
+                if mb:
+                    s[p + "mlp.%s_proj.bias" % n] = ([shp[0]], "bias")
+    if not c.get("tie_word_embeddings", False):
+        s["lm_head.weight"] = ([V, H], "w")
+    return s
+
+
+def spec_gpt2(c):
+    H, V = c["n_embd"], c["vocab_size"]
+    I = c.get("n_inner") or 4 * H
+    s = {"transformer.wte.weight": ([V, H], "w"), "transformer.wpe.weight": ([c["n_positions"], H], "w"),
+         "transformer.ln_f.weight": ([H], "norm"), "transformer.ln_f.bias": ([H], "bias")}
+    for i in range(c["n_layer"]):
+        p = "transformer.h.%d." % i
+        for ln in ("ln_1", "ln_2"):
+            s[p + ln + ".weight"] = ([H], "norm")
+            s[p + ln + ".bias"] = ([H], "bias")
+        s[p + "attn.c_attn.weight"] = ([H, 3 * H], "w")
+        s[p + "attn.c_attn.bias"] = ([3 * H], "bias")
+        s[p + "attn.c_proj.weight"] = ([H, H], "w")
+        s[p + "attn.c_proj.bias"] = ([H], "bias")
+        s[p + "mlp.c_fc.weight"] = ([H, I], "w")
+        s[p + "mlp.c_fc.bias"] = ([I], "bias")
+        s[p + "mlp.c_proj.weight"] = ([I, H], "w")
+        s[p + "mlp.c_proj.bias"] = ([H], "bias")
+    return s
+
+
+def spec_gpt_neox(c):
+    H, V, I = c["hidden_size"], c["vocab_size"], c["intermediate_size"]
+    s = {"gpt_neox.embed_in.weight": ([V, H], "w"), "gpt_neox.final_layer_norm.weight": ([H], "norm"),
+         "gpt_neox.final_layer_norm.bias": ([H], "bias"), "embed_out.weight": ([V, H], "w")}
+    for i in range(c["num_hidden_layers"]):
+        p = "gpt_neox.layers.%d." % i
+        for ln in ("input_layernorm", "post_attention_layernorm"):
+            s[p + ln + ".weight"] = ([H], "norm")
+            s[p + ln + ".bias"] = ([H], "bias")
+        for n, shp in (("attention.query_key_value", [3 * H, H]), ("attention.dense", [H, H]),
+                       ("mlp.dense_h_to_4h", [I, H]), ("mlp.dense_4h_to_h", [H, I])):
+            s[p + n + ".weight"] = (shp, "w")
+            s[p + n + ".bias"] = ([shp[0]], "bias")
+    return s
+
+
+def spec_bert(c):
+    H, V, I = c["hidden_size"], c["vocab_size"], c["intermediate_size"]
+    s = {"embeddings.word_embeddings.weight": ([V, H], "w"),
+         "embeddings.position_embeddings.weight": ([c["max_position_embeddings"], H], "w"),
+         "embeddings.token_type_embeddings.weight": ([c["type_vocab_size"], H], "w"),
+         "embeddings.LayerNorm.weight": ([H], "norm"), "embeddings.LayerNorm.bias": ([H], "bias"),
+         "pooler.dense.weight": ([H, H], "w"), "pooler.dense.bias": ([H], "bias")}
+    for i in range(c["num_hidden_layers"]):
+        p = "encoder.layer.%d." % i
+        for n, shp in (("attention.self.query", [H, H]), ("attention.self.key", [H, H]),
+                       ("attention.self.value", [H, H]), ("attention.output.dense", [H, H]),
+                       ("intermediate.dense", [I, H]), ("output.dense", [H, I])):
+            s[p + n + ".weight"] = (shp, "w")
+            s[p + n + ".bias"] = ([shp[0]], "bias")
+        for n in ("attention.output.LayerNorm", "output.LayerNorm"):
+            s[p + n + ".weight"] = ([H], "norm")
+            s[p + n + ".bias"] = ([H], "bias")
+    return s
+
+
+def spec_vit(c):
+    H, I, P, C = c["hidden_size"], c["intermediate_size"], c["patch_size"], c["num_channels"]
+    N = (c["image_size"] // P) ** 2
+    s = {"vit.embeddings.cls_token": ([1, 1, H], "w"), "vit.embeddings.position_embeddings": ([1, N + 1, H], "w"),
+         "vit.embeddings.patch_embeddings.projection.weight": ([H, C, P, P], "w"),
+         "vit.embeddings.patch_embeddings.projection.bias": ([H], "bias"),
+         "vit.layernorm.weight": ([H], "norm"), "vit.layernorm.bias": ([H], "bias"),
+         "classifier.weight": ([len(c["id2label"]), H], "w"), "classifier.bias": ([len(c["id2label"])], "bias")}
+    for i in range(c["num_hidden_layers"]):
+        p = "vit.encoder.layer.%d." % i
+        for n in ("query", "key", "value"):
+            s[p + "attention.attention.%s.weight" % n] = ([H, H], "w")
+            if c.get("qkv_bias", True):
+                s[p + "attention.attention.%s.bias" % n] = ([H], "bias")
+        for n, shp in (("attention.output.dense", [H, H]), ("intermediate.dense", [I, H]), ("output.dense", [H, I])):
+            s[p + n + ".weight"] = (shp, "w")
+            s[p + n + ".bias"] = ([shp[0]], "bias")
+        for n in ("layernorm_before", "layernorm_after"):
+            s[p + n + ".weight"] = ([H], "norm")
+            s[p + n + ".bias"] = ([H], "bias")
+    return s
+
+
+def spec_t5(c):
+    d, V, ff, nh, dkv = c["d_model"], c["vocab_size"], c["d_ff"], c["num_heads"], c["d_kv"]
+    inner = nh * dkv
+    gated = c.get("feed_forward_proj", "relu").startswith("gated-")
+    nb = c.get("relative_attention_num_buckets", 32)
+    s = {"shared.weight": ([V, d], "emb1"), "encoder.final_layer_norm.weight": ([d], "norm"),
+         "decoder.final_layer_norm.weight": ([d], "norm")}
+
+    def attn(p):
+        for n in ("q", "k", "v"):
+            s[p + n + ".weight"] = ([inner, d], "w")
+        s[p + "o.weight"] = ([d, inner], "w")
+
+    def ff_(p):
+        if gated:
+            s[p + "wi_0.weight"] = ([ff, d], "w")
+            s[p + "wi_1.weight"] = ([ff, d], "w")
+        else:
+            s[p + "wi.weight"] = ([ff, d], "w")
+        s[p + "wo.weight"] = ([d, ff], "w")
+
+    for side, n_layers in (("encoder", c["num_layers"]), ("decoder", c.get("num_decoder_layers") or c["num_layers"])):
+        for i in range(n_layers):
+            p = "%s.block.%d.layer." % (side, i)
+            attn(p + "0.SelfAttention.")
+            if i == 0:
+                s[p + "0.SelfAttention.relative_attention_bias.weight"] = ([nb, nh], "w")
+            s[p + "0.layer_norm.weight"] = ([d], "norm")
+            if side == "decoder":
+                attn(p + "1.EncDecAttention.")
+                s[p + "1.layer_norm.weight"] = ([d], "norm")
+                ff_(p + "2.DenseReluDense.")
+                s[p + "2.layer_norm.weight"] = ([d], "norm")
+            else:
+                ff_(p + "1.DenseReluDense.")
+                s[p + "1.layer_norm.weight"] = ([d], "norm")
+    if c.get("tie_word_embeddings", True) is False:
+        s["lm_head.weight"] = ([V, d], "w")
+    return s
+
+
+def spec_bartlike(c):
+    mt = c["model_type"]
+    d, V = c["d_model"], c["vocab_size"]
+    s = {}
+    if mt == "whisper":
+        mel = c["num_mel_bins"]
+        s["model.encoder.conv1.weight"] = ([d, mel, 3], "w")
+        s["model.encoder.conv1.bias"] = ([d], "bias")
+        s["model.encoder.conv2.weight"] = ([d, d, 3], "w")
+        s["model.encoder.conv2.bias"] = ([d], "bias")
+        s["model.encoder.embed_positions.weight"] = ([c["max_source_positions"], d], "whisper_sinusoids")
+        s["model.decoder.embed_positions.weight"] = ([c["max_target_positions"], d], "w")
+        s["model.decoder.embed_tokens.weight"] = ([V, d], "w")
+        for side in ("encoder", "decoder"):
+            s["model.%s.layer_norm.weight" % side] = ([d], "norm")
+            s["model.%s.layer_norm.bias" % side] = ([d], "bias")
+    else:
+        s["model.shared.weight"] = ([V, d], "w")
+        s["final_logits_bias"] = ([1, V], "bias")
+        if mt == "bart":
+            for side in ("encoder", "decoder"):
+                s["model.%s.embed_positions.weight" % side] = ([c["max_position_embeddings"] + 2, d], "w")
+                s["model.%s.layernorm_embedding.weight" % side] = ([d], "norm")
+                s["model.%s.layernorm_embedding.bias" % side] = ([d], "bias")
+
+    def attn(p):
+        for n in ("q", "k", "v", "out"):
+            s[p + n + "_proj.weight"] = ([d, d], "w")
+            if not (mt == "whisper" and n == "k"):
+                s[p + n + "_proj.bias"] = ([d], "bias")
+
+    for side in ("encoder", "decoder"):
+        ffd = c["%s_ffn_dim" % side]
+        for i in range(c["%s_layers" % side]):
+            p = "model.%s.layers.%d." % (side, i)
+            attn(p + "self_attn.")
+            lns = ["self_attn_layer_norm", "final_layer_norm"]
+            if side == "decoder":
+                attn(p + "encoder_attn.")
+                lns.append("encoder_attn_layer_norm")
+            for ln in lns:
+                s[p + ln + ".weight"] = ([d], "norm")
+                s[p + ln + ".bias"] = ([d], "bias")
+            s[p + "fc1.weight"] = ([ffd, d], "w")
+            s[p + "fc1.bias"] = ([ffd], "bias")
+            s[p + "fc2.weight"] = ([d, ffd], "w")
+            s[p + "fc2.bias"] = ([d], "bias")
+    return s
+
+
+SPECS = {"llama": spec_llama, "mistral": spec_llama, "qwen2": spec_llama, "qwen3": spec_llama, "mixtral": spec_llama,
+         "gemma": spec_llama, "gpt2": spec_gpt2, "gpt_neox": spec_gpt_neox, "bert": spec_bert, "roberta": spec_bert,
+         "vit": spec_vit, "t5": spec_t5, "bart": spec_bartlike, "marian": spec_bartlike, "whisper": spec_bartlike}
+
+
+def init_weights(cfg, seed):
+    g = torch.Generator().manual_seed(seed)
+    gemma = cfg["model_type"] == "gemma"
+    out = {}
+    for name, (shape, kind) in sorted(SPECS[cfg["model_type"]](cfg).items()):
+        if kind == "w":
+            std = 0.03 if (gemma and name == "model.embed_tokens.weight") else 0.08
+            t = torch.randn(shape, generator=g) * std
+        elif kind == "emb1":
+            t = torch.randn(shape, generator=g)
+        elif kind == "norm":
+            t = torch.randn(shape, generator=g) * 0.1 + (0.0 if gemma else 1.0)
+        elif kind == "bias":
+            t = torch.randn(shape, generator=g) * 0.05
+        elif kind == "whisper_sinusoids":
+            t = seq2seq.whisper_sinusoids(shape[0], shape[1])
+        else:
+            raise ValueError(kind)
+        out[name] = t.contiguous()
+    return out
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# variants
+# ----------------------------------------------------------------------------------------------------------------------
+def llama_cfg(**kw):
+    c = {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "vocab_size": 384, "hidden_size": 64,
+         "intermediate_size": 112, "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2,
+         "hidden_act": "silu", "max_position_embeddings": 128, "rms_norm_eps": 1e-5, "bos_token_id": 1,
+         "eos_token_id": 2, "pad_token_id": None, "tie_word_embeddings": False, "attention_bias": False,
+         "mlp_bias": False, "attention_dropout": 0.0, "initializer_range": 0.02, "pretraining_tp": 1,
+         "use_cache": True}
+    c.update(kw)
+    return c
+
+
+DROP = object()
+V = []  # (name, family, seed, cfg, options, covers)
+
+
+def add(name, seed, cfg, covers, **opts):
+    V.append(dict(name=name, seed=seed, cfg=cfg, covers=covers, opts=opts))
+
+
+# --- llama ---
+add("llama-llama3-tied-v4cfg", 101, llama_cfg(
+    rope_theta=500000.0, torch_dtype="float32", tie_word_embeddings=True, max_position_embeddings=128,
+    rope_scaling={"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+                  "original_max_position_embeddings": 32}),
+    "4.x config keys (rope_theta + rope_scaling{rope_type: llama3}, torch_dtype); llama3 smoothing (head_dim 16, "
+    "theta 5e5: wavelengths straddle [8, 32]); tie_word_embeddings (no lm_head.weight stored)",
+    ablate={"rope_scaling": DROP})
+add("llama-linear-v4cfg", 102, llama_cfg(
+    rope_theta=10000.0, torch_dtype="float32", rope_scaling={"type": "linear", "factor": 4.0}),
+    "4.x rope_scaling with the legacy 'type' key: linear scaling (inv_freq / factor)",
+    ablate={"rope_scaling": DROP})
+add("llama-dynamic-v4cfg", 103, llama_cfg(
+    rope_theta=10000.0, torch_dtype="float32", max_position_embeddings=12,
+    rope_scaling={"type": "dynamic", "factor": 2.0}),
+    "dynamic NTK: max_position_embeddings 12 < sequence length 17, so inv_freq is recomputed with seq_len=L "
+    "(base' = base*((f*L/mpe)-(f-1))^(d/(d-2))); generation crosses mpe (see meta.generation)",
+    dynamic=True,
+    ablate={"rope_scaling": DROP})
+add("llama-yarn-bias-v5cfg", 104, llama_cfg(
+    dtype="float32", attention_bias=True, mlp_bias=True, max_position_embeddings=128,
+    rope_parameters={"rope_type": "yarn", "rope_theta": 10000.0, "factor": 4.0,
+                     "original_max_position_embeddings": 32}),
+    "5.x rope_parameters with yarn (attention_factor default 0.1*ln(4)+1 multiplies cos/sin, truncate default); "
+    "attention_bias (q,k,v,o biases) and mlp_bias (gate/up/down biases)",
+    ablate={"rope_parameters": {"rope_type": "default", "rope_theta": 10000.0}})
+add("llama-bf16-weights", 105, llama_cfg(
+    dtype="bfloat16", rope_parameters={"rope_type": "default", "rope_theta": 10000.0}),
+    "weights stored as BF16 (config dtype bfloat16); references computed in float32 from the upcast weights",
+    store_dtype=torch.bfloat16)
+add("llama-f16-mqa", 106, llama_cfg(
+    torch_dtype="float16", rope_theta=10000.0, num_key_value_heads=1, num_attention_heads=4, head_dim=16),
+    "weights stored as F16 (4.x torch_dtype float16); MQA: one key/value head shared by 4 query heads; "
+    "references computed in float32 from the upcast weights",
+    store_dtype=torch.float16)
+
+# --- mistral / qwen2 / qwen3 / gemma / mixtral ---
+add("mistral-sliding4", 201, {
+    "architectures": ["MistralForCausalLM"], "model_type": "mistral", "vocab_size": 384, "hidden_size": 64,
+    "intermediate_size": 112, "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 1,
+    "head_dim": 16, "hidden_act": "silu", "max_position_embeddings": 128, "rms_norm_eps": 1e-5, "bos_token_id": 1,
+    "eos_token_id": 2, "pad_token_id": None, "tie_word_embeddings": False, "sliding_window": 4,
+    "rope_theta": 10000.0, "torch_dtype": "float32", "attention_dropout": 0.0, "use_cache": True},
+    "sliding_window 4 with sequences of 17 (logits) and 9+12 (generation): query i sees keys i-3..i; MQA",
+    L=17, P=9,
+    ablate={"sliding_window": None})
+add("qwen2-tied-v4cfg", 202, {
+    "architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2", "vocab_size": 400, "hidden_size": 64,
+    "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2,
+    "hidden_act": "silu", "max_position_embeddings": 128, "rms_norm_eps": 1e-6, "bos_token_id": 398,
+    "eos_token_id": 399, "tie_word_embeddings": True, "rope_theta": 1000000.0, "use_sliding_window": False,
+    "sliding_window": 32, "max_window_layers": 28, "torch_dtype": "float32", "attention_dropout": 0.0,
+    "use_cache": True},
+    "qwen2 with tie_word_embeddings (no lm_head.weight), 4.x keys (rope_theta, use_sliding_window false, no "
+    "layer_types); q/k/v biases, no o bias")
+add("qwen3-headdim24-bias", 203, {
+    "architectures": ["Qwen3ForCausalLM"], "model_type": "qwen3", "vocab_size": 384, "hidden_size": 64,
+    "intermediate_size": 112, "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2,
+    "head_dim": 24, "hidden_act": "silu", "max_position_embeddings": 128, "rms_norm_eps": 1e-6,
+    "bos_token_id": 382, "eos_token_id": 383, "tie_word_embeddings": False, "attention_bias": True,
+    "rope_parameters": {"rope_type": "default", "rope_theta": 1000000.0}, "use_sliding_window": False,
+    "sliding_window": None, "max_window_layers": 28, "layer_types": ["full_attention", "full_attention"],
+    "dtype": "float32", "attention_dropout": 0.0, "use_cache": True},
+    "qwen3 with head_dim 24 != hidden/heads (16): q_proj 96x64, o_proj 64x96; q_norm/k_norm over head_dim; "
+    "attention_bias true (q,k,v,o biases)")
+add("gemma-headdim32-v4cfg", 204, {
+    "architectures": ["GemmaForCausalLM"], "model_type": "gemma", "vocab_size": 384, "hidden_size": 64,
+    "intermediate_size": 112, "num_hidden_layers": 2, "num_attention_heads": 3, "num_key_value_heads": 3,
+    "head_dim": 32, "hidden_act": "gelu_pytorch_tanh", "hidden_activation": "gelu_pytorch_tanh",
+    "max_position_embeddings": 128, "rms_norm_eps": 1e-6, "bos_token_id": 2, "eos_token_id": 1, "pad_token_id": 0,
+    "tie_word_embeddings": True, "rope_theta": 10000.0, "attention_bias": False, "torch_dtype": "float32",
+    "attention_dropout": 0.0, "use_cache": True},
+    "gemma: head_dim 32 with 3 heads (96 != hidden 64), MHA (kv heads = heads), gelu_pytorch_tanh, "
+    "embeddings * sqrt(64) (as a float32 tensor), (1+w) RMSNorm, tied head; 4.x keys",
+    ablate={"hidden_act": "gelu", "hidden_activation": "gelu"})
+add("mixtral-top1", 205, {
+    "architectures": ["MixtralForCausalLM"], "model_type": "mixtral", "vocab_size": 320, "hidden_size": 64,
+    "intermediate_size": 96, "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2,
+    "hidden_act": "silu", "max_position_embeddings": 128, "rms_norm_eps": 1e-5, "bos_token_id": 1,
+    "eos_token_id": 2, "tie_word_embeddings": False, "num_local_experts": 4, "num_experts_per_tok": 1,
+    "output_router_logits": False, "router_aux_loss_coef": 0.001, "router_jitter_noise": 0.0,
+    "sliding_window": None, "rope_theta": 1000000.0, "torch_dtype": "float32", "attention_dropout": 0.0,
+    "use_cache": True},
+    "mixtral num_experts_per_tok 1 (renormalised weight is exactly 1), 4 experts; legacy block_sparse_moe keys",
+    moe=True)
+add("mixtral-top3", 206, {
+    "architectures": ["MixtralForCausalLM"], "model_type": "mixtral", "vocab_size": 320, "hidden_size": 64,
+    "intermediate_size": 80, "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 4,
+    "head_dim": 16, "hidden_act": "silu", "max_position_embeddings": 128, "rms_norm_eps": 1e-5,
+    "bos_token_id": 1, "eos_token_id": 2, "tie_word_embeddings": False, "num_local_experts": 4,
+    "num_experts_per_tok": 3, "output_router_logits": False, "router_aux_loss_coef": 0.001,
+    "router_jitter_noise": 0.0, "sliding_window": None,
+    "rope_parameters": {"rope_type": "default", "rope_theta": 10000.0}, "dtype": "float32",
+    "attention_dropout": 0.0, "use_cache": True},
+    "mixtral num_experts_per_tok 3 of 4 experts (softmax over all, top-3, renormalise); 5.x keys", moe=True)
+
+# --- gpt2 / gpt_neox ---
+add("gpt2-gelu-inner-invlayer", 301, {
+    "architectures": ["GPT2LMHeadModel"], "model_type": "gpt2", "vocab_size": 384, "n_embd": 64, "n_head": 4,
+    "n_layer": 3, "n_inner": 96, "n_positions": 40, "activation_function": "gelu", "layer_norm_epsilon": 1e-5,
+    "scale_attn_weights": True, "scale_attn_by_inverse_layer_idx": True, "reorder_and_upcast_attn": False,
+    "bos_token_id": 383, "eos_token_id": 383, "tie_word_embeddings": True, "attn_pdrop": 0.0, "embd_pdrop": 0.0,
+    "resid_pdrop": 0.0, "torch_dtype": "float32", "use_cache": True},
+    "gpt2 with n_inner 96 (not 4*n_embd), exact erf 'gelu', scale_attn_by_inverse_layer_idx (scores / (layer+1)), "
+    "3 layers",
+    ablate={"scale_attn_by_inverse_layer_idx": False})
+add("gpt2-relu-defaultinner", 302, {
+    "architectures": ["GPT2LMHeadModel"], "model_type": "gpt2", "vocab_size": 384, "n_embd": 48, "n_head": 3,
+    "n_layer": 2, "n_inner": None, "n_positions": 32, "activation_function": "relu", "layer_norm_epsilon": 1e-5,
+    "scale_attn_weights": True, "scale_attn_by_inverse_layer_idx": False, "reorder_and_upcast_attn": False,
+    "bos_token_id": 383, "eos_token_id": 383, "tie_word_embeddings": True, "attn_pdrop": 0.0, "embd_pdrop": 0.0,
+    "resid_pdrop": 0.0, "torch_dtype": "float32", "use_cache": True},
+    "gpt2 with activation relu and n_inner null (-> 4*n_embd = 192), 3 heads of 16")
+add("gpt_neox-rot25-sequential-v4cfg", 303, {
+    "architectures": ["GPTNeoXForCausalLM"], "model_type": "gpt_neox", "vocab_size": 384, "hidden_size": 64,
+    "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4, "rotary_pct": 0.25,
+    "rotary_emb_base": 10000, "max_position_embeddings": 128, "layer_norm_eps": 1e-5, "hidden_act": "gelu",
+    "use_parallel_residual": False, "tie_word_embeddings": False, "bos_token_id": 0, "eos_token_id": 0,
+    "torch_dtype": "float32", "use_cache": True, "attention_dropout": 0.0, "hidden_dropout": 0.0},
+    "gpt_neox 4.x keys rotary_pct 0.25 / rotary_emb_base: rope on the first 4 of 16 head dims; "
+    "use_parallel_residual false (x = a + mlp(ln2(a)), a = x + attn(ln1(x)))",
+    ablate={"use_parallel_residual": True})
+add("gpt_neox-rot50-parallel-v5cfg", 304, {
+    "architectures": ["GPTNeoXForCausalLM"], "model_type": "gpt_neox", "vocab_size": 384, "hidden_size": 64,
+    "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 2,
+    "rope_parameters": {"rope_type": "default", "rope_theta": 1000.0, "partial_rotary_factor": 0.5},
+    "max_position_embeddings": 128, "layer_norm_eps": 1e-5, "hidden_act": "gelu_new",
+    "use_parallel_residual": True, "tie_word_embeddings": False, "bos_token_id": 0, "eos_token_id": 0,
+    "dtype": "float32", "use_cache": True, "attention_dropout": 0.0, "hidden_dropout": 0.0},
+    "gpt_neox 5.x rope_parameters partial_rotary_factor 0.5 (16 of 32 head dims), rope_theta 1000, "
+    "parallel residual, gelu_new")
+
+# --- encoders ---
+add("bert-3rows-padded-tokentypes", 401, {
+    "architectures": ["BertModel"], "model_type": "bert", "vocab_size": 320, "hidden_size": 48,
+    "num_hidden_layers": 3, "num_attention_heads": 4, "intermediate_size": 96, "hidden_act": "gelu_new",
+    "max_position_embeddings": 24, "type_vocab_size": 3, "layer_norm_eps": 1e-12, "pad_token_id": 0,
+    "position_embedding_type": "absolute", "torch_dtype": "float32", "hidden_dropout_prob": 0.0,
+    "attention_probs_dropout_prob": 0.0},
+    "bert with absolute positions, token_type_ids in {0,1,2} (type_vocab_size 3), batch of 3 with rows padded by "
+    "0/3/6 tokens, gelu_new, 3 layers", B=3, L=11, pads=[0, 3, 6])
+add("roberta-3rows-padded", 402, {
+    "architectures": ["RobertaModel"], "model_type": "roberta", "vocab_size": 320, "hidden_size": 48,
+    "num_hidden_layers": 2, "num_attention_heads": 3, "intermediate_size": 96, "hidden_act": "gelu",
+    "max_position_embeddings": 14, "type_vocab_size": 1, "layer_norm_eps": 1e-5, "pad_token_id": 1,
+    "bos_token_id": 0, "eos_token_id": 2, "torch_dtype": "float32", "hidden_dropout_prob": 0.0,
+    "attention_probs_dropout_prob": 0.0},
+    "roberta: position ids = cumsum(ids != pad) * mask + pad_token_id (padding_idx 1, positions start at 2; "
+    "max_position_embeddings = L + 2 exactly), batch of 3 with 0/2/5 padding tokens", B=3, L=12, pads=[0, 2, 5])
+add("vit-gray-img32-patch8-noqkvbias", 403, {
+    "architectures": ["ViTForImageClassification"], "model_type": "vit", "hidden_size": 48, "num_hidden_layers": 2,
+    "num_attention_heads": 4, "intermediate_size": 96, "hidden_act": "gelu", "image_size": 32, "patch_size": 8,
+    "num_channels": 1, "qkv_bias": False, "layer_norm_eps": 1e-12, "encoder_stride": 8,
+    "id2label": {"0": "a", "1": "b", "2": "c"}, "label2id": {"a": 0, "b": 1, "c": 2}, "torch_dtype": "float32",
+    "hidden_dropout_prob": 0.0, "attention_probs_dropout_prob": 0.0},
+    "vit with 1 channel, 32x32 image, 8x8 patches (16 patches + CLS), qkv_bias false, 3 labels")
+add("vit-rgb-img20-patch4", 404, {
+    "architectures": ["ViTForImageClassification"], "model_type": "vit", "hidden_size": 40, "num_hidden_layers": 3,
+    "num_attention_heads": 5, "intermediate_size": 72, "hidden_act": "gelu", "image_size": 20, "patch_size": 4,
+    "num_channels": 3, "qkv_bias": True, "layer_norm_eps": 1e-6,
+    "id2label": {str(i): "c%d" % i for i in range(7)}, "label2id": {"c%d" % i: i for i in range(7)},
+    "dtype": "float32", "hidden_dropout_prob": 0.0, "attention_probs_dropout_prob": 0.0},
+    "vit with 20x20 RGB image, 4x4 patches (25 patches + CLS), 5 heads of 8, layer_norm_eps 1e-6, 7 labels, "
+    "batch 3", B=3)
+
+# --- encoder-decoders ---
+add("t5-v1_1-gated-gelu-untied", 501, {
+    "architectures": ["T5ForConditionalGeneration"], "model_type": "t5", "vocab_size": 320, "d_model": 64,
+    "d_kv": 8, "d_ff": 96, "num_layers": 2, "num_decoder_layers": 3, "num_heads": 4,
+    "relative_attention_num_buckets": 32, "relative_attention_max_distance": 20, "feed_forward_proj": "gated-gelu",
+    "tie_word_embeddings": False, "layer_norm_epsilon": 1e-6, "pad_token_id": 0, "eos_token_id": 1,
+    "decoder_start_token_id": 0, "is_encoder_decoder": True, "torch_dtype": "float32", "dropout_rate": 0.0,
+    "use_cache": True},
+    "T5 v1.1 style (4.x config): gated-gelu (gelu_new(wi_0 x) * wi_1 x), untied lm_head.weight stored, no "
+    "d_model^-0.5 output scaling (tie_word_embeddings false), num_heads*d_kv = 32 != d_model 64, 2 encoder / 3 "
+    "decoder layers, 32 buckets / max_distance 20 (bidirectional encoder, causal decoder)", L=13, Ld=11)
+add("t5-orig-relu-tied", 502, {
+    "architectures": ["T5ForConditionalGeneration"], "model_type": "t5", "vocab_size": 320, "d_model": 48,
+    "d_kv": 16, "d_ff": 96, "num_layers": 3, "num_heads": 3, "relative_attention_num_buckets": 8,
+    "relative_attention_max_distance": 16, "feed_forward_proj": "relu", "tie_word_embeddings": True,
+    "layer_norm_epsilon": 1e-6, "pad_token_id": 0, "eos_token_id": 1, "decoder_start_token_id": 0,
+    "is_encoder_decoder": True, "torch_dtype": "float32", "dropout_rate": 0.0, "use_cache": True},
+    "original T5 style: relu, tied head (shared.weight only) with decoder output * d_model^-0.5, 8 buckets / "
+    "max_distance 16 (many positions in the log buckets), 3+3 layers", L=15, Ld=10)
+add("bart-scale-embedding", 503, {
+    "architectures": ["BartForConditionalGeneration"], "model_type": "bart", "vocab_size": 320, "d_model": 48,
+    "encoder_layers": 2, "decoder_layers": 3, "encoder_attention_heads": 4, "decoder_attention_heads": 3,
+    "encoder_ffn_dim": 96, "decoder_ffn_dim": 80, "activation_function": "gelu", "max_position_embeddings": 32,
+    "scale_embedding": True, "bos_token_id": 0, "pad_token_id": 1, "eos_token_id": 2, "decoder_start_token_id": 2,
+    "forced_eos_token_id": None, "tie_word_embeddings": True, "is_encoder_decoder": True, "torch_dtype": "float32",
+    "dropout": 0.0, "attention_dropout": 0.0, "activation_dropout": 0.0, "use_cache": True},
+    "bart with scale_embedding (token embeddings * sqrt(48)), learned positions offset 2, different encoder/decoder "
+    "heads (4/3), ffn dims and layer counts; final_logits_bias", L=13, Ld=9)
+add("marian-swish", 504, {
+    "architectures": ["MarianMTModel"], "model_type": "marian", "vocab_size": 320, "decoder_vocab_size": 320,
+    "d_model": 48, "encoder_layers": 2, "decoder_layers": 2, "encoder_attention_heads": 4,
+    "decoder_attention_heads": 4, "encoder_ffn_dim": 96, "decoder_ffn_dim": 96, "activation_function": "swish",
+    "max_position_embeddings": 32, "scale_embedding": True, "pad_token_id": 319, "eos_token_id": 0,
+    "decoder_start_token_id": 319, "forced_eos_token_id": 0, "share_encoder_decoder_embeddings": True,
+    "tie_word_embeddings": True, "is_encoder_decoder": True, "torch_dtype": "float32", "dropout": 0.0,
+    "attention_dropout": 0.0, "activation_dropout": 0.0, "use_cache": True},
+    "marian: sinusoidal positions NOT stored (computed: [sin(even) | cos(odd)] halves, no offset), embeddings * "
+    "sqrt(48), no layernorm_embedding, post-LN, swish, pad = decoder_start = 319, final_logits_bias", L=12, Ld=9)
+add("whisper-mel40-3enc-1dec", 505, {
+    "architectures": ["WhisperForConditionalGeneration"], "model_type": "whisper", "vocab_size": 320,
+    "num_mel_bins": 40, "d_model": 48, "encoder_layers": 3, "decoder_layers": 1, "encoder_attention_heads": 4,
+    "decoder_attention_heads": 3, "encoder_ffn_dim": 96, "decoder_ffn_dim": 64, "activation_function": "gelu",
+    "max_source_positions": 12, "max_target_positions": 24, "scale_embedding": False, "bos_token_id": 318,
+    "eos_token_id": 318, "pad_token_id": 318, "decoder_start_token_id": 319, "tie_word_embeddings": True,
+    "is_encoder_decoder": True, "torch_dtype": "float32", "dropout": 0.0, "attention_dropout": 0.0,
+    "activation_dropout": 0.0, "suppress_tokens": None, "begin_suppress_tokens": None, "use_cache": True},
+    "whisper with 40 mel bins, 24 frames -> conv stride 2 -> 12 encoder positions (stored sinusoids), 3 encoder / "
+    "1 decoder layers, different heads (4/3) and ffn dims, tied proj_out", Ld=9)
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# building
+# ----------------------------------------------------------------------------------------------------------------------
+def kind_of(mt):
+    if mt in decoders.FORWARD:
+        return "decoder"
+    if mt == "vit":
+        return "vision-encoder"
+    if mt in encoders.FORWARD:
+        return "encoder"
+    return "speech-encoder-decoder" if mt == "whisper" else "encoder-decoder"
+
+
+def special_ids(cfg):
+    s = set()
+    for k in ("bos_token_id", "eos_token_id", "pad_token_id", "decoder_start_token_id"):
+        v = cfg.get(k)
+        if isinstance(v, list):
+            s.update(v)
+        elif v is not None:
+            s.add(v)
+    return sorted(s)
+
+
+def rand_ids(g, shape, V, special):
+    ids = torch.randint(0, V, shape, generator=g)
+    for sp in special:
+        ids[ids == sp] = (sp + 7) % V
+    for sp in special:                      # second pass in case the shift landed on another special id
+        ids[ids == sp] = (sp + 13) % V
+    return ids
+
+
+def tensor_meta(name, t, meaning):
+    return {"shape": list(t.shape), "dtype": str(t.dtype).replace("torch.", ""), "meaning": meaning}
+
+
+MEANING = {
+    "input_ids": "int64 [B,L] token ids (rows of an encoder input may end in padding where attention_mask is 0)",
+    "attention_mask": "int64 [B,L] 1 = real token, 0 = padding",
+    "token_type_ids": "int64 [B,L] segment ids",
+    "decoder_input_ids": "int64 [B,Ld] decoder input ids, starting with decoder_start_token_id (teacher forcing, "
+                         "no padding)",
+    "pixel_values": "float32 [B,C,H,W] image input",
+    "input_features": "float32 [1,mel,frames] log-mel-like input features (random)",
+    "prompt_ids": "int64 [1,P] prompt for greedy generation",
+    "logits": "float32 output logits",
+    "last_hidden_state": "float32 [B,L,H] last hidden state (after the final norm where the model has one); "
+                         "values at padded positions are not meaningful",
+    "pooler_output": "float32 [B,H] pooler output (tanh(dense(h[:,0])))",
+    "encoder_last_hidden_state": "float32 [B,L,H] encoder output; values at padded positions are not meaningful",
+    "generated_ids": "int64 greedy generation output (prompt or decoder start token + 12 new tokens)",
+}
+
+
+def build(v):
+    cfg = v["cfg"]
+    mt = cfg["model_type"]
+    o = v["opts"]
+    seed = v["seed"]
+    w32 = init_weights(cfg, seed)
+    store_dtype = o.get("store_dtype")
+    if store_dtype is not None:
+        stored = {k: t.to(store_dtype) for k, t in w32.items()}
+        w32 = {k: t.float() for k, t in stored.items()}     # references from the upcast stored weights
+    else:
+        stored = w32
+    g = torch.Generator().manual_seed(seed * 1000 + 7)
+    special = special_ids(cfg)
+    kind = kind_of(mt)
+    ref = {}
+    gen_meta = None
+    extra_checks = {}
+    padding = "none"
+    if kind == "decoder":
+        Vv = cfg["vocab_size"]
+        L, P = o.get("L", 17), o.get("P", 5)
+        ref["input_ids"] = rand_ids(g, (2, L), Vv, special)
+        ref["attention_mask"] = torch.ones(2, L, dtype=torch.int64)
+        m = decoders.Model(cfg, w32)
+        ref["logits"] = decoders.forward(m, ref["input_ids"], ref["attention_mask"])
+        cands = []
+        for k in range(24):
+            gk = torch.Generator().manual_seed(seed * 1000 + 100 + k)
+            prompt = rand_ids(gk, (1, P), Vv, special)
+            ids, margins, hit = decoders.generate(m, prompt, NEW_TOKENS, special)
+            c = {"k": k, "prompt": prompt, "ids": ids, "margins": margins, "hit": hit,
+                 "distinct": len(set(ids[0, P:].tolist()))}
+            if o.get("dynamic"):
+                ids2, margins2, _ = decoders.generate(m, prompt, NEW_TOKENS, special, cached_dynamic=True)
+                c["agree_cached"] = bool(torch.equal(ids, ids2))
+                c["margins_cached"] = margins2
+            cands.append(c)
+        ok = [c for c in cands if not c["hit"] and min(c["margins"]) >= MIN_MARGIN and c.get("agree_cached", True)
+              and (not o.get("dynamic") or min(c["margins_cached"]) >= MIN_MARGIN)]
+        if not ok:
+            raise RuntimeError("%s: no prompt candidate passed" % v["name"])
+        best = max(ok, key=lambda c: (min(c["distinct"], 4), -c["k"]))
+        ref["prompt_ids"] = best["prompt"]
+        ref["generated_ids"] = best["ids"]
+        gen_meta = {
+            "method": "greedy argmax, full recompute of the whole sequence at every step (tools/reference)",
+            "max_new_tokens": NEW_TOKENS, "min_new_tokens": NEW_TOKENS, "do_sample": False, "num_beams": 1,
+            "input": "prompt_ids", "generated_ids_layout": "prompt + 12 new tokens",
+            "eos": "the prompt was chosen (candidate %d) so that plain argmax never picks a special token (%s) in "
+                   "the 12 steps and the top-1/top-2 margin is >= %g at every step" % (best["k"], special, MIN_MARGIN),
+            "min_top1_top2_margin": min(best["margins"]), "margins": [round(x, 6) for x in best["margins"]],
+            "distinct_new_tokens": best["distinct"],
+            "candidates_tried": [{"k": c["k"], "special_in_greedy": c["hit"], "min_margin": round(min(c["margins"]), 6),
+                                  "distinct": c["distinct"]} for c in cands],
+        }
+        if o.get("dynamic"):
+            mpe = cfg["max_position_embeddings"]
+            gen_meta["dynamic_rope_cached_generate"] = {
+                "equal_to_full_recompute": best["agree_cached"],
+                "min_margin_cached": min(best["margins_cached"]),
+                "note": "HF generate() with a KV cache rotates each token's q/k with the inv_freq in force when it "
+                        "was processed (seq_len = max(P, position+1), clamped below by max_position_embeddings=%d), "
+                        "while a full recompute rotates every position with seq_len = current length. The prompt was "
+                        "chosen so that both give the same 12 tokens; the logits tensor is a single forward of "
+                        "length %d (inv_freq for seq_len %d)." % (mpe, L, L)}
+        if o.get("ablate"):
+            c2 = json.loads(json.dumps(cfg))
+            for k2, v2 in o["ablate"].items():
+                if v2 is DROP:
+                    c2.pop(k2, None)
+                else:
+                    c2[k2] = v2
+            lg2 = decoders.forward(decoders.Model(c2, w32), ref["input_ids"], ref["attention_mask"])
+            extra_checks["feature_effect"] = {
+                "config_change": {k2: (None if v2 is DROP else v2) for k2, v2 in o["ablate"].items()},
+                "max_abs_logits_change": float((lg2 - ref["logits"]).abs().max()),
+                "note": "how much the logits move when the covered feature is switched off (must be >> 1e-4)"}
+        if o.get("moe"):
+            extra_checks["router"] = moe_router_gap(m, [ref["input_ids"], ref["generated_ids"]])
+    elif kind in ("encoder", "vision-encoder"):
+        if mt == "vit":
+            B = o.get("B", 2)
+            S = cfg["image_size"]
+            ref["pixel_values"] = torch.randn(B, cfg["num_channels"], S, S, generator=g)
+        else:
+            B, L, pads = o["B"], o["L"], o["pads"]
+            ids = rand_ids(g, (B, L), cfg["vocab_size"], special)
+            am = torch.ones(B, L, dtype=torch.int64)
+            for b, np_ in enumerate(pads):
+                if np_:
+                    am[b, L - np_:] = 0
+                    ids[b, L - np_:] = cfg["pad_token_id"]
+            ref["input_ids"] = ids
+            ref["attention_mask"] = am
+            if cfg.get("type_vocab_size", 1) > 1:
+                tt = torch.zeros(B, L, dtype=torch.int64)
+                for b in range(B):
+                    cut = 3 + b
+                    tt[b, cut:] = 1
+                    if cfg["type_vocab_size"] > 2:
+                        tt[b, cut + 3:] = 2
+                ref["token_type_ids"] = tt
+            padding = "rows padded at the end by %s tokens (attention_mask 0, pad_token_id %d); compare " \
+                      "last_hidden_state only where attention_mask is 1" % (pads, cfg["pad_token_id"])
+        out = encoders.forward(cfg, w32, ref)
+        ref.update(out)
+    else:
+        m = seq2seq.Model(cfg, w32)
+        start = seq2seq.decoder_start(cfg)
+        Ld = o.get("Ld", 9)
+        if mt == "whisper":
+            frames = 2 * cfg["max_source_positions"]
+            base_inputs = {"input_features": torch.randn(1, cfg["num_mel_bins"], frames, generator=g) * 0.6}
+            B = 1
+        else:
+            L = o.get("L", 13)
+            ids = rand_ids(g, (2, L), cfg["vocab_size"], special)
+            am = torch.ones(2, L, dtype=torch.int64)
+            am[1, L - 4:] = 0
+            ids[1, L - 4:] = cfg["pad_token_id"]
+            base_inputs = {"input_ids": ids, "attention_mask": am}
+            B = 2
+            padding = "row 1 of the encoder input has 4 padding tokens at the end (attention_mask 0); compare " \
+                      "encoder_last_hidden_state only where attention_mask is 1"
+        dec = rand_ids(g, (B, Ld), cfg["vocab_size"], special)
+        dec[:, 0] = start
+        base_inputs["decoder_input_ids"] = dec
+        # generation: candidate k replaces row 0 of the encoder input (k = 0 keeps it)
+        cands = []
+        for k in range(24):
+            inp = dict(base_inputs)
+            if k > 0:
+                gk = torch.Generator().manual_seed(seed * 1000 + 100 + k)
+                if mt == "whisper":
+                    inp["input_features"] = torch.randn(base_inputs["input_features"].shape, generator=gk) * 0.6
+                else:
+                    ids = base_inputs["input_ids"].clone()
+                    ids[0] = rand_ids(gk, (L,), cfg["vocab_size"], special)
+                    inp["input_ids"] = ids
+            gids, margins, hit = seq2seq.generate(m, inp, NEW_TOKENS, special)
+            cands.append({"k": k, "inp": inp, "ids": gids, "margins": margins, "hit": hit,
+                          "distinct": len(set(gids[0, 1:].tolist()))})
+        ok = [c for c in cands if not c["hit"] and min(c["margins"]) >= MIN_MARGIN]
+        if not ok:
+            raise RuntimeError("%s: no candidate passed" % v["name"])
+        best = max(ok, key=lambda c: (min(c["distinct"], 4), -c["k"]))
+        ref.update(best["inp"])
+        out = seq2seq.forward(m, ref)
+        ref["logits"] = out["logits"]
+        ref["encoder_last_hidden_state"] = out["encoder_last_hidden_state"]
+        ref["generated_ids"] = best["ids"]
+        gen_meta = {
+            "method": "greedy argmax from decoder_start_token_id, full recompute of the decoder at every step "
+                      "(tools/reference)",
+            "max_new_tokens": NEW_TOKENS, "min_new_tokens": NEW_TOKENS, "do_sample": False, "num_beams": 1,
+            "input": "input_features" if mt == "whisper" else "row 0 of input_ids/attention_mask (no padding)",
+            "generated_ids_layout": "decoder_start_token_id + 12 new tokens",
+            "eos": "the encoder input was chosen (candidate %d) so that plain argmax never picks a special token (%s) "
+                   "in the 12 steps and the top-1/top-2 margin is >= %g at every step" % (best["k"], special,
+                                                                                          MIN_MARGIN),
+            "min_top1_top2_margin": min(best["margins"]), "margins": [round(x, 6) for x in best["margins"]],
+            "distinct_new_tokens": best["distinct"],
+            "candidates_tried": [{"k": c["k"], "special_in_greedy": c["hit"], "min_margin": round(min(c["margins"]), 6),
+                                  "distinct": c["distinct"]} for c in cands],
+        }
+        extra_checks["decoder_start_token_id"] = start
+        if mt == "t5":
+            extra_checks["scale_decoder_outputs"] = seq2seq.t5_scale_decoder_outputs(cfg)
+    return cfg, stored, ref, gen_meta, extra_checks, padding, kind
+
+
+def moe_router_gap(m, id_list):
+    """Smallest gap between the k-th and (k+1)-th router probability over all tokens/layers (tie-safety check)."""
+    cfg = m.cfg
+    k = cfg["num_experts_per_tok"]
+    gaps = []
+    orig = decoders.mixtral_moe
+
+    def spy(cfg_, lw, x, act):
+        logits = torch.nn.functional.linear(x.reshape(-1, x.shape[-1]), lw("block_sparse_moe.gate.weight"))
+        srt = torch.sort(logits, dim=-1, descending=True).values
+        gaps.append(float((srt[:, k - 1] - srt[:, k]).min()))
+        return orig(cfg_, lw, x, act)
+
+    decoders.mixtral_moe = spy
+    try:
+        for ids in id_list:
+            decoders.forward(m, ids, torch.ones_like(ids))
+    finally:
+        decoders.mixtral_moe = orig
+    return {"min_gap_between_kth_and_next_router_logit": min(gaps),
+            "note": "HF Mixtral: softmax over all experts (float32), top-k, renormalise the k weights"}
+
+
+def write(v):
+    cfg, stored, ref, gen_meta, extra_checks, padding, kind = build(v)
+    d = os.path.join(OUT, v["name"])
+    if os.path.isdir(d):
+        shutil.rmtree(d)
+    os.makedirs(d)
+    with open(os.path.join(d, "config.json"), "w") as f:
+        json.dump(cfg, f, indent=2, sort_keys=True)
+        f.write("\n")
+    files = ["config.json"]
+    if kind != "encoder" and kind != "vision-encoder":
+        gc = {"_from_model_config": True}
+        for k in ("bos_token_id", "eos_token_id", "pad_token_id", "decoder_start_token_id"):
+            if cfg.get(k) is not None:
+                gc[k] = cfg[k]
+        gc["use_cache"] = True
+        with open(os.path.join(d, "generation_config.json"), "w") as f:
+            json.dump(gc, f, indent=2, sort_keys=True)
+            f.write("\n")
+        files.append("generation_config.json")
+    st.save(stored, os.path.join(d, "model.safetensors"), {"format": "pt"})
+    ref = {k: (t.contiguous().float() if t.is_floating_point() else t.contiguous().long()) for k, t in ref.items()}
+    st.save(ref, os.path.join(d, "reference.safetensors"), {"format": "pt"})
+    files += ["model.safetensors", "reference.safetensors"]
+    order = ["input_ids", "attention_mask", "token_type_ids", "pixel_values", "input_features", "decoder_input_ids",
+             "logits", "last_hidden_state", "pooler_output", "encoder_last_hidden_state", "prompt_ids",
+             "generated_ids"]
+    meta = {
+        "name": v["name"],
+        "architecture": cfg["architectures"][0],
+        "config_architectures": cfg["architectures"],
+        "kind": kind,
+        "generated_by": "tools/reference/make_fixtures.py (independent PyTorch re-implementation verified against "
+                        "tests/data/hf; see tools/reference/README.md)",
+        "torch": torch.__version__,
+        "device": "cpu",
+        "dtype": "float32",
+        "stored_weight_dtype": str(stored[next(iter(stored))].dtype).replace("torch.", ""),
+        "seed": v["seed"],
+        "init": INIT,
+        "covers": v["covers"],
+        "config_style": "5.x" if ("dtype" in cfg or "rope_parameters" in cfg) else "4.x",
+        "tensors": {k: tensor_meta(k, ref[k], MEANING[k]) for k in order if k in ref},
+        "max_abs": {k: float(ref[k].abs().max()) for k in order if k in ref and ref[k].is_floating_point()},
+        "padding": padding,
+        "generation": gen_meta,
+        "checks": extra_checks,
+        "files": files,
+        "weights": {k: [list(t.shape), {"torch.float32": "F32", "torch.bfloat16": "BF16",
+                                        "torch.float16": "F16"}[str(t.dtype)]] for k, t in sorted(stored.items())},
+    }
+    with open(os.path.join(d, "meta.json"), "w") as f:
+        json.dump(meta, f, indent=1)
+        f.write("\n")
+    size = sum(os.path.getsize(os.path.join(d, x)) for x in os.listdir(d))
+    g = gen_meta["min_top1_top2_margin"] if gen_meta else None
+    print("%-40s %8.0f KB  %s" % (v["name"], size / 1024, "" if g is None else "min margin %.4f" % g))
+    if size > 1.5 * 1024 * 1024:
+        raise RuntimeError("%s is too large (%d bytes)" % (v["name"], size))
+
+
+def main():
+    sel = sys.argv[1:]
+    os.makedirs(OUT, exist_ok=True)
+    for v in V:
+        if sel and not any(s in v["name"] for s in sel):
+            continue
+        write(v)
+
+
+if __name__ == "__main__":
+    main()
