@@ -26,7 +26,7 @@ OUT = os.path.join(ROOT, "tests", "data", "torch")
 NEW_TOKENS = 12
 MIN_MARGIN = 1e-3
 INIT = ("weights N(0,0.08) (Gemma embed_tokens N(0,0.03)); norm scales 1+N(0,0.1) (Gemma: N(0,0.1), it adds 1); biases N(0,0.05); "
-        "T5 shared embedding N(0,1); fixed tables (Whisper encoder sinusoids) computed")
+        "T5 shared embedding N(0,1) unless the variant says otherwise; fixed tables (Whisper encoder sinusoids) computed")
 
 
 # ----------------------------------------------------------------------------------------------------------------------
@@ -251,16 +251,17 @@ SPECS = {"llama": spec_llama, "mistral": spec_llama, "qwen2": spec_llama, "qwen3
          "vit": spec_vit, "t5": spec_t5, "bart": spec_bartlike, "marian": spec_bartlike, "whisper": spec_bartlike}
 
 
-def init_weights(cfg, seed):
+def init_weights(cfg, seed, emb1_std=1.0, std_overrides=None):
     g = torch.Generator().manual_seed(seed)
     gemma = cfg["model_type"] == "gemma"
     out = {}
     for name, (shape, kind) in sorted(SPECS[cfg["model_type"]](cfg).items()):
         if kind == "w":
             std = 0.03 if (gemma and name == "model.embed_tokens.weight") else 0.08
+            std = (std_overrides or {}).get(name, std)
             t = torch.randn(shape, generator=g) * std
         elif kind == "emb1":
-            t = torch.randn(shape, generator=g)
+            t = torch.randn(shape, generator=g) * emb1_std
         elif kind == "norm":
             t = torch.randn(shape, generator=g) * 0.1 + (0.0 if gemma else 1.0)
         elif kind == "bias":
@@ -478,7 +479,8 @@ add("t5-orig-relu-tied", 502, {
     "layer_norm_epsilon": 1e-6, "pad_token_id": 0, "eos_token_id": 1, "decoder_start_token_id": 0,
     "is_encoder_decoder": True, "torch_dtype": "float32", "dropout_rate": 0.0, "use_cache": True},
     "original T5 style: relu, tied head (shared.weight only) with decoder output * d_model^-0.5, 8 buckets / "
-    "max_distance 16 (many positions in the log buckets), 3+3 layers", L=15, Ld=10)
+    "max_distance 16 (many positions in the log buckets), 3+3 layers; shared.weight N(0,0.3) (with N(0,1) the tied "
+    "head only echoes the previous token)", L=15, Ld=10, emb1_std=0.3)
 add("bart-scale-embedding", 503, {
     "architectures": ["BartForConditionalGeneration"], "model_type": "bart", "vocab_size": 320, "d_model": 48,
     "encoder_layers": 2, "decoder_layers": 3, "encoder_attention_heads": 4, "decoder_attention_heads": 3,
@@ -487,7 +489,9 @@ add("bart-scale-embedding", 503, {
     "forced_eos_token_id": None, "tie_word_embeddings": True, "is_encoder_decoder": True, "torch_dtype": "float32",
     "dropout": 0.0, "attention_dropout": 0.0, "activation_dropout": 0.0, "use_cache": True},
     "bart with scale_embedding (token embeddings * sqrt(48)), learned positions offset 2, different encoder/decoder "
-    "heads (4/3), ffn dims and layer counts; final_logits_bias", L=13, Ld=9)
+    "heads (4/3), ffn dims and layer counts; final_logits_bias; model.shared.weight N(0,0.015) (larger embeddings "
+    "times sqrt(d) make the tied head echo the start token)", L=13, Ld=9,
+    std_overrides={"model.shared.weight": 0.015})
 add("marian-swish", 504, {
     "architectures": ["MarianMTModel"], "model_type": "marian", "vocab_size": 320, "decoder_vocab_size": 320,
     "d_model": 48, "encoder_layers": 2, "decoder_layers": 2, "encoder_attention_heads": 4,
@@ -497,7 +501,9 @@ add("marian-swish", 504, {
     "tie_word_embeddings": True, "is_encoder_decoder": True, "torch_dtype": "float32", "dropout": 0.0,
     "attention_dropout": 0.0, "activation_dropout": 0.0, "use_cache": True},
     "marian: sinusoidal positions NOT stored (computed: [sin(even) | cos(odd)] halves, no offset), embeddings * "
-    "sqrt(48), no layernorm_embedding, post-LN, swish, pad = decoder_start = 319, final_logits_bias", L=12, Ld=9)
+    "sqrt(48), no layernorm_embedding, post-LN, swish, pad = decoder_start = 319, final_logits_bias; "
+    "model.shared.weight N(0,0.015) (avoids the tied head echoing the start token)", L=12, Ld=9,
+    std_overrides={"model.shared.weight": 0.015})
 add("whisper-mel40-3enc-1dec", 505, {
     "architectures": ["WhisperForConditionalGeneration"], "model_type": "whisper", "vocab_size": 320,
     "num_mel_bins": 40, "d_model": 48, "encoder_layers": 3, "decoder_layers": 1, "encoder_attention_heads": 4,
@@ -507,7 +513,8 @@ add("whisper-mel40-3enc-1dec", 505, {
     "is_encoder_decoder": True, "torch_dtype": "float32", "dropout": 0.0, "attention_dropout": 0.0,
     "activation_dropout": 0.0, "suppress_tokens": None, "begin_suppress_tokens": None, "use_cache": True},
     "whisper with 40 mel bins, 24 frames -> conv stride 2 -> 12 encoder positions (stored sinusoids), 3 encoder / "
-    "1 decoder layers, different heads (4/3) and ffn dims, tied proj_out", Ld=9)
+    "1 decoder layers, different heads (4/3) and ffn dims, tied proj_out (no proj_out.weight stored); "
+    "decoder embed_tokens N(0,0.03)", Ld=9, std_overrides={"model.decoder.embed_tokens.weight": 0.03})
 
 
 # ----------------------------------------------------------------------------------------------------------------------
@@ -570,7 +577,7 @@ def build(v):
     mt = cfg["model_type"]
     o = v["opts"]
     seed = v["seed"]
-    w32 = init_weights(cfg, seed)
+    w32 = init_weights(cfg, seed, o.get("emb1_std", 1.0), o.get("std_overrides"))
     store_dtype = o.get("store_dtype")
     if store_dtype is not None:
         stored = {k: t.to(store_dtype) for k, t in w32.items()}
