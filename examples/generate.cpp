@@ -1,0 +1,103 @@
+// tessera-generate: stream text from a decoder model and a prompt, then report prompt and
+// generation speed.
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+
+#include <cstdio>
+
+#include "tessera/io/mmap.hpp"
+#include "tessera/tessera.hpp"
+
+using namespace tessera;
+
+int main(int argc, char** argv) {
+  CLI::App app{"Generate text with a Hugging Face decoder model (config.json + *.safetensors + tokenizer.json).\n"
+               "Sampling defaults come from the model's generation_config.json (greedy when it says nothing);\n"
+               "any flag given here overrides them.",
+               "tessera-generate"};
+  std::string dir, prompt = "";
+  int64_t max_new = -1;
+  int threads = 0;
+  std::optional<float> temperature, top_p, min_p, repetition_penalty;
+  std::optional<int64_t> top_k;
+  std::optional<uint64_t> seed;
+  std::vector<std::string> stops;
+  bool greedy = false, sample = false, no_stats = false, ignore_eos = false;
+  app.add_option("MODEL_DIR", dir, "model directory")->required();
+  app.add_option("-p,--prompt", prompt, "prompt text (default: empty, i.e. start from BOS)");
+  app.add_option("-n,--max-new-tokens", max_new, "tokens to generate (default: generation_config.json or 128)");
+  app.add_flag("--greedy", greedy, "always take the most likely token");
+  app.add_flag("--sample", sample, "sample (implied by --temperature/--top-k/--top-p/--min-p)");
+  app.add_option("--temperature", temperature, "sampling temperature (> 0)");
+  app.add_option("--top-k", top_k, "keep the k most likely tokens (0: off)");
+  app.add_option("--top-p", top_p, "nucleus sampling mass (1: off)");
+  app.add_option("--min-p", min_p, "drop tokens below min-p × the top probability (0: off)");
+  app.add_option("--repetition-penalty", repetition_penalty, "penalise tokens already seen (1: off)");
+  app.add_option("--seed", seed, "random seed for sampling (default 0)");
+  app.add_option("--stop", stops, "stop when the generated text contains this string (repeatable)");
+  app.add_flag("--ignore-eos", ignore_eos, "keep going after the end-of-sequence token");
+  app.add_option("-t,--threads", threads, "threads (default: all cores)");
+  app.add_flag("--no-stats", no_stats, "do not print the speed line at the end");
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    if (threads > 0) set_num_threads(threads);
+    auto model = load(dir);
+    if (model->info().kind != ModelKind::Decoder)
+      fail("{}: tessera-generate needs a decoder model; this is {} ({})", dir, model->info().family,
+           model->info().architecture);
+    auto tok = Tokenizer::from_file(dir);
+    GenerationOptions opt = GenerationOptions::for_model(*model);
+    if (max_new >= 0) opt.max_new_tokens = max_new;
+    SamplingOptions& s = opt.sampling;
+    if (temperature) s.temperature = *temperature;
+    if (top_k) s.top_k = *top_k;
+    if (top_p) s.top_p = *top_p;
+    if (min_p) s.min_p = *min_p;
+    if (repetition_penalty) s.repetition_penalty = *repetition_penalty;
+    if (seed) s.seed = *seed;
+    if (sample || temperature || top_k || top_p || min_p) s.do_sample = true;
+    if (greedy) s.do_sample = false;
+    opt.stop_at_eos = !ignore_eos;
+
+    std::vector<int32_t> ids = tok.encode(prompt, false).ids;
+    if (ids.empty()) {
+      auto bos = model->info().bos_token_id ? std::optional<int32_t>(int32_t(*model->info().bos_token_id)) : tok.bos_id();
+      if (!bos) fail("the prompt is empty and the model has no BOS token to start from");
+      ids.push_back(*bos);
+    }
+    auto session = model->new_session();
+    fmt::print("{}", prompt);
+    std::fflush(stdout);
+    auto stream = tok.stream_decoder(true);
+    std::string text;
+    auto result = generate(*model, *session, ids, opt, [&](int32_t t) {
+      std::string piece = stream.push(t);
+      text += piece;
+      for (const auto& stop : stops) {
+        auto at = text.find(stop);
+        if (at != std::string::npos) {
+          // print only up to the stop string
+          size_t printed = text.size() - piece.size();
+          if (at + stop.size() > printed) fmt::print("{}", text.substr(printed, at + stop.size() - printed));
+          std::fflush(stdout);
+          return false;
+        }
+      }
+      fmt::print("{}", piece);
+      std::fflush(stdout);
+      return true;
+    });
+    fmt::print("{}\n", result.stop == GenerationResult::Stop::Callback ? "" : stream.flush());
+    if (!no_stats) {
+      const double pp = result.prompt_seconds > 0 ? double(result.prompt_tokens) / result.prompt_seconds : 0;
+      const double tg = result.generation_seconds > 0 ? double(result.tokens.size()) / result.generation_seconds : 0;
+      fmt::print(stderr, "\n[prompt: {} tokens, {:.1f} tokens/s | generation: {} tokens, {:.1f} tokens/s | {} threads]\n",
+                 result.prompt_tokens, pp, result.tokens.size(), tg, num_threads());
+    }
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "tessera-generate: error: {}\n", e.what());
+    return 1;
+  }
+  return 0;
+}

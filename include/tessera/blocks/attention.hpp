@@ -1,0 +1,129 @@
+// Multi-head attention over a KV cache: MHA, GQA and MQA (kv heads shared by groups of query
+// heads, never copied), causal or bidirectional, sliding window, optional q/k RMSNorm
+// (Qwen3), rotary positions or an additive relative bias (T5). Cross-attention uses the
+// same block with keys and values projected once from the encoder output.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <optional>
+#include <vector>
+
+#include "tessera/blocks/kv_cache.hpp"
+#include "tessera/blocks/linear.hpp"
+#include "tessera/blocks/norm.hpp"
+#include "tessera/blocks/position.hpp"
+#include "tessera/core/parallel.hpp"
+
+namespace tessera {
+
+struct AttentionConfig {
+  int64_t hidden = 0;  // model width (input of q/k/v, output of o)
+  int64_t heads = 0, kv_heads = 0, head_dim = 0;
+  bool causal = true;
+  int64_t window = 0;  // sliding window: a query at p sees keys p - window < j <= p; 0 = unlimited
+  float scale = 1.0f;  // multiplies q·k
+};
+
+// An additive score bias b(head, query position, key position), e.g. T5's relative buckets.
+using ScoreBias = std::function<float(int64_t head, int64_t qpos, int64_t kpos)>;
+
+class Attention {
+ public:
+  AttentionConfig cfg;
+  // Either separate projections or one fused [q | k | v] projection.
+  std::optional<Linear> qkv;
+  Linear q, k, v, o;
+  std::optional<Norm> q_norm, k_norm;  // per-head RMSNorm over head_dim (Qwen3, Gemma3)
+  Rope rope;                           // disabled when rotary_dim == 0
+
+  int64_t q_width() const { return cfg.heads * cfg.head_dim; }
+  int64_t kv_width() const { return cfg.kv_heads * cfg.head_dim; }
+  int64_t qkv_width() const { return q_width() + 2 * kv_width(); }
+
+  void validate() const {
+    TESSERA_CHECK(cfg.heads > 0 && cfg.kv_heads > 0 && cfg.head_dim > 0, "attention: heads, kv heads and head_dim must be positive");
+    TESSERA_CHECK(cfg.heads % cfg.kv_heads == 0, "attention: {} query heads are not a multiple of {} key/value heads",
+                  cfg.heads, cfg.kv_heads);
+  }
+
+  // qkv_out[m, qkv_width] = [q | k | v] of m tokens.
+  void project(const float* x, int64_t m, float* qkv_out) const {
+    const int64_t w = qkv_width();
+    if (qkv) {
+      qkv->forward(x, m, qkv_out, -1, w);
+      return;
+    }
+    q.forward(x, m, qkv_out, -1, w);
+    k.forward(x, m, qkv_out + q_width(), -1, w);
+    v.forward(x, m, qkv_out + q_width() + kv_width(), -1, w);
+  }
+
+  // Self-attention for m new tokens at positions pos0..pos0+m-1 whose projections are in
+  // qkv[m, qkv_width]: normalises and rotates q and k, appends k and v to `cache`, and writes
+  // the attention output (before o) to out[m, q_width].
+  void attend(float* qkv, int64_t m, int64_t pos0, KvCache& cache, float* out, const ScoreBias* bias = nullptr) const {
+    const int64_t w = qkv_width(), hd = cfg.head_dim;
+    std::vector<float> freq_scratch;
+    const std::vector<float>* freqs = nullptr;
+    if (rope.enabled()) freqs = &rope.frequencies(pos0 + m - 1, freq_scratch);
+    for (int64_t i = 0; i < m; ++i) {
+      float* row = qkv + i * w;
+      for (int64_t h = 0; h < cfg.heads; ++h) prepare(row + h * hd, q_norm, pos0 + i, freqs);
+      for (int64_t h = 0; h < cfg.kv_heads; ++h) prepare(row + q_width() + h * hd, k_norm, pos0 + i, freqs);
+    }
+    int64_t first = cache.append(m);
+    TESSERA_CHECK(first == pos0, "attention: cache holds {} positions but the new tokens start at {}", first, pos0);
+    for (int64_t i = 0; i < m; ++i) {
+      std::memcpy(cache.key(first + i), qkv + i * w + q_width(), size_t(kv_width()) * 4);
+      std::memcpy(cache.value(first + i), qkv + i * w + q_width() + kv_width(), size_t(kv_width()) * 4);
+    }
+    attend_cached(qkv, w, m, pos0, cache, out, bias);
+  }
+
+  // Cross-attention: fill `cache` with k and v of the n encoder states (once per source).
+  void project_memory(const float* memory, int64_t n, KvCache& cache) const {
+    cache.clear();
+    int64_t first = cache.append(n);
+    std::vector<float> tmp(static_cast<size_t>(n * kv_width()));
+    k.forward(memory, n, tmp.data());
+    for (int64_t j = 0; j < n; ++j) std::memcpy(cache.key(first + j), tmp.data() + j * kv_width(), size_t(kv_width()) * 4);
+    v.forward(memory, n, tmp.data());
+    for (int64_t j = 0; j < n; ++j) std::memcpy(cache.value(first + j), tmp.data() + j * kv_width(), size_t(kv_width()) * 4);
+  }
+
+  // Attention of queries q[m, ldq] (head-major within a row) at positions pos0.. against the
+  // keys/values already in `cache`; out[m, q_width].
+  void attend_cached(const float* qs, int64_t ldq, int64_t m, int64_t pos0, const KvCache& cache, float* out,
+                     const ScoreBias* bias = nullptr) const {
+    const int64_t hd = cfg.head_dim, group = cfg.heads / cfg.kv_heads, total = cache.length();
+    parallel_for(cfg.heads * m, [&](int64_t begin, int64_t end) {
+      std::vector<float> scores(static_cast<size_t>(total));
+      for (int64_t job = begin; job < end; ++job) {
+        const int64_t h = job / m, i = job % m, g = h / group, qpos = pos0 + i;
+        const float* qv = qs + i * ldq + h * hd;
+        int64_t hi = cfg.causal ? std::min(total, qpos + 1) : total;
+        int64_t lo = (cfg.causal && cfg.window > 0) ? std::max<int64_t>(0, qpos - cfg.window + 1) : 0;
+        float* o = out + i * q_width() + h * hd;
+        std::fill(o, o + hd, 0.0f);
+        if (hi <= lo) continue;
+        for (int64_t j = lo; j < hi; ++j) {
+          float s = kernels::dot(qv, cache.key(j) + g * hd, hd) * cfg.scale;
+          if (bias) s += (*bias)(h, qpos, j);
+          scores[size_t(j - lo)] = s;
+        }
+        kernels::softmax(scores.data(), hi - lo);
+        for (int64_t j = lo; j < hi; ++j) kernels::axpy(scores[size_t(j - lo)], cache.value(j) + g * hd, o, hd);
+      }
+    });
+  }
+
+ private:
+  void prepare(float* head, const std::optional<Norm>& norm, int64_t pos, const std::vector<float>* freqs) const {
+    if (norm) norm->forward(head, head, 1);
+    if (freqs) rope.apply(head, pos, *freqs);
+  }
+};
+
+}  // namespace tessera

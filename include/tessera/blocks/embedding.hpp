@@ -1,0 +1,46 @@
+// Token (and learned position) embeddings: a [rows, dim] table in the checkpoint's dtype,
+// rows gathered into f32 activations, optionally scaled (Gemma, Marian, T5-free).
+#pragma once
+
+#include <string>
+
+#include "tessera/blocks/linear.hpp"
+
+namespace tessera {
+
+class Embedding {
+ public:
+  Embedding() = default;
+  static Embedding load(const WeightStore& store, const std::string& name, int64_t rows, int64_t dim) {
+    Embedding e;
+    e.table_ = check_weight_dtype(store, name, store.get(name, {rows, dim}));
+    e.name_ = name;
+    return e;
+  }
+
+  int64_t rows() const { return table_.dim(0); }
+  int64_t dim() const { return table_.dim(1); }
+  const Tensor& table() const { return table_; }
+
+  // out[dim] (+)= table[id] * scale. Out-of-range ids are an Error, never a wild read.
+  void lookup(int64_t id, float* out, float scale = 1.0f, bool accumulate = false) const {
+    if (id < 0 || id >= rows()) fail("{}: index {} out of range [0, {})", name_, id, rows());
+    const int64_t d = dim();
+    const auto* base = static_cast<const unsigned char*>(table_.raw()) + size_t(id * d) * dtype_size(table_.dtype());
+    if (!accumulate && scale == 1.0f) {
+      kernels::to_f32(base, table_.dtype(), out, d);
+      return;
+    }
+    for (int64_t i = 0; i < d; ++i) {
+      float v;
+      kernels::to_f32(base + size_t(i) * dtype_size(table_.dtype()), table_.dtype(), &v, 1);
+      out[i] = accumulate ? out[i] + v * scale : v * scale;
+    }
+  }
+
+ private:
+  Tensor table_;
+  std::string name_;
+};
+
+}  // namespace tessera

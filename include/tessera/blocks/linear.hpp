@@ -1,0 +1,70 @@
+// Linear: y = x·Wᵀ + b with W [out, in] kept in the checkpoint's dtype (f32, f16, bf16),
+// usually borrowed straight from the mmapped file.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "tessera/core/tensor.hpp"
+#include "tessera/io/safetensors.hpp"
+#include "tessera/kernels/kernels.hpp"
+
+namespace tessera {
+
+// A small f32 vector (bias, norm scale) read from the store with a shape check.
+inline std::vector<float> load_vector(const WeightStore& store, const std::string& name, int64_t n) {
+  Tensor t = store.get(name, {n});
+  std::vector<float> v(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) v[size_t(i)] = t.get_f32(i);
+  return v;
+}
+
+// Weights usable by the GEMM kernels: f32, f16 or bf16; anything else is an Error.
+inline Tensor check_weight_dtype(const WeightStore& store, const std::string& name, Tensor t) {
+  if (t.dtype() != DType::F32 && t.dtype() != DType::F16 && t.dtype() != DType::BF16)
+    fail("{}: tensor '{}': dtype {} is not supported for weights (expected F32, F16 or BF16)",
+         store.file_of(name), name, dtype_name(t.dtype()));
+  return t;
+}
+
+class Linear {
+ public:
+  Linear() = default;
+  Linear(Tensor weight, std::vector<float> bias) : w_(std::move(weight)), b_(std::move(bias)) {}
+
+  // HF nn.Linear: "<prefix>.weight" [out, in] and, when `bias`, "<prefix>.bias" [out].
+  static Linear load(const WeightStore& store, const std::string& prefix, int64_t in, int64_t out, bool bias) {
+    Tensor w = check_weight_dtype(store, prefix + ".weight", store.get(prefix + ".weight", {out, in}));
+    return Linear(std::move(w), bias ? load_vector(store, prefix + ".bias", out) : std::vector<float>{});
+  }
+
+  // GPT-2's Conv1D stores W as [in, out]: transposed once here into an owned [out, in].
+  static Linear load_transposed(const WeightStore& store, const std::string& prefix, int64_t in, int64_t out,
+                                bool bias) {
+    Tensor src = check_weight_dtype(store, prefix + ".weight", store.get(prefix + ".weight", {in, out}));
+    Tensor w = Tensor::zeros(src.dtype(), {out, in});
+    size_t es = dtype_size(src.dtype());
+    const auto* s = static_cast<const unsigned char*>(src.raw());
+    auto* d = static_cast<unsigned char*>(w.raw());
+    for (int64_t i = 0; i < in; ++i)
+      for (int64_t o = 0; o < out; ++o) std::memcpy(d + size_t(o * in + i) * es, s + size_t(i * out + o) * es, es);
+    return Linear(std::move(w), bias ? load_vector(store, prefix + ".bias", out) : std::vector<float>{});
+  }
+
+  int64_t in_features() const { return w_.dim(1); }
+  int64_t out_features() const { return w_.dim(0); }
+  const Tensor& weight() const { return w_; }
+  bool has_bias() const { return !b_.empty(); }
+
+  // y[m, out] (row stride ldy) = x[m, in] (row stride ldx) · Wᵀ + b  (+ y when accumulate)
+  void forward(const float* x, int64_t m, float* y, int64_t ldx = -1, int64_t ldy = -1, bool accumulate = false) const {
+    kernels::gemm(x, m, in_features(), ldx < 0 ? in_features() : ldx, w_.raw(), w_.dtype(), out_features(), y,
+                  ldy < 0 ? out_features() : ldy, b_.empty() ? nullptr : b_.data(), accumulate);
+  }
+
+ private:
+  Tensor w_;
+  std::vector<float> b_;
+};
+
+}  // namespace tessera

@@ -1,0 +1,83 @@
+// Feed-forward blocks: dense (fc1 → act → fc2), gated (down(act(gate·x) ⊙ up·x): SwiGLU,
+// GeGLU) and a mixture of gated experts with top-k softmax routing (Mixtral).
+#pragma once
+
+#include <algorithm>
+#include <numeric>
+#include <vector>
+
+#include "tessera/blocks/linear.hpp"
+
+namespace tessera {
+
+using kernels::Activation;
+
+class MLP {
+ public:
+  enum class Kind { Dense, Gated, MoE };
+  Kind kind = Kind::Gated;
+  Activation act = Activation::Silu;
+  int64_t hidden = 0, ffn = 0;
+  Linear up, down, gate;  // dense uses up (fc1) and down (fc2)
+
+  struct Expert {
+    Linear gate, up, down;
+  };
+  Linear router;  // [experts, hidden]
+  std::vector<Expert> experts;
+  int64_t top_k = 0;
+  bool normalize_top_k = true;  // renormalise the chosen experts' weights to sum to 1
+
+  // out[m, hidden] += mlp(x[m, hidden])  (accumulates: the residual add is fused).
+  void forward(const float* x, int64_t m, float* out, std::vector<float>& scratch) const {
+    if (kind == Kind::MoE) return forward_moe(x, m, out, scratch);
+    scratch.resize(size_t(2 * m * ffn));
+    float* a = scratch.data();
+    float* b = a + m * ffn;
+    if (kind == Kind::Dense) {
+      up.forward(x, m, a);
+      kernels::activate(act, a, m * ffn);
+    } else {
+      gate.forward(x, m, a);
+      up.forward(x, m, b);
+      kernels::activate_mul(act, a, b, m * ffn);
+    }
+    down.forward(a, m, out, -1, -1, /*accumulate=*/true);
+  }
+
+ private:
+  void forward_moe(const float* x, int64_t m, float* out, std::vector<float>& scratch) const {
+    const int64_t e_count = int64_t(experts.size());
+    scratch.resize(size_t(e_count + 2 * ffn + 2 * hidden));
+    float* logits = scratch.data();
+    float* a = logits + e_count;
+    float* b = a + ffn;
+    float* y = b + ffn;
+    float* acc = y + hidden;  // the token's mixture, added at the end so x and out may alias
+    std::vector<int64_t> order(static_cast<size_t>(e_count));
+    for (int64_t t = 0; t < m; ++t) {
+      const float* xt = x + t * hidden;
+      router.forward(xt, 1, logits);
+      kernels::softmax(logits, e_count);
+      std::iota(order.begin(), order.end(), 0);
+      // torch.topk order: larger weight first, ties to the lower index.
+      std::stable_sort(order.begin(), order.end(), [&](int64_t i, int64_t j) { return logits[i] > logits[j]; });
+      std::fill(acc, acc + hidden, 0.0f);
+      float sum = 0;
+      for (int64_t r = 0; r < top_k; ++r) sum += logits[order[size_t(r)]];
+      for (int64_t r = 0; r < top_k; ++r) {
+        const int64_t e = order[size_t(r)];
+        float w = normalize_top_k ? logits[e] / sum : logits[e];
+        const Expert& ex = experts[size_t(e)];
+        ex.gate.forward(xt, 1, a);
+        ex.up.forward(xt, 1, b);
+        kernels::activate_mul(act, a, b, ffn);
+        ex.down.forward(a, 1, y);
+        kernels::axpy(w, y, acc, hidden);
+      }
+      kernels::axpy(1.0f, acc, out + t * hidden, hidden);
+    }
+  }
+};
+
+}  // namespace tessera

@@ -1,0 +1,133 @@
+// Position schemes: rotary embeddings (default, linear, dynamic NTK and llama3 scaling;
+// partial rotary as GPT-NeoX and Phi) and sinusoidal tables (Marian, Whisper).
+// Learned absolute positions are plain Embeddings; T5's relative bias lives in attention.hpp.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "tessera/core/error.hpp"
+
+namespace tessera {
+
+struct RopeSpec {
+  enum class Type { Default, Linear, Dynamic, Llama3, Yarn };
+  Type type = Type::Default;
+  double theta = 10000.0;
+  int64_t rotary_dim = 0;  // dims rotated per head (head_dim × partial_rotary_factor)
+  double factor = 1.0;     // linear / dynamic / llama3
+  double low_freq_factor = 1.0, high_freq_factor = 4.0;  // llama3
+  int64_t original_max_positions = 0;                    // llama3, dynamic, yarn
+  double attention_factor = 1.0;                         // yarn: multiplies cos and sin
+  double beta_fast = 32, beta_slow = 1;                  // yarn correction range
+  bool truncate = true;                                  // yarn: floor/ceil the correction range
+};
+
+class Rope {
+ public:
+  Rope() = default;
+  explicit Rope(const RopeSpec& spec) : spec_(spec) {
+    TESSERA_CHECK(spec.rotary_dim > 0 && spec.rotary_dim % 2 == 0, "rotary dimension must be even and positive, found {}",
+                  spec.rotary_dim);
+    inv_freq_ = inverse_frequencies(spec.theta);
+  }
+
+  bool enabled() const { return spec_.rotary_dim > 0; }
+  int64_t rotary_dim() const { return spec_.rotary_dim; }
+
+  // The frequencies to use for a forward call whose largest position is max_pos. Only
+  // dynamic NTK scaling depends on it (Hugging Face recomputes per call the same way).
+  const std::vector<float>& frequencies(int64_t max_pos, std::vector<float>& scratch) const {
+    if (spec_.type != RopeSpec::Type::Dynamic || max_pos + 1 <= spec_.original_max_positions) return inv_freq_;
+    double seq = double(max_pos + 1), d = double(spec_.rotary_dim);
+    double base = spec_.theta * std::pow(spec_.factor * seq / double(spec_.original_max_positions) - (spec_.factor - 1),
+                                         d / (d - 2));
+    scratch = inverse_frequencies(base, /*scaled=*/false);
+    return scratch;
+  }
+
+  // Rotate the first rotary_dim features of one head vector at position `pos`, in the
+  // rotate_half layout (pairs (i, i + rotary_dim/2)), as Hugging Face's apply_rotary_pos_emb.
+  void apply(float* v, int64_t pos, const std::vector<float>& freqs) const {
+    const int64_t half = spec_.rotary_dim / 2;
+    for (int64_t i = 0; i < half; ++i) {
+      float angle = float(pos) * freqs[size_t(i)];  // f32 product, as torch computes it
+      float c = std::cos(angle), s = std::sin(angle);
+      if (spec_.attention_factor != 1.0) {
+        c *= float(spec_.attention_factor);
+        s *= float(spec_.attention_factor);
+      }
+      float a = v[i], b = v[i + half];
+      v[i] = a * c - b * s;
+      v[i + half] = b * c + a * s;
+    }
+  }
+
+ private:
+  std::vector<float> inverse_frequencies(double base, bool scaled = true) const {
+    const int64_t half = spec_.rotary_dim / 2;
+    std::vector<float> f(static_cast<size_t>(half));
+    for (int64_t i = 0; i < half; ++i) {
+      float exponent = float(2 * i) / float(spec_.rotary_dim);
+      f[size_t(i)] = float(1.0 / std::pow(base, double(exponent)));
+    }
+    if (!scaled) return f;
+    if (spec_.type == RopeSpec::Type::Yarn) {
+      // Blend interpolated (÷ factor) and original frequencies with a linear ramp over the
+      // dimensions between the beta_fast and beta_slow rotation counts.
+      const double d = double(spec_.rotary_dim), old_ctx = double(spec_.original_max_positions);
+      auto corr_dim = [&](double rotations) { return d * std::log(old_ctx / (rotations * 2 * M_PI)) / (2 * std::log(base)); };
+      double low = corr_dim(spec_.beta_fast), high = corr_dim(spec_.beta_slow);
+      if (spec_.truncate) {
+        low = std::floor(low);
+        high = std::ceil(high);
+      }
+      low = std::max(low, 0.0);
+      high = std::min(high, d - 1);
+      if (low == high) high += 0.001;
+      for (int64_t i = 0; i < half; ++i) {
+        float ramp = std::clamp(float((float(i) - float(low)) / float(high - low)), 0.0f, 1.0f);
+        float extrapolation = 1.0f - ramp;
+        float pos_freq = float(std::pow(base, double(float(2 * i) / float(spec_.rotary_dim))));
+        float inter = 1.0f / (float(spec_.factor) * pos_freq), extra = 1.0f / pos_freq;
+        f[size_t(i)] = inter * (1 - extrapolation) + extra * extrapolation;
+      }
+    } else if (spec_.type == RopeSpec::Type::Linear) {
+      for (float& x : f) x = float(x / spec_.factor);
+    } else if (spec_.type == RopeSpec::Type::Llama3) {
+      const double old_ctx = double(spec_.original_max_positions);
+      const double low_wavelen = old_ctx / spec_.low_freq_factor, high_wavelen = old_ctx / spec_.high_freq_factor;
+      for (float& x : f) {
+        double inv = x, wavelen = 2 * M_PI / inv;
+        double scaled_inv = wavelen > low_wavelen ? inv / spec_.factor : inv;
+        if (!(wavelen < high_wavelen) && !(wavelen > low_wavelen)) {
+          double smooth = (old_ctx / wavelen - spec_.low_freq_factor) / (spec_.high_freq_factor - spec_.low_freq_factor);
+          scaled_inv = (1 - smooth) * scaled_inv / spec_.factor + smooth * scaled_inv;
+        }
+        x = float(scaled_inv);
+      }
+    }
+    return f;
+  }
+
+  RopeSpec spec_;
+  std::vector<float> inv_freq_;
+};
+
+// Sinusoidal position table [positions, dim]. Marian/Whisper write sin in the first half
+// and cos in the second; `log_timescale_denominator` is half-1 (Whisper) or half (Marian).
+inline std::vector<float> sinusoidal_table(int64_t positions, int64_t dim, bool sin_first = true) {
+  std::vector<float> t(static_cast<size_t>(positions * dim));
+  const int64_t half = dim / 2;
+  for (int64_t p = 0; p < positions; ++p)
+    for (int64_t i = 0; i < half; ++i) {
+      double angle = double(p) / std::pow(10000.0, 2.0 * double(i) / double(dim));
+      t[size_t(p * dim + i)] = float(sin_first ? std::sin(angle) : std::cos(angle));
+      t[size_t(p * dim + half + i)] = float(sin_first ? std::cos(angle) : std::sin(angle));
+    }
+  return t;
+}
+
+}  // namespace tessera

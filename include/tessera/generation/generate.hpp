@@ -1,0 +1,42 @@
+// The token loop: prefill the prompt, then decode one token at a time with a Sampler until
+// EOS, max_new_tokens, or the caller's callback says stop. Works for decoders and, once
+// the session holds a source, for encoder-decoders.
+#pragma once
+
+#include <functional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "tessera/generation/sampler.hpp"
+#include "tessera/models/model.hpp"
+
+namespace tessera {
+
+struct GenerationOptions {
+  int64_t max_new_tokens = 128;
+  int64_t min_new_tokens = 0;  // EOS is suppressed until this many tokens were generated
+  SamplingOptions sampling;
+  std::vector<int64_t> eos_token_ids;
+  bool stop_at_eos = true;
+
+  // Defaults from the model's generation_config.json (when present) and config.json.
+  static GenerationOptions for_model(const Model& model);
+  // Overlays the fields present in a generation_config.json file.
+  void read_generation_config(const std::string& path);
+};
+
+struct GenerationResult {
+  std::vector<int32_t> tokens;  // the new tokens only
+  enum class Stop { Eos, MaxTokens, Callback } stop = Stop::MaxTokens;
+  int64_t prompt_tokens = 0;
+  double prompt_seconds = 0, generation_seconds = 0;  // prefill, and all decode steps
+};
+
+// Called with each new token; return false to stop after it.
+using TokenCallback = std::function<bool(int32_t token)>;
+
+GenerationResult generate(const Model& model, Session& session, std::span<const int32_t> prompt,
+                          const GenerationOptions& options, const TokenCallback& on_token = {});
+
+}  // namespace tessera

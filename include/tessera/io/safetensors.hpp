@@ -1,0 +1,66 @@
+// safetensors: reading over mmap without copying (single files and sharded checkpoints with
+// model.safetensors.index.json), and writing (tessera-forward's outputs, test fixtures).
+// Every header field is validated; a hostile file gets an Error, never an out-of-bounds read.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tessera/core/tensor.hpp"
+#include "tessera/io/mmap.hpp"
+
+namespace tessera {
+
+class SafetensorsFile {
+ public:
+  static SafetensorsFile open(const std::string& path);
+
+  const std::string& path() const { return path_; }
+  bool has(const std::string& name) const { return tensors_.count(name) != 0; }
+  // The tensor's bytes in place (or an aligned copy when the file's offset is misaligned).
+  Tensor get(const std::string& name) const;
+  std::vector<std::string> names() const;
+  const std::map<std::string, std::string>& metadata() const { return metadata_; }
+
+ private:
+  struct Entry {
+    DType dtype;
+    Shape shape;
+    size_t begin, end;  // absolute offsets in the file
+  };
+  std::string path_;
+  std::shared_ptr<const MappedFile> file_;
+  std::map<std::string, Entry> tensors_;
+  std::map<std::string, std::string> metadata_;
+};
+
+// Writes tensors (any dtype) to `path` in safetensors format, names in sorted order.
+void save_safetensors(const std::string& path, const std::map<std::string, Tensor>& tensors,
+                      const std::map<std::string, std::string>& metadata = {});
+
+// Every tensor of a checkpoint directory by name: model.safetensors, or the shards listed
+// in model.safetensors.index.json.
+class WeightStore {
+ public:
+  static WeightStore open_dir(const std::string& dir);
+  static WeightStore from_file(const std::string& path);
+
+  bool has(const std::string& name) const { return where_.count(name) != 0; }
+  // The tensor, or an Error naming it and the checkpoint.
+  Tensor get(const std::string& name) const;
+  // The tensor with a shape check: Error "tensor X in FILE: expected shape [..], found [..]".
+  Tensor get(const std::string& name, const Shape& expected) const;
+  std::vector<std::string> names() const;
+  const std::string& source() const { return source_; }
+  // The file a tensor lives in (for messages).
+  const std::string& file_of(const std::string& name) const;
+
+ private:
+  std::string source_;
+  std::vector<SafetensorsFile> files_;
+  std::map<std::string, size_t> where_;
+};
+
+}  // namespace tessera

@@ -1,0 +1,30 @@
+// Decoder-only causal language models (GPT-2, Llama, Mistral, Qwen, Gemma, GPT-NeoX,
+// Mixtral): embeddings → layers → final norm → LM head, over a per-session KV cache.
+// Family files fill one of these from config.json and their weight names.
+#pragma once
+
+#include <optional>
+#include <vector>
+
+#include "tessera/blocks/embedding.hpp"
+#include "tessera/blocks/layer.hpp"
+#include "tessera/models/model.hpp"
+
+namespace tessera {
+
+class DecoderModel final : public Model {
+ public:
+  ModelInfo meta;
+  Embedding embed;
+  float embed_scale = 1.0f;                 // Gemma: sqrt(hidden)
+  std::optional<Embedding> position_embed;  // GPT-2: learned absolute positions
+  std::vector<Layer> layers;
+  Norm final_norm;
+  Linear lm_head;  // may borrow the embedding table (tied)
+
+  const ModelInfo& info() const override { return meta; }
+  std::unique_ptr<Session> new_session(const SessionOptions& options = {}) const override;
+  void decode(Session& session, std::span<const int32_t> ids, Tensor& logits, bool all_positions) const override;
+};
+
+}  // namespace tessera

@@ -1,0 +1,70 @@
+// The user-facing model: immutable after loading and safe to share between threads.
+// Everything that changes while running (KV caches, scratch, encoder memory) lives in a
+// Session that each caller owns. Model is type-erased; tessera::load returns one.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "tessera/core/tensor.hpp"
+
+namespace tessera {
+
+enum class ModelKind { Decoder, Encoder, EncoderDecoder };
+
+struct ModelInfo {
+  std::string family;        // "llama", "gpt2", ...
+  std::string architecture;  // "LlamaForCausalLM", ...
+  std::string dir;
+  ModelKind kind = ModelKind::Decoder;
+  int64_t vocab_size = 0, hidden_size = 0, num_layers = 0, max_positions = 0;
+  std::vector<int64_t> eos_token_ids;
+  std::optional<int64_t> bos_token_id, pad_token_id, decoder_start_token_id;
+  std::string weight_dtype;  // e.g. "BF16", or "F32+F16" when mixed
+  int64_t parameters = 0;
+  size_t weight_bytes = 0;
+};
+
+struct SessionOptions {
+  int64_t max_context = 0;  // 0: the model's max_position_embeddings (or 4096 when unbounded)
+};
+
+// Per-caller state. Obtain one from Model::new_session.
+class Session {
+ public:
+  virtual ~Session() = default;
+  // Number of tokens the decoder has consumed.
+  virtual int64_t position() const = 0;
+  // Forget all tokens (and the encoder memory of encoder-decoders).
+  virtual void reset() = 0;
+  // Largest number of decoder positions this session can hold.
+  virtual int64_t capacity() const = 0;
+};
+
+class Model {
+ public:
+  virtual ~Model() = default;
+  virtual const ModelInfo& info() const = 0;
+  virtual std::unique_ptr<Session> new_session(const SessionOptions& options = {}) const = 0;
+
+  // Decoders and encoder-decoders: feed `ids` at the session's current position and write
+  // logits to `logits` ([ids.size(), vocab] when all_positions, else [1, vocab] for the last).
+  virtual void decode(Session& session, std::span<const int32_t> ids, Tensor& logits, bool all_positions) const;
+
+  // Encoders and encoder-decoders: the last hidden state of a batch of sequences (token ids
+  // for text models), [total tokens, hidden] packed in input order.
+  virtual Tensor encode(const std::vector<std::vector<int32_t>>& batch) const;
+  // Encoder-decoders: compute the encoder memory for one source into the session.
+  virtual void set_source(Session& session, std::span<const int32_t> source_ids) const;
+  // Encoder-decoders with non-text input (Whisper): features [1, mel, frames].
+  virtual void set_source_features(Session& session, const Tensor& features) const;
+};
+
+// Loads config.json + safetensors from `dir` and returns the right family, or an Error that
+// says what is missing or unsupported.
+std::shared_ptr<const Model> load(const std::string& dir);
+
+}  // namespace tessera

@@ -1,0 +1,11 @@
+// One include for users: loading models, sessions, generation and tokenizers.
+#pragma once
+
+#include "tessera/core/error.hpp"
+#include "tessera/core/parallel.hpp"
+#include "tessera/core/tensor.hpp"
+#include "tessera/generation/generate.hpp"
+#include "tessera/generation/sampler.hpp"
+#include "tessera/io/safetensors.hpp"
+#include "tessera/models/model.hpp"
+#include "tessera/text/tokenizer.hpp"

@@ -1,0 +1,21 @@
+// The family loaders tessera::load dispatches to by config.json's model_type. Each reads
+// its config fields and weight names and returns a ready model, or an Error saying why not.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "tessera/io/json.hpp"
+#include "tessera/io/safetensors.hpp"
+#include "tessera/models/model.hpp"
+
+namespace tessera::families {
+
+using Loader = std::shared_ptr<const Model> (*)(const JsonObject& cfg, const WeightStore& store, const std::string& dir);
+
+// Llama and the families that share its layout: mistral, qwen2, qwen3, gemma, mixtral.
+std::shared_ptr<const Model> load_llama(const JsonObject& cfg, const WeightStore& store, const std::string& dir);
+std::shared_ptr<const Model> load_gpt2(const JsonObject& cfg, const WeightStore& store, const std::string& dir);
+std::shared_ptr<const Model> load_gpt_neox(const JsonObject& cfg, const WeightStore& store, const std::string& dir);
+
+}  // namespace tessera::families

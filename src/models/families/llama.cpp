@@ -1,0 +1,124 @@
+// Llama 1–3 and its relatives, which differ only in a few switches:
+//   mistral  sliding-window attention
+//   qwen2    bias on q/k/v
+//   qwen3    per-head RMSNorm on q and k
+//   gemma    GeGLU, embeddings scaled by sqrt(hidden), RMSNorm scaling by (1 + w), tied head
+//   mixtral  a mixture of experts in place of the MLP
+#include <cmath>
+
+#include "../hf_config.hpp"
+#include "families.hpp"
+#include "tessera/models/decoder.hpp"
+
+namespace tessera::families {
+
+std::shared_ptr<const Model> load_llama(const JsonObject& cfg, const WeightStore& store, const std::string& dir) {
+  const std::string type = cfg.get_string("model_type");
+  const bool gemma = type == "gemma", qwen2 = type == "qwen2", qwen3 = type == "qwen3", mixtral = type == "mixtral";
+  auto model = std::make_shared<DecoderModel>();
+  ModelInfo& info = model->meta;
+  info.family = type;
+  info.kind = ModelKind::Decoder;
+  const int64_t d = info.hidden_size = cfg.get_size("hidden_size");
+  const int64_t vocab = info.vocab_size = cfg.get_size("vocab_size");
+  const int64_t layers = info.num_layers = cfg.get_size("num_hidden_layers", 100000);
+  const int64_t heads = cfg.get_size("num_attention_heads", 100000);
+  const int64_t kv_heads = cfg.get_size("num_key_value_heads", heads, 100000);
+  const int64_t head_dim = cfg.has("head_dim") ? cfg.get_size("head_dim", 1 << 16) : d / heads;
+  if (!cfg.has("head_dim") && d % heads != 0)
+    fail("{}: hidden_size {} is not divisible by num_attention_heads {}", cfg.where(), d, heads);
+  if (heads % kv_heads != 0)
+    fail("{}: num_attention_heads {} is not a multiple of num_key_value_heads {}", cfg.where(), heads, kv_heads);
+  const int64_t ffn = cfg.get_size("intermediate_size");
+  info.max_positions = cfg.get_int("max_position_embeddings", 0);
+  const float eps = float(cfg.get_float("rms_norm_eps", 1e-6));
+  const std::string act_key = gemma && cfg.has("hidden_activation") ? "hidden_activation" : "hidden_act";
+  const auto act = hf::activation(cfg, act_key, cfg.get_string(act_key, gemma ? "gelu_pytorch_tanh" : "silu"));
+  const bool attn_bias = cfg.get_bool("attention_bias", false);
+  const bool mlp_bias = cfg.get_bool("mlp_bias", false);
+  const bool tied = cfg.get_bool("tie_word_embeddings", gemma);
+  RopeSpec rope = hf::rope(cfg, head_dim);
+  hf::reject_if_set(cfg, "attn_logit_softcapping", "logit soft-capping is a Gemma 2 feature");
+  hf::reject_if_set(cfg, "final_logit_softcapping", "logit soft-capping is a Gemma 2 feature");
+  if (cfg.get_bool("use_bidirectional_attention", false))
+    fail("{}: use_bidirectional_attention is not supported", cfg.where());
+
+  // Which layers use a sliding window: Mistral/Mixtral apply `sliding_window` to every
+  // layer; Qwen only when use_sliding_window, from max_window_layers on (or per layer_types).
+  std::vector<int64_t> window(size_t(layers), 0);
+  const int64_t sw = cfg.get_int("sliding_window", 0);
+  if (cfg.has("layer_types") && (qwen2 || qwen3)) {
+    const auto& lt = cfg.raw().at("layer_types");
+    if (!lt.is_array() || int64_t(lt.size()) != layers)
+      fail("{}: layer_types must list {} entries", cfg.where(), layers);
+    for (int64_t l = 0; l < layers; ++l) {
+      std::string t = lt[size_t(l)].is_string() ? lt[size_t(l)].get<std::string>() : "";
+      if (t == "sliding_attention") window[size_t(l)] = sw;
+      else if (t != "full_attention") fail("{}: layer_types[{}] = {} is not supported", cfg.where(), l, lt[size_t(l)].dump());
+    }
+  } else if (qwen2 || qwen3) {
+    if (cfg.get_bool("use_sliding_window", false))
+      for (int64_t l = cfg.get_int("max_window_layers", 0); l < layers; ++l) window[size_t(l)] = sw;
+  } else if (type == "mistral" || mixtral) {
+    std::fill(window.begin(), window.end(), sw);
+  }
+  for (int64_t w : window)
+    if (w < 0) fail("{}: sliding_window must be positive, found {}", cfg.where(), w);
+
+  hf::fill_info(info, cfg, store, dir);
+
+  const std::string p = store.has("model.embed_tokens.weight") ? "model." : "";
+  model->embed = Embedding::load(store, p + "embed_tokens.weight", vocab, d);
+  if (gemma) model->embed_scale = float(std::sqrt(double(d)));  // HF casts sqrt(hidden) to the dtype
+  for (int64_t l = 0; l < layers; ++l) {
+    const std::string lp = fmt::format("{}layers.{}.", p, l);
+    Layer layer;
+    layer.residual = Residual::PreNorm;
+    layer.attn_norm = Norm::load(store, lp + "input_layernorm", NormKind::RMSNorm, d, eps, false, gemma);
+    layer.mlp_norm = Norm::load(store, lp + "post_attention_layernorm", NormKind::RMSNorm, d, eps, false, gemma);
+    Attention& a = layer.attn;
+    a.cfg = AttentionConfig{d, heads, kv_heads, head_dim, true, window[size_t(l)], float(1.0 / std::sqrt(double(head_dim)))};
+    a.validate();
+    a.q = Linear::load(store, lp + "self_attn.q_proj", d, heads * head_dim, attn_bias || qwen2);
+    a.k = Linear::load(store, lp + "self_attn.k_proj", d, kv_heads * head_dim, attn_bias || qwen2);
+    a.v = Linear::load(store, lp + "self_attn.v_proj", d, kv_heads * head_dim, attn_bias || qwen2);
+    a.o = Linear::load(store, lp + "self_attn.o_proj", heads * head_dim, d, attn_bias);
+    if (qwen3) {
+      a.q_norm = Norm::load(store, lp + "self_attn.q_norm", NormKind::RMSNorm, head_dim, eps, false);
+      a.k_norm = Norm::load(store, lp + "self_attn.k_norm", NormKind::RMSNorm, head_dim, eps, false);
+    }
+    a.rope = Rope(rope);
+    MLP& mlp = layer.mlp;
+    mlp.act = act;
+    mlp.hidden = d;
+    mlp.ffn = ffn;
+    if (mixtral) {
+      const int64_t experts = cfg.get_size("num_local_experts", 4096);
+      mlp.kind = MLP::Kind::MoE;
+      mlp.top_k = cfg.get_size("num_experts_per_tok", experts);
+      const std::string mp = lp + "block_sparse_moe.";
+      mlp.router = Linear::load(store, mp + "gate", d, experts, false);
+      for (int64_t e = 0; e < experts; ++e) {
+        const std::string ep = fmt::format("{}experts.{}.", mp, e);
+        mlp.experts.push_back({Linear::load(store, ep + "w1", d, ffn, false), Linear::load(store, ep + "w3", d, ffn, false),
+                               Linear::load(store, ep + "w2", ffn, d, false)});
+      }
+    } else {
+      mlp.kind = MLP::Kind::Gated;
+      mlp.gate = Linear::load(store, lp + "mlp.gate_proj", d, ffn, mlp_bias);
+      mlp.up = Linear::load(store, lp + "mlp.up_proj", d, ffn, mlp_bias);
+      mlp.down = Linear::load(store, lp + "mlp.down_proj", ffn, d, mlp_bias);
+    }
+    model->layers.push_back(std::move(layer));
+  }
+  model->final_norm = Norm::load(store, p + "norm", NormKind::RMSNorm, d, eps, false, gemma);
+  if (tied || !store.has("lm_head.weight")) {
+    if (!tied) fail("{}: missing tensor 'lm_head.weight' (and tie_word_embeddings is false)", store.source());
+    model->lm_head = Linear(model->embed.table(), {});
+  } else {
+    model->lm_head = Linear::load(store, "lm_head", d, vocab, false);
+  }
+  return model;
+}
+
+}  // namespace tessera::families

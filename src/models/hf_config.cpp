@@ -1,0 +1,103 @@
+#include "hf_config.hpp"
+
+#include <cmath>
+#include <set>
+
+namespace tessera::hf {
+
+kernels::Activation activation(const JsonObject& cfg, const std::string& key, const std::string& v) {
+  using kernels::Activation;
+  if (v == "silu" || v == "swish") return Activation::Silu;
+  if (v == "gelu") return Activation::Gelu;
+  if (v == "gelu_new" || v == "gelu_pytorch_tanh" || v == "gelu_fast" || v == "gelu_tanh") return Activation::GeluTanh;
+  if (v == "relu") return Activation::Relu;
+  fail("{}: field '{}': activation '{}' is not supported (supported: silu, gelu, gelu_new, gelu_pytorch_tanh, relu)",
+       cfg.where(), key, v);
+}
+
+RopeSpec rope(const JsonObject& cfg, int64_t head_dim, double default_theta) {
+  RopeSpec spec;
+  std::optional<JsonObject> params = cfg.get_object("rope_parameters");  // 5.x
+  std::optional<JsonObject> scaling = cfg.get_object("rope_scaling");    // 4.x
+  const JsonObject* p = params ? &*params : (scaling ? &*scaling : nullptr);
+
+  spec.theta = cfg.get_float("rope_theta", cfg.get_float("rotary_emb_base", default_theta));
+  if (params) spec.theta = params->get_float("rope_theta", spec.theta);
+
+  double partial = cfg.get_float("partial_rotary_factor", cfg.get_float("rotary_pct", 1.0));
+  if (params) partial = params->get_float("partial_rotary_factor", partial);
+  if (!(partial > 0.0 && partial <= 1.0)) fail("{}: partial rotary factor {} must be in (0, 1]", cfg.where(), partial);
+  spec.rotary_dim = int64_t(double(head_dim) * partial);
+  if (spec.rotary_dim % 2) fail("{}: rotary dimension {} (head_dim {} × {}) must be even", cfg.where(), spec.rotary_dim, head_dim, partial);
+
+  std::string type = "default";
+  if (p) type = p->get_string("rope_type", p->get_string("type", "default"));
+  const int64_t max_pos = cfg.get_int("max_position_embeddings", 0);
+  if (type == "default") {
+    spec.type = RopeSpec::Type::Default;
+  } else if (type == "linear") {
+    spec.type = RopeSpec::Type::Linear;
+    spec.factor = p->get_float("factor");
+  } else if (type == "dynamic") {
+    spec.type = RopeSpec::Type::Dynamic;
+    spec.factor = p->get_float("factor");
+    spec.original_max_positions = p->get_int("original_max_position_embeddings", max_pos);
+  } else if (type == "llama3") {
+    spec.type = RopeSpec::Type::Llama3;
+    spec.factor = p->get_float("factor");
+    spec.low_freq_factor = p->get_float("low_freq_factor");
+    spec.high_freq_factor = p->get_float("high_freq_factor");
+    spec.original_max_positions = p->get_int("original_max_position_embeddings", cfg.get_int("original_max_position_embeddings", max_pos));
+  } else if (type == "yarn") {
+    spec.type = RopeSpec::Type::Yarn;
+    spec.original_max_positions = p->get_int("original_max_position_embeddings", cfg.get_int("original_max_position_embeddings", max_pos));
+    spec.factor = p->has("factor") ? p->get_float("factor") : double(max_pos) / double(spec.original_max_positions);
+    auto mscale = [](double scale, double m) { return scale <= 1 ? 1.0 : 0.1 * m * std::log(scale) + 1.0; };
+    if (p->has("attention_factor")) {
+      spec.attention_factor = p->get_float("attention_factor");
+    } else if (p->has("mscale") && p->has("mscale_all_dim") && p->get_float("mscale") != 0 && p->get_float("mscale_all_dim") != 0) {
+      spec.attention_factor = mscale(spec.factor, p->get_float("mscale")) / mscale(spec.factor, p->get_float("mscale_all_dim"));
+    } else {
+      spec.attention_factor = mscale(spec.factor, 1.0);
+    }
+    spec.beta_fast = p->get_float("beta_fast", 32.0);
+    spec.beta_slow = p->get_float("beta_slow", 1.0);
+    spec.truncate = p->get_bool("truncate", true);
+  } else {
+    fail("{}: rope type '{}' is not supported (supported: default, linear, dynamic, llama3, yarn)", p->where(), type);
+  }
+  if (spec.type != RopeSpec::Type::Default && !(spec.factor > 0))
+    fail("{}: rope scaling factor must be positive, found {}", p->where(), spec.factor);
+  return spec;
+}
+
+void fill_info(ModelInfo& info, const JsonObject& cfg, const WeightStore& store, const std::string& dir) {
+  info.dir = dir;
+  info.architecture = cfg.get_string("model_type");
+  if (cfg.has("architectures")) {
+    const auto& a = cfg.raw().at("architectures");
+    if (a.is_array() && !a.empty() && a[0].is_string()) info.architecture = a[0].get<std::string>();
+  }
+  info.eos_token_ids = cfg.get_int_list("eos_token_id");
+  if (cfg.has("bos_token_id")) info.bos_token_id = cfg.get_int("bos_token_id");
+  if (cfg.has("pad_token_id")) info.pad_token_id = cfg.get_int("pad_token_id");
+  if (cfg.has("decoder_start_token_id")) info.decoder_start_token_id = cfg.get_int("decoder_start_token_id");
+  std::set<std::string> dtypes;
+  for (const auto& name : store.names()) {
+    Tensor t = store.get(name);
+    info.parameters += t.numel();
+    info.weight_bytes += t.nbytes();
+    dtypes.insert(std::string(dtype_name(t.dtype())));
+  }
+  info.weight_dtype.clear();
+  for (const auto& d : dtypes) info.weight_dtype += (info.weight_dtype.empty() ? "" : "+") + d;
+}
+
+void reject_if_set(const JsonObject& cfg, const std::string& key, const std::string& why) {
+  if (!cfg.has(key)) return;
+  const auto& v = cfg.raw().at(key);
+  if (v.is_boolean() && !v.get<bool>()) return;
+  fail("{}: '{}' = {} is not supported: {}", cfg.where(), key, v.dump(), why);
+}
+
+}  // namespace tessera::hf

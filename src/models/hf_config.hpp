@@ -1,0 +1,30 @@
+// Reading Hugging Face config.json the way both generations of transformers write it
+// (4.x: rope_theta / rope_scaling / rotary_pct / torch_dtype; 5.x: rope_parameters / dtype).
+// Internal to the family loaders.
+#pragma once
+
+#include <string>
+
+#include "tessera/blocks/position.hpp"
+#include "tessera/io/json.hpp"
+#include "tessera/io/safetensors.hpp"
+#include "tessera/kernels/kernels.hpp"
+#include "tessera/models/model.hpp"
+
+namespace tessera::hf {
+
+// "silu", "gelu", "gelu_new", "gelu_pytorch_tanh", "relu", ... → Activation, or an Error.
+kernels::Activation activation(const JsonObject& cfg, const std::string& key, const std::string& value);
+
+// The rotary embedding a config asks for, with `head_dim` and the partial rotary factor
+// (rope_parameters.partial_rotary_factor, partial_rotary_factor or rotary_pct).
+RopeSpec rope(const JsonObject& cfg, int64_t head_dim, double default_theta = 10000.0);
+
+// Fills the ModelInfo fields every family shares (ids, sizes, parameters, dtypes).
+void fill_info(ModelInfo& info, const JsonObject& cfg, const WeightStore& store, const std::string& dir);
+
+// Config keys that change the computation in ways a family does not implement: an Error
+// naming the key rather than a silently different model.
+void reject_if_set(const JsonObject& cfg, const std::string& key, const std::string& why);
+
+}  // namespace tessera::hf

@@ -1,0 +1,29 @@
+// tessera::load: config.json's model_type picks the family loader.
+#include <map>
+
+#include "families/families.hpp"
+#include "tessera/io/mmap.hpp"
+
+namespace tessera {
+
+std::shared_ptr<const Model> load(const std::string& dir) {
+  static const std::map<std::string, families::Loader> loaders = {
+      {"llama", families::load_llama},   {"mistral", families::load_llama}, {"qwen2", families::load_llama},
+      {"qwen3", families::load_llama},   {"gemma", families::load_llama},   {"mixtral", families::load_llama},
+      {"gpt2", families::load_gpt2},     {"gpt_neox", families::load_gpt_neox},
+  };
+  const std::string config_path = dir + "/config.json";
+  if (!file_exists(config_path)) fail("{}: no config.json (expected a Hugging Face model directory)", dir);
+  JsonObject cfg(load_json_file(config_path), config_path);
+  const std::string type = cfg.get_string("model_type");
+  auto it = loaders.find(type);
+  if (it == loaders.end()) {
+    std::string known;
+    for (const auto& [k, v] : loaders) known += (known.empty() ? "" : ", ") + k;
+    fail("{}: model_type '{}' is not supported (supported: {})", config_path, type, known);
+  }
+  WeightStore store = WeightStore::open_dir(dir);
+  return it->second(cfg, store, dir);
+}
+
+}  // namespace tessera
