@@ -1,5 +1,9 @@
 #include "tessera/models/decoder.hpp"
 
+#include <cstring>
+
+#include "tessera/generation/generate.hpp"
+
 namespace tessera {
 namespace {
 
@@ -69,6 +73,41 @@ void DecoderModel::decode(Session& session, std::span<const int32_t> ids, Tensor
       logits.rank() != 2)
     logits = Tensor::zeros(DType::F32, {rows, meta.vocab_size});
   lm_head.forward(normed, rows, logits.data<float>());
+}
+
+std::map<std::string, Tensor> DecoderModel::forward_named(const std::map<std::string, Tensor>& inputs,
+                                                          int64_t generate_tokens) const {
+  std::map<std::string, Tensor> out;
+  auto in = [&](const char* name) { return inputs.count(name) ? &inputs.at(name) : nullptr; };
+  if (const Tensor* ids = in("input_ids")) {
+    auto rows = unpad_rows(*ids, in("attention_mask"), "input_ids");
+    const int64_t b = ids->dim(0), l = ids->dim(1), v = meta.vocab_size;
+    Tensor logits_all = Tensor::zeros(DType::F32, {b, l, v});
+    for (int64_t r = 0; r < b; ++r) {
+      if (rows[size_t(r)].empty()) continue;
+      // Hugging Face runs any length a rotary model is given; so does the parity interface.
+      auto session = new_session({std::max<int64_t>(l, meta.max_positions)});
+      Tensor logits;
+      decode(*session, rows[size_t(r)], logits, true);
+      std::memcpy(logits_all.data<float>() + r * l * v, logits.data<float>(), logits.nbytes());
+    }
+    out["logits"] = logits_all;
+  }
+  if (generate_tokens >= 0) {
+    const Tensor* p = in("prompt_ids");
+    if (!p) fail("generation needs an input named 'prompt_ids'");
+    auto rows = unpad_rows(*p, nullptr, "prompt_ids");
+    if (rows.size() != 1) fail("input 'prompt_ids': expected one row, found {}", rows.size());
+    GenerationOptions opt;
+    opt.max_new_tokens = generate_tokens;
+    opt.stop_at_eos = false;
+    auto session = new_session({std::max<int64_t>(int64_t(rows[0].size()) + generate_tokens, meta.max_positions)});
+    auto result = generate(*this, *session, rows[0], opt);
+    std::vector<int32_t> all = rows[0];
+    all.insert(all.end(), result.tokens.begin(), result.tokens.end());
+    out["generated_ids"] = ids_tensor(all);
+  }
+  return out;
 }
 
 }  // namespace tessera

@@ -3,6 +3,7 @@
 // Session that each caller owns. Model is type-erased; tessera::load returns one.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -61,7 +62,21 @@ class Model {
   virtual void set_source(Session& session, std::span<const int32_t> source_ids) const;
   // Encoder-decoders with non-text input (Whisper): features [1, mel, frames].
   virtual void set_source_features(Session& session, const Tensor& features) const;
+
+  // The parity interface behind tessera-forward: inputs by Hugging Face argument names
+  // (input_ids, attention_mask, token_type_ids, pixel_values, input_features,
+  // decoder_input_ids, prompt_ids, ...), outputs by Hugging Face output names (logits,
+  // last_hidden_state, pooler_output, encoder_last_hidden_state, generated_ids, ...), f32
+  // (ids int64). generate_tokens >= 0 also runs greedy generation (EOS ignored).
+  virtual std::map<std::string, Tensor> forward_named(const std::map<std::string, Tensor>& inputs,
+                                                      int64_t generate_tokens = -1) const = 0;
 };
+
+// Rows of a [B, L] integer tensor cut to the real tokens of a right-padded attention_mask
+// (null: all tokens). Errors name `name` and say what is wrong (rank, left padding, ids < 0).
+std::vector<std::vector<int32_t>> unpad_rows(const Tensor& ids, const Tensor* mask, const std::string& name);
+// [1, n] int64 tensor of ids.
+Tensor ids_tensor(const std::vector<int32_t>& ids);
 
 // Loads config.json + safetensors from `dir` and returns the right family, or an Error that
 // says what is missing or unsupported.
