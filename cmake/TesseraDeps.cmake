@@ -1,1 +1,7 @@
 # Optional and extra dependencies of the compiled library, one block per need.
+
+# ICU (libicu-dev): Unicode normalization (NFC/NFD/NFKC/NFKD), case mapping, character
+# properties and grapheme breaks for the tokenizers (src/text). Linked once the tessera
+# target exists, at the end of the top-level directory.
+pkg_check_modules(ICU REQUIRED IMPORTED_TARGET icu-uc)
+cmake_language(DEFER DIRECTORY ${PROJECT_SOURCE_DIR} CALL target_link_libraries tessera PRIVATE PkgConfig::ICU)

@@ -1,0 +1,273 @@
+// BPE model: merges applied by rank exactly as tokenizers' Word::merge_all does (a min-heap
+// on (rank, position)), with unk / byte fallback, subword prefix/suffix and a word cache.
+#include <mutex>
+#include <queue>
+#include <shared_mutex>
+#include <unordered_map>
+
+#include "components.hpp"
+#include "tessera/core/error.hpp"
+#include "unicode.hpp"
+
+namespace tessera::text {
+namespace {
+
+struct Symbol {
+  int32_t id;
+  int32_t prev;
+  int32_t next;
+  uint32_t len;  // bytes of the word it covers; 0 once merged away
+};
+
+struct MergeCandidate {
+  int32_t rank;
+  int32_t pos;
+  int32_t new_id;
+  bool operator<(const MergeCandidate& o) const {  // priority_queue is a max-heap: invert
+    return rank != o.rank ? rank > o.rank : pos > o.pos;
+  }
+};
+
+inline uint64_t pair_key(int32_t a, int32_t b) {
+  return (static_cast<uint64_t>(static_cast<uint32_t>(a)) << 32) | static_cast<uint32_t>(b);
+}
+
+struct BpeStringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
+class Bpe final : public Model {
+ public:
+  std::unordered_map<std::string, int32_t, BpeStringHash, std::equal_to<>> vocab;
+  std::vector<std::string> vocab_r;
+  std::unordered_map<uint64_t, std::pair<int32_t, int32_t>> merges;  // pair → (rank, new id)
+  std::optional<std::string> unk_token;
+  std::optional<std::string> prefix, suffix;
+  bool fuse_unk = false, byte_fallback = false, ignore_merges = false;
+  std::string byte_tokens[256];
+
+  std::vector<Token> tokenize(std::string_view w) const override {
+    std::vector<Token> out;
+    if (w.empty()) return out;
+    if (ignore_merges) {
+      if (auto it = vocab.find(w); it != vocab.end()) {
+        out.push_back({it->second, std::string(w), {0, w.size()}});
+        return out;
+      }
+    }
+    std::vector<std::pair<int32_t, uint32_t>> word;
+    const bool cacheable = w.size() < 256;
+    if (cacheable && lookup_cache(w, word)) {
+    } else {
+      word = merge_word(w);
+      if (cacheable) store_cache(w, word);
+    }
+    out.reserve(word.size());
+    size_t pos = 0;
+    for (const auto& [id, len] : word) {
+      out.push_back({id, vocab_r[static_cast<size_t>(id)], {pos, pos + len}});
+      pos += len;
+    }
+    return out;
+  }
+
+  std::optional<int32_t> token_to_id(std::string_view t) const override {
+    if (auto it = vocab.find(t); it != vocab.end()) return it->second;
+    return std::nullopt;
+  }
+  std::optional<std::string> id_to_token(int32_t id) const override {
+    if (!has_id(id)) return std::nullopt;
+    return vocab_r[static_cast<size_t>(id)];
+  }
+  size_t vocab_size() const override { return vocab_r.size(); }
+
+  std::vector<bool> present;
+  bool has_id(int32_t id) const { return id >= 0 && static_cast<size_t>(id) < present.size() && present[static_cast<size_t>(id)]; }
+
+ private:
+  int32_t unk_id() const {
+    auto it = vocab.find(*unk_token);
+    if (it == vocab.end()) fail("BPE: unk_token '{}' is not in the vocabulary", *unk_token);
+    return it->second;
+  }
+
+  std::vector<std::pair<int32_t, uint32_t>> merge_word(std::string_view w) const {
+    std::vector<Symbol> symbols;
+    symbols.reserve(w.size());
+    const auto add = [&](int32_t id, uint32_t len) {
+      const auto n = static_cast<int32_t>(symbols.size());
+      symbols.push_back({id, n - 1, n + 1, len});
+    };
+    bool have_unk = false;
+    int32_t unk_tok = 0;
+    uint32_t unk_len = 0;
+    std::string s;
+    size_t i = 0;
+    while (i < w.size()) {
+      const size_t start = i;
+      i += utf8_len(static_cast<unsigned char>(w[i]));
+      const bool is_first = start == 0, is_last = i >= w.size();
+      const auto byte_len = static_cast<uint32_t>(i - start);
+      std::string_view piece = w.substr(start, i - start);
+      if ((!is_first && prefix) || (is_last && suffix)) {
+        s.clear();
+        if (!is_first && prefix) s += *prefix;
+        s += piece;
+        if (is_last && suffix) s += *suffix;
+        piece = s;
+      }
+      if (auto it = vocab.find(piece); it != vocab.end()) {
+        if (have_unk) {
+          add(unk_tok, unk_len);
+          have_unk = false;
+        }
+        add(it->second, byte_len);
+        continue;
+      }
+      if (byte_fallback) {
+        std::vector<int32_t> ids;
+        for (unsigned char b : piece) {
+          auto it = vocab.find(byte_tokens[b]);
+          if (it == vocab.end()) break;
+          ids.push_back(it->second);
+        }
+        if (ids.size() == piece.size()) {
+          // tokenizers adds the byte tokens without flushing a pending unk first.
+          for (int32_t id : ids) add(id, 1);
+          continue;
+        }
+      }
+      if (unk_token) {
+        if (have_unk && fuse_unk) {
+          unk_len += byte_len;
+        } else {
+          if (have_unk) add(unk_tok, unk_len);
+          unk_tok = unk_id();
+          unk_len = byte_len;
+          have_unk = true;
+        }
+      }
+    }
+    if (have_unk) add(unk_tok, unk_len);
+    if (!symbols.empty()) symbols.back().next = -1;
+
+    std::priority_queue<MergeCandidate> queue;
+    for (size_t k = 0; k + 1 < symbols.size(); ++k) {
+      if (auto it = merges.find(pair_key(symbols[k].id, symbols[k + 1].id)); it != merges.end())
+        queue.push({it->second.first, static_cast<int32_t>(k), it->second.second});
+    }
+    while (!queue.empty()) {
+      const MergeCandidate top = queue.top();
+      queue.pop();
+      Symbol& cur = symbols[static_cast<size_t>(top.pos)];
+      if (cur.len == 0 || cur.next == -1) continue;
+      const size_t next_pos = static_cast<size_t>(cur.next);
+      const Symbol right = symbols[next_pos];
+      auto it = merges.find(pair_key(cur.id, right.id));
+      if (it == merges.end() || it->second.second != top.new_id) continue;
+      cur.id = top.new_id;
+      cur.len += right.len;
+      cur.next = right.next;
+      symbols[next_pos].len = 0;
+      if (right.next > -1 && static_cast<size_t>(right.next) < symbols.size())
+        symbols[static_cast<size_t>(right.next)].prev = top.pos;
+      if (cur.prev >= 0) {
+        const Symbol& prev = symbols[static_cast<size_t>(cur.prev)];
+        if (auto m = merges.find(pair_key(prev.id, cur.id)); m != merges.end())
+          queue.push({m->second.first, cur.prev, m->second.second});
+      }
+      if (cur.next >= 0 && static_cast<size_t>(cur.next) < symbols.size()) {
+        const Symbol& nxt = symbols[static_cast<size_t>(cur.next)];
+        if (auto m = merges.find(pair_key(cur.id, nxt.id)); m != merges.end())
+          queue.push({m->second.first, top.pos, m->second.second});
+      }
+    }
+    std::vector<std::pair<int32_t, uint32_t>> out;
+    for (const auto& sym : symbols)
+      if (sym.len != 0) out.emplace_back(sym.id, sym.len);
+    return out;
+  }
+
+  // A bounded cache of merged words, shared by all threads.
+  static constexpr size_t kCacheCapacity = 10000;
+  mutable std::shared_mutex cache_mutex_;
+  mutable std::unordered_map<std::string, std::vector<std::pair<int32_t, uint32_t>>, BpeStringHash, std::equal_to<>> cache_;
+
+  bool lookup_cache(std::string_view w, std::vector<std::pair<int32_t, uint32_t>>& out) const {
+    std::shared_lock lock(cache_mutex_);
+    auto it = cache_.find(w);
+    if (it == cache_.end()) return false;
+    out = it->second;
+    return true;
+  }
+  void store_cache(std::string_view w, const std::vector<std::pair<int32_t, uint32_t>>& v) const {
+    std::unique_lock lock(cache_mutex_);
+    if (cache_.size() >= kCacheCapacity) return;
+    cache_.emplace(std::string(w), v);
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Model> make_bpe(const json& j, const JsonPath& p) {
+  auto m = std::make_unique<Bpe>();
+  const json& vocab = req(j, "vocab", p);
+  if (!vocab.is_object()) p.at("vocab").fail("must be an object {token: id}");
+  int64_t max_id = -1;
+  for (auto it = vocab.begin(); it != vocab.end(); ++it) {
+    if (!it.value().is_number_integer() || it.value().get<int64_t>() < 0 || it.value().get<int64_t>() > INT32_MAX)
+      p.at("vocab").fail("token '" + it.key() + "' has an id that is not a non-negative integer");
+    max_id = std::max(max_id, it.value().get<int64_t>());
+  }
+  m->vocab_r.resize(static_cast<size_t>(max_id + 1));
+  m->present.assign(static_cast<size_t>(max_id + 1), false);
+  m->vocab.reserve(vocab.size());
+  for (auto it = vocab.begin(); it != vocab.end(); ++it) {
+    const auto id = static_cast<int32_t>(it.value().get<int64_t>());
+    m->vocab.emplace(it.key(), id);
+    m->vocab_r[static_cast<size_t>(id)] = it.key();
+    m->present[static_cast<size_t>(id)] = true;
+  }
+  m->unk_token = opt_nullable_string(j, "unk_token", p);
+  m->prefix = opt_nullable_string(j, "continuing_subword_prefix", p);
+  m->suffix = opt_nullable_string(j, "end_of_word_suffix", p);
+  if (m->prefix && m->prefix->empty()) m->prefix.reset();
+  if (m->suffix && m->suffix->empty()) m->suffix.reset();
+  m->fuse_unk = opt_bool(j, "fuse_unk", p, false);
+  m->byte_fallback = opt_bool(j, "byte_fallback", p, false);
+  m->ignore_merges = opt_bool(j, "ignore_merges", p, false);
+  for (int b = 0; b < 256; ++b) m->byte_tokens[b] = fmt::format("<0x{:02X}>", b);
+
+  const json& merges = req(j, "merges", p);
+  if (!merges.is_array()) p.at("merges").fail("must be an array");
+  const size_t prefix_len = m->prefix ? m->prefix->size() : 0;
+  m->merges.reserve(merges.size());
+  for (size_t r = 0; r < merges.size(); ++r) {
+    const json& e = merges[r];
+    std::string a, b;
+    if (e.is_string()) {
+      const std::string s = e.get<std::string>();
+      const size_t sp = s.find(' ');
+      if (sp == std::string::npos || s.find(' ', sp + 1) != std::string::npos)
+        p.at("merges").index(r).fail("is '" + s + "', expected two tokens separated by one space");
+      a = s.substr(0, sp);
+      b = s.substr(sp + 1);
+    } else if (e.is_array() && e.size() == 2 && e[0].is_string() && e[1].is_string()) {
+      a = e[0].get<std::string>();
+      b = e[1].get<std::string>();
+    } else {
+      p.at("merges").index(r).fail("must be \"a b\" or [\"a\", \"b\"]");
+    }
+    const auto ia = m->token_to_id(a), ib = m->token_to_id(b);
+    if (!ia) p.at("merges").index(r).fail("token '" + a + "' is not in the vocabulary");
+    if (!ib) p.at("merges").index(r).fail("token '" + b + "' is not in the vocabulary");
+    std::string merged = a + (prefix_len && b.compare(0, prefix_len, *m->prefix) == 0 ? b.substr(prefix_len) : b);
+    const auto id = m->token_to_id(merged);
+    if (!id) p.at("merges").index(r).fail("the merged token '" + merged + "' is not in the vocabulary");
+    m->merges.insert_or_assign(pair_key(*ia, *ib), std::make_pair(static_cast<int32_t>(r), *id));
+  }
+  return m;
+}
+
+}  // namespace tessera::text

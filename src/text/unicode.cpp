@@ -1,0 +1,212 @@
+// UTF-8 helpers and the ICU-backed character properties and normalization forms.
+#include "unicode.hpp"
+
+#include <unicode/normalizer2.h>
+#include <unicode/uchar.h>
+#include <unicode/unistr.h>
+#include <unicode/ustring.h>
+
+#include "tessera/core/error.hpp"
+
+namespace tessera::text {
+
+void append_utf8(std::string& out, char32_t c) {
+  if (c < 0x80) {
+    out.push_back(static_cast<char>(c));
+  } else if (c < 0x800) {
+    out.push_back(static_cast<char>(0xC0 | (c >> 6)));
+    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+  } else if (c < 0x10000) {
+    out.push_back(static_cast<char>(0xE0 | (c >> 12)));
+    out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+  } else {
+    out.push_back(static_cast<char>(0xF0 | (c >> 18)));
+    out.push_back(static_cast<char>(0x80 | ((c >> 12) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+  }
+}
+
+namespace {
+
+// Length of the well-formed sequence at s[i], or 0 with *bad set to the length of the
+// maximal ill-formed subpart (at least 1), following Unicode's Table 3-7.
+size_t well_formed_len(std::string_view s, size_t i, size_t* bad) {
+  const auto at = [&](size_t k) -> int { return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : -1; };
+  const int b0 = at(0);
+  if (b0 < 0x80) return 1;
+  int need = 0, lo = 0x80, hi = 0xBF;
+  if (b0 >= 0xC2 && b0 <= 0xDF) {
+    need = 1;
+  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+    need = 2;
+    if (b0 == 0xE0) lo = 0xA0;
+    if (b0 == 0xED) hi = 0x9F;
+  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+    need = 3;
+    if (b0 == 0xF0) lo = 0x90;
+    if (b0 == 0xF4) hi = 0x8F;
+  } else {
+    *bad = 1;
+    return 0;
+  }
+  for (int k = 1; k <= need; ++k) {
+    const int b = at(static_cast<size_t>(k));
+    const int l = k == 1 ? lo : 0x80, h = k == 1 ? hi : 0xBF;
+    if (b < l || b > h) {
+      *bad = static_cast<size_t>(k);
+      return 0;
+    }
+  }
+  return static_cast<size_t>(need) + 1;
+}
+
+const icu::Normalizer2* normalizer(NormalizationForm form) {
+  UErrorCode status = U_ZERO_ERROR;
+  const icu::Normalizer2* n = nullptr;
+  switch (form) {
+    case NormalizationForm::kNFC: n = icu::Normalizer2::getNFCInstance(status); break;
+    case NormalizationForm::kNFD: n = icu::Normalizer2::getNFDInstance(status); break;
+    case NormalizationForm::kNFKC: n = icu::Normalizer2::getNFKCInstance(status); break;
+    case NormalizationForm::kNFKD: n = icu::Normalizer2::getNFKDInstance(status); break;
+  }
+  if (U_FAILURE(status) || n == nullptr) fail("ICU: cannot load the Unicode normalization data ({})", u_errorName(status));
+  return n;
+}
+
+}  // namespace
+
+size_t find_invalid_utf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    if (static_cast<unsigned char>(s[i]) < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t bad = 0;
+    const size_t n = well_formed_len(s, i, &bad);
+    if (n == 0) return i;
+    i += n;
+  }
+  return std::string_view::npos;
+}
+
+void check_utf8(std::string_view s, std::string_view what) {
+  const size_t bad = find_invalid_utf8(s);
+  if (bad != std::string_view::npos)
+    fail("tokenizer: {} is not valid UTF-8 (byte 0x{:02X} at offset {}); decode it to UTF-8 first", what,
+         static_cast<unsigned char>(s[bad]), bad);
+}
+
+std::string utf8_lossy(std::string_view bytes) {
+  std::string out;
+  out.reserve(bytes.size());
+  size_t i = 0;
+  while (i < bytes.size()) {
+    size_t bad = 0;
+    const size_t n = well_formed_len(bytes, i, &bad);
+    if (n > 0) {
+      out.append(bytes.substr(i, n));
+      i += n;
+    } else {
+      out.append("\xEF\xBF\xBD");
+      i += bad;
+    }
+  }
+  return out;
+}
+
+size_t count_cps(std::string_view s) {
+  size_t n = 0;
+  for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return n;
+}
+
+bool is_whitespace(char32_t c) {
+  if (c < 0x80) return c == ' ' || (c >= 0x09 && c <= 0x0D);
+  return u_hasBinaryProperty(static_cast<UChar32>(c), UCHAR_WHITE_SPACE);
+}
+bool is_alphabetic(char32_t c) {
+  if (c < 0x80) return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+  return u_hasBinaryProperty(static_cast<UChar32>(c), UCHAR_ALPHABETIC);
+}
+bool is_numeric(char32_t c) {
+  if (c < 0x80) return c >= '0' && c <= '9';
+  const auto t = u_charType(static_cast<UChar32>(c));
+  return t == U_DECIMAL_DIGIT_NUMBER || t == U_LETTER_NUMBER || t == U_OTHER_NUMBER;
+}
+bool is_control(char32_t c) { return u_charType(static_cast<UChar32>(c)) == U_CONTROL_CHAR; }
+bool is_other_category(char32_t c) {
+  const auto mask = U_MASK(u_charType(static_cast<UChar32>(c)));
+  return (mask & U_GC_C_MASK) != 0;
+}
+bool is_punctuation(char32_t c) {
+  const auto mask = U_MASK(u_charType(static_cast<UChar32>(c)));
+  return (mask & U_GC_P_MASK) != 0;
+}
+bool is_mark_nonspacing(char32_t c) { return u_charType(static_cast<UChar32>(c)) == U_NON_SPACING_MARK; }
+bool is_word_char(char32_t c) {
+  if (c < 0x80) return c == '_' || is_alphabetic(c) || is_numeric(c);
+  const auto mask = U_MASK(u_charType(static_cast<UChar32>(c)));
+  return is_alphabetic(c) || (mask & (U_GC_M_MASK | U_GC_ND_MASK | U_GC_PC_MASK)) != 0 ||
+         u_hasBinaryProperty(static_cast<UChar32>(c), UCHAR_JOIN_CONTROL);
+}
+bool is_cjk(char32_t c) {
+  return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF) || (c >= 0x20000 && c <= 0x2A6DF) ||
+         (c >= 0x2A700 && c <= 0x2B73F) || (c >= 0x2B740 && c <= 0x2B81F) || (c >= 0x2B920 && c <= 0x2CEAF) ||
+         (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x2F800 && c <= 0x2FA1F);
+}
+
+size_t lowercase_count(char32_t c, char32_t out[4]) {
+  if (c < 0x80) {
+    out[0] = (c >= 'A' && c <= 'Z') ? c + 32 : c;
+    return 1;
+  }
+  UChar src[2];
+  int32_t src_len = 0;
+  U16_APPEND_UNSAFE(src, src_len, static_cast<UChar32>(c));
+  UChar dst[16];
+  UErrorCode status = U_ZERO_ERROR;
+  const int32_t n = u_strToLower(dst, 16, src, src_len, "", &status);
+  if (U_FAILURE(status)) {
+    out[0] = c;
+    return 1;
+  }
+  size_t count = 0;
+  for (int32_t k = 0; k < n && count < 4;) {
+    UChar32 cp;
+    U16_NEXT(dst, k, n, cp);
+    out[count++] = static_cast<char32_t>(cp);
+  }
+  return count;
+}
+
+void append_lowercase(std::string& out, char32_t c) {
+  char32_t buf[4];
+  const size_t n = lowercase_count(c, buf);
+  for (size_t k = 0; k < n; ++k) append_utf8(out, buf[k]);
+}
+
+std::string normalize_utf8(std::string_view s, NormalizationForm form) {
+  UErrorCode status = U_ZERO_ERROR;
+  const auto src = icu::UnicodeString::fromUTF8(icu::StringPiece(s.data(), static_cast<int32_t>(s.size())));
+  const icu::UnicodeString dst = normalizer(form)->normalize(src, status);
+  if (U_FAILURE(status)) fail("ICU: normalization failed ({})", u_errorName(status));
+  std::string out;
+  dst.toUTF8String(out);
+  return out;
+}
+
+bool has_boundary_before(char32_t c, NormalizationForm form) {
+  return normalizer(form)->hasBoundaryBefore(static_cast<UChar32>(c));
+}
+
+bool is_normalized(std::string_view s, NormalizationForm form) {
+  UErrorCode status = U_ZERO_ERROR;
+  const auto src = icu::UnicodeString::fromUTF8(icu::StringPiece(s.data(), static_cast<int32_t>(s.size())));
+  const bool r = normalizer(form)->isNormalized(src, status);
+  return U_SUCCESS(status) && r;
+}
+
+}  // namespace tessera::text

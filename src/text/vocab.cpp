@@ -1,0 +1,29 @@
+// Vocab: token ⇄ id tables read from tokenizer.json.
+#include "vocab.hpp"
+
+namespace tessera::text {
+
+Vocab Vocab::from_object(const json& j, const JsonPath& p) {
+  if (!j.is_object()) p.fail("must be an object {token: id}");
+  Vocab v;
+  v.map_.reserve(j.size());
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    if (!it.value().is_number_integer() || it.value().get<int64_t>() < 0 || it.value().get<int64_t>() > INT32_MAX)
+      p.fail("has token '" + it.key() + "' whose id is not a non-negative integer");
+    v.add(it.key(), static_cast<int32_t>(it.value().get<int64_t>()));
+  }
+  return v;
+}
+
+void Vocab::add(std::string token, int32_t id) {
+  const auto i = static_cast<size_t>(id);
+  if (i >= tokens_.size()) {
+    tokens_.resize(i + 1);
+    present_.resize(i + 1, false);
+  }
+  tokens_[i] = token;
+  present_[i] = true;
+  map_.insert_or_assign(std::move(token), id);
+}
+
+}  // namespace tessera::text

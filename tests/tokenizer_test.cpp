@@ -1,0 +1,144 @@
+// Tokenizer tests against references computed by Hugging Face (tokenizer_reference.json,
+// written by transformers/tokenizers) and round-trip properties.
+#include "tessera/text/tokenizer.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "tessera/core/error.hpp"
+
+namespace {
+
+using nlohmann::json;
+
+const std::string kPycodeDir = std::string(TESSERA_MODELS_DIR) + "/pycode-6m";
+
+json read_json(const std::string& path) {
+  std::ifstream f(path);
+  EXPECT_TRUE(f.good()) << path;
+  return json::parse(f);
+}
+
+const tessera::Tokenizer& pycode() {
+  static const tessera::Tokenizer t = tessera::Tokenizer::from_file(kPycodeDir);
+  return t;
+}
+
+TEST(TokenizerPycode, MatchesHuggingFaceReferenceOnEveryCase) {
+  const json ref = read_json(kPycodeDir + "/tokenizer_reference.json");
+  const auto& tok = pycode();
+  ASSERT_GT(ref["cases"].size(), 0u);
+  for (const auto& c : ref["cases"]) {
+    const std::string text = c["text"].get<std::string>();
+    const auto want = c["ids"].get<std::vector<int32_t>>();
+    const tessera::Encoding e = tok.encode(text, /*add_special_tokens=*/false);
+    EXPECT_EQ(e.ids, want) << c["source"].get<std::string>();
+    if (c.contains("tokens")) {
+      EXPECT_EQ(e.tokens, c["tokens"].get<std::vector<std::string>>()) << c["source"];
+    }
+    EXPECT_EQ(tok.decode(want), c["decoded"].get<std::string>()) << c["source"];
+    EXPECT_EQ(tok.decode(want), text) << c["source"];
+    // The pipeline adds nothing for this tokenizer (ByteLevel post-processor).
+    EXPECT_EQ(tok.encode(text).ids, want) << c["source"];
+  }
+}
+
+TEST(TokenizerPycode, OffsetsCoverTheirBytes) {
+  const auto& tok = pycode();
+  const std::string text = "def f(x):\n    return x + 1  # ünïcödé €\n<|endoftext|>ok";
+  const auto e = tok.encode(text);
+  ASSERT_EQ(e.ids.size(), e.offsets.size());
+  size_t covered = 0;
+  for (size_t i = 0; i < e.size(); ++i) {
+    const auto [b, en] = e.offsets[i];
+    ASSERT_LE(b, en);
+    ASSERT_LE(en, text.size());
+    // Each token decodes to the bytes of its span, or to part of one multi-byte character.
+    const std::string piece = tok.decode({e.ids[i]});
+    if (piece.find("\xEF\xBF\xBD") == std::string::npos) {
+      EXPECT_EQ(piece, text.substr(b, en - b)) << i;
+    }
+    covered = std::max(covered, en);
+  }
+  EXPECT_EQ(covered, text.size());
+}
+
+TEST(TokenizerPycode, SpecialTokenMatchedInRawText) {
+  const auto& tok = pycode();
+  const auto eot = tok.token_to_id("<|endoftext|>");
+  ASSERT_TRUE(eot.has_value());
+  EXPECT_EQ(tok.bos_id(), eot);
+  EXPECT_EQ(tok.eos_id(), eot);
+  const auto e = tok.encode("a<|endoftext|>b");
+  ASSERT_EQ(e.size(), 3u);
+  EXPECT_EQ(e.ids[1], *eot);
+  EXPECT_EQ(e.offsets[1], (std::pair<size_t, size_t>{1, 14}));
+  EXPECT_EQ(tok.decode(e.ids, /*skip_special_tokens=*/true), "ab");
+  EXPECT_EQ(tok.decode(e.ids), "a<|endoftext|>b");
+  EXPECT_EQ(tok.id_to_token(*eot), "<|endoftext|>");
+  EXPECT_EQ(tok.vocab_size(), 4096u);
+}
+
+TEST(TokenizerPycode, StreamDecoderNeverSplitsACharacter) {
+  const auto& tok = pycode();
+  const std::string text = "print('héllo wörld 你好 🙂 €')\n";
+  const auto ids = tok.encode(text).ids;
+  auto stream = tok.stream_decoder();
+  std::string all;
+  for (int32_t id : ids) {
+    const std::string piece = stream.push(id);
+    EXPECT_EQ(piece.find("\xEF\xBF\xBD"), std::string::npos);
+    all += piece;
+  }
+  all += stream.flush();
+  EXPECT_EQ(all, text);
+}
+
+TEST(TokenizerPycode, BatchEqualsSingle) {
+  const auto& tok = pycode();
+  std::vector<std::string> texts = {"import os", "", "  x = [1, 2, 3]\n", "<|endoftext|>", "ñ"};
+  const auto batch = tok.encode_batch(texts);
+  ASSERT_EQ(batch.size(), texts.size());
+  for (size_t i = 0; i < texts.size(); ++i) EXPECT_EQ(batch[i].ids, tok.encode(texts[i]).ids) << i;
+  EXPECT_TRUE(tok.encode("").ids.empty());
+}
+
+TEST(TokenizerPycode, InvalidUtf8IsAnError) {
+  const auto& tok = pycode();
+  try {
+    tok.encode("ok \xC3(");
+    FAIL() << "expected tessera::Error";
+  } catch (const tessera::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("offset 3"), std::string::npos) << e.what();
+  }
+  // decode of bytes that are not UTF-8 replaces them, as Hugging Face does.
+  const auto a = tok.token_to_id("\xC3\x83");  // the byte-level character for byte 0xC3
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(tok.decode({*a}), "\xEF\xBF\xBD");
+}
+
+TEST(TokenizerErrors, MalformedJsonNamesFileAndField) {
+  const auto expect_error = [](const std::string& j, const std::string& needle) {
+    try {
+      tessera::Tokenizer::from_json(j, "bad.json");
+      ADD_FAILURE() << "expected an error for " << j;
+    } catch (const tessera::Error& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find("bad.json"), std::string::npos) << what;
+      EXPECT_NE(what.find(needle), std::string::npos) << what;
+    }
+  };
+  expect_error("{", "not valid JSON");
+  expect_error("{}", "model");
+  expect_error(R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": ["a b"]}})", "model.merges[0]");
+  expect_error(R"({"model": {"type": "BPE", "vocab": {"a": "x"}, "merges": []}})", "model.vocab");
+  expect_error(R"({"model": {"type": "BPE", "vocab": {}, "merges": []}, "pre_tokenizer": {"type": "Nope"}})",
+               "pre_tokenizer.type");
+  expect_error(R"({"model": {"type": "BPE", "vocab": {}, "merges": []}, "added_tokens": [{"id": 1}]})",
+               "added_tokens[0].content");
+}
+
+}  // namespace
