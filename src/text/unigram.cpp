@@ -1,10 +1,177 @@
-// Unigram model (T5, Marian, XLM-R): Viterbi over the vocabulary's log-probabilities.
+// Unigram model (T5, Marian, XLM-R, ALBERT): Viterbi best path over the vocabulary's
+// log-probabilities, unknown characters fused into one unk token, optional byte fallback,
+// following tokenizers' encode_optimized (itself SentencePiece's).
+#include <unordered_map>
+
 #include "components.hpp"
+#include "tessera/core/error.hpp"
+#include "unicode.hpp"
+#include "vocab.hpp"
 
 namespace tessera::text {
+namespace {
+
+constexpr double kUnkPenalty = 10.0;
+
+class Unigram final : public Model {
+ public:
+  std::vector<std::pair<std::string, double>> pieces;
+  std::unordered_map<std::string, int32_t, StringHash, std::equal_to<>> ids;
+  std::optional<int32_t> unk_id;
+  bool byte_fallback = false;
+  double min_score = 0;
+  // Byte trie over all pieces: child of (node, byte) in one hash map; terminal piece ids.
+  std::unordered_map<uint64_t, int32_t> children;
+  std::vector<int32_t> terminal{-1};
+
+  void insert(std::string_view s, int32_t id) {
+    int32_t node = 0;
+    for (unsigned char c : s) {
+      const uint64_t key = (static_cast<uint64_t>(node) << 8) | c;
+      auto it = children.find(key);
+      if (it == children.end()) {
+        const auto next = static_cast<int32_t>(terminal.size());
+        terminal.push_back(-1);
+        it = children.emplace(key, next).first;
+      }
+      node = it->second;
+    }
+    terminal[static_cast<size_t>(node)] = id;  // the last duplicate wins, as token_to_ids does
+  }
+
+  std::vector<Token> tokenize(std::string_view s) const override {
+    std::vector<Token> out;
+    if (s.empty()) return out;
+    struct Node {
+      int32_t id = -1;
+      double score = 0;
+      int64_t starts_at = -1;
+    };
+    const size_t size = s.size();
+    std::vector<Node> best(size + 1);
+    const double unk_score = min_score - kUnkPenalty;
+    size_t start = 0;
+    while (start < size) {
+      const double here = best[start].score;
+      bool has_single = false;
+      const size_t mblen = utf8_len(static_cast<unsigned char>(s[start]));
+      int32_t node = 0;
+      for (size_t k = start; k < size; ++k) {
+        auto it = children.find((static_cast<uint64_t>(node) << 8) | static_cast<unsigned char>(s[k]));
+        if (it == children.end()) break;
+        node = it->second;
+        const int32_t id = terminal[static_cast<size_t>(node)];
+        if (id < 0) continue;
+        const size_t end = k + 1;
+        const double cand = pieces[static_cast<size_t>(id)].second + here;
+        Node& t = best[end];
+        if (t.starts_at < 0 || cand > t.score) {
+          t.score = cand;
+          t.starts_at = static_cast<int64_t>(start);
+          t.id = id;
+        }
+        if (end - start == mblen) has_single = true;
+      }
+      if (!has_single) {
+        if (!unk_id) fail("Unigram: the text has a character that no piece covers and the model has no unk_id");
+        Node& t = best[start + mblen];
+        const double cand = unk_score + here;
+        if (t.starts_at < 0 || cand > t.score) {
+          t.score = cand;
+          t.starts_at = static_cast<int64_t>(start);
+          t.id = *unk_id;
+        }
+      }
+      start += mblen;
+    }
+    // Walk back; consecutive unk pieces are fused into one.
+    std::vector<std::pair<size_t, size_t>> ranges;
+    size_t end = size;
+    size_t unk_end = 0;
+    bool in_unk = false;
+    while (end > 0) {
+      const Node& n = best[end];
+      const auto b = static_cast<size_t>(n.starts_at);
+      if (unk_id && n.id == *unk_id) {
+        if (!in_unk) {
+          unk_end = end;
+          in_unk = true;
+        }
+      } else {
+        if (in_unk) {
+          ranges.emplace_back(end, unk_end);
+          in_unk = false;
+        }
+        ranges.emplace_back(b, end);
+      }
+      end = b;
+    }
+    if (in_unk) ranges.emplace_back(0, unk_end);
+    std::reverse(ranges.begin(), ranges.end());
+    for (const auto& [b, e] : ranges) {
+      const std::string_view piece = s.substr(b, e - b);
+      if (auto it = ids.find(piece); it != ids.end()) {
+        out.push_back({it->second, std::string(piece), {b, e}});
+        continue;
+      }
+      if (byte_fallback) {
+        std::vector<Token> bytes;
+        for (unsigned char c : piece) {
+          std::string name = fmt::format("<0x{:02X}>", c);
+          auto it = ids.find(name);
+          if (it == ids.end()) break;
+          bytes.push_back({it->second, std::move(name), {b, e}});
+        }
+        if (bytes.size() == piece.size()) {
+          out.insert(out.end(), bytes.begin(), bytes.end());
+          continue;
+        }
+      }
+      if (!unk_id) fail("Unigram: the model has no unk_id for '{}'", piece);
+      out.push_back({*unk_id, std::string(piece), {b, e}});
+    }
+    return out;
+  }
+
+  std::optional<int32_t> token_to_id(std::string_view t) const override {
+    if (auto it = ids.find(t); it != ids.end()) return it->second;
+    return std::nullopt;
+  }
+  std::optional<std::string> id_to_token(int32_t id) const override {
+    if (id < 0 || static_cast<size_t>(id) >= pieces.size()) return std::nullopt;
+    return pieces[static_cast<size_t>(id)].first;
+  }
+  size_t vocab_size() const override { return pieces.size(); }
+};
+
+}  // namespace
 
 std::unique_ptr<Model> make_unigram(const json& j, const JsonPath& p) {
-  p.fail("Unigram models are not supported yet");
+  auto m = std::make_unique<Unigram>();
+  const json& vocab = req(j, "vocab", p);
+  const JsonPath vp = p.at("vocab");
+  if (!vocab.is_array()) vp.fail("must be an array of [piece, score]");
+  m->pieces.reserve(vocab.size());
+  double min_score = std::numeric_limits<double>::infinity();
+  for (size_t i = 0; i < vocab.size(); ++i) {
+    const json& e = vocab[i];
+    if (!e.is_array() || e.size() != 2 || !e[0].is_string() || !e[1].is_number()) vp.index(i).fail("must be [piece, score]");
+    std::string piece = e[0].get<std::string>();
+    const double score = e[1].get<double>();
+    min_score = std::min(min_score, score);
+    const auto id = static_cast<int32_t>(i);
+    m->ids.insert_or_assign(piece, id);
+    m->insert(piece, id);
+    m->pieces.emplace_back(std::move(piece), score);
+  }
+  m->min_score = vocab.empty() ? 0.0 : min_score;
+  if (j.contains("unk_id") && !j["unk_id"].is_null()) {
+    const int64_t u = opt_int(j, "unk_id", p, 0);
+    if (u < 0 || static_cast<size_t>(u) >= m->pieces.size()) p.at("unk_id").fail("is not an index into vocab");
+    m->unk_id = static_cast<int32_t>(u);
+  }
+  m->byte_fallback = opt_bool(j, "byte_fallback", p, false);
+  return m;
 }
 
 }  // namespace tessera::text

