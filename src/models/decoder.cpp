@@ -18,6 +18,14 @@ class DecoderSession final : public Session {
     for (auto& c : caches) c.clear();
   }
   int64_t capacity() const override { return capacity_; }
+  std::unique_ptr<Session> clone() const override { return std::make_unique<DecoderSession>(*this); }
+  void copy_from(const Session& other) override {
+    auto* o = dynamic_cast<const DecoderSession*>(&other);
+    TESSERA_CHECK(o != nullptr && o->caches.size() == caches.size(), "copy_from: the sessions belong to different models");
+    caches = o->caches;
+    pos = o->pos;
+    capacity_ = o->capacity_;
+  }
 
   std::vector<KvCache> caches;
   LayerScratch scratch;

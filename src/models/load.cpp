@@ -11,6 +11,8 @@ std::shared_ptr<const Model> load(const std::string& dir) {
       {"llama", families::load_llama},   {"mistral", families::load_llama}, {"qwen2", families::load_llama},
       {"qwen3", families::load_llama},   {"gemma", families::load_llama},   {"mixtral", families::load_llama},
       {"gpt2", families::load_gpt2},     {"gpt_neox", families::load_gpt_neox},
+      {"t5", families::load_t5},         {"bart", families::load_bart},     {"marian", families::load_marian},
+      {"whisper", families::load_whisper},
   };
   const std::string config_path = dir + "/config.json";
   if (!file_exists(config_path)) fail("{}: no config.json (expected a Hugging Face model directory)", dir);

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "tessera/core/error.hpp"
 #include "tessera/core/tensor.hpp"
 
 namespace tessera {
@@ -43,6 +44,11 @@ class Session {
   virtual void reset() = 0;
   // Largest number of decoder positions this session can hold.
   virtual int64_t capacity() const = 0;
+  // Beam search forks and reorders hypotheses: a copy of this session's state (the encoder
+  // memory of encoder-decoders is shared, not copied), and overwriting this session's state
+  // with another's of the same model (reusing storage).
+  virtual std::unique_ptr<Session> clone() const { fail("this session type cannot be cloned"); }
+  virtual void copy_from(const Session&) { fail("this session type cannot be copied"); }
 };
 
 class Model {

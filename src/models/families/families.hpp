@@ -18,4 +18,10 @@ std::shared_ptr<const Model> load_llama(const JsonObject& cfg, const WeightStore
 std::shared_ptr<const Model> load_gpt2(const JsonObject& cfg, const WeightStore& store, const std::string& dir);
 std::shared_ptr<const Model> load_gpt_neox(const JsonObject& cfg, const WeightStore& store, const std::string& dir);
 
+// Encoder-decoders (encoder_decoder.hpp).
+std::shared_ptr<const Model> load_t5(const JsonObject& cfg, const WeightStore& store, const std::string& dir);
+std::shared_ptr<const Model> load_bart(const JsonObject& cfg, const WeightStore& store, const std::string& dir);
+std::shared_ptr<const Model> load_marian(const JsonObject& cfg, const WeightStore& store, const std::string& dir);
+std::shared_ptr<const Model> load_whisper(const JsonObject& cfg, const WeightStore& store, const std::string& dir);
+
 }  // namespace tessera::families

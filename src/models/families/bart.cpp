@@ -1,0 +1,97 @@
+// BART (and, through load_bart_like, Marian): post-norm encoder-decoder with learned
+// positions offset by 2 and a layernorm_embedding (BART) or computed sinusoidal positions
+// and no embedding norm (Marian); embeddings × sqrt(d_model) when scale_embedding; tied head
+// plus final_logits_bias.
+#include <cmath>
+
+#include "bart_layers.hpp"
+#include "families.hpp"
+
+namespace tessera::families {
+
+std::shared_ptr<const Model> load_bart_like(const JsonObject& cfg, const WeightStore& store, const std::string& dir,
+                                            bool marian) {
+  auto model = std::make_shared<EncoderDecoderModel>();
+  ModelInfo& info = model->meta;
+  info.family = cfg.get_string("model_type");
+  info.kind = ModelKind::EncoderDecoder;
+  const int64_t d = info.hidden_size = cfg.get_size("d_model");
+  const int64_t vocab = cfg.get_size("vocab_size");
+  const int64_t dec_vocab = marian ? cfg.get_size("decoder_vocab_size", vocab, int64_t(1) << 31) : vocab;
+  info.vocab_size = dec_vocab;
+  const int64_t enc_layers = cfg.get_size("encoder_layers", 100000);
+  const int64_t dec_layers = info.num_layers = cfg.get_size("decoder_layers", 100000);
+  const int64_t mpe = info.max_positions = cfg.get_size("max_position_embeddings", 1 << 24);
+  const auto act = hf::activation(cfg, "activation_function", cfg.get_string("activation_function", "gelu"));
+  const bool scale = cfg.get_bool("scale_embedding", false);
+  hf::reject_if_set(cfg, "normalize_before", "pre-norm BART (mBART) is a different model type");
+  hf::reject_if_set(cfg, "add_final_layer_norm", "a final layer norm (mBART) is not part of BART/Marian");
+  hf::reject_if_set(cfg, "add_bias_logits", "a separate logits bias is not supported");
+  hf::reject_if_set(cfg, "static_position_embeddings", "sinusoidal positions are not part of BART");
+  if (cfg.has("normalize_embedding") && !cfg.get_bool("normalize_embedding", true))
+    fail("{}: 'normalize_embedding' = false is not supported", cfg.where());
+  if (marian && d % 2 != 0) fail("{}: d_model {} must be even for sinusoidal positions", cfg.where(), d);
+  hf::fill_info(info, cfg, store, dir);
+  if (!info.decoder_start_token_id && info.pad_token_id) info.decoder_start_token_id = info.pad_token_id;
+  if (!info.decoder_start_token_id) fail("{}: neither decoder_start_token_id nor pad_token_id is set", cfg.where());
+  model->decoder_start = int32_t(*info.decoder_start_token_id);
+
+  const std::string p = store.has("model.encoder.layers.0.fc1.weight") || store.has("model.shared.weight") ? "model." : "";
+  const bool shared = !marian || cfg.get_bool("share_encoder_decoder_embeddings", true);
+  if (!shared && dec_vocab != vocab && !store.has(p + "decoder.embed_tokens.weight"))
+    fail("{}: separate decoder vocabulary but no tensor '{}decoder.embed_tokens.weight'", store.source(), p);
+  auto embedding = [&](const std::string& side, int64_t rows) {
+    const std::string own = p + side + ".embed_tokens.weight";
+    return Embedding::load(store, store.has(own) ? own : p + "shared.weight", rows, d);
+  };
+  model->encoder.embed = embedding("encoder", vocab);
+  model->decoder.embed = embedding("decoder", dec_vocab);
+  const float embed_scale = scale ? float(std::sqrt(double(d))) : 1.0f;
+  for (auto [stack, side] : {std::pair{&model->encoder, std::string("encoder")}, std::pair{&model->decoder, std::string("decoder")}}) {
+    stack->embed_scale = embed_scale;
+    PositionInput& pos = stack->positions;
+    if (marian) {
+      // Marian's positions are not in the checkpoint: sin of the even, cos of the odd
+      // angle columns as two halves, computed in double and rounded to float.
+      pos.kind = PositionInput::Kind::Table;
+      pos.table = sinusoidal_table(mpe, d, true);
+      pos.table_rows = mpe;
+      pos.dim = d;
+    } else {
+      pos.kind = PositionInput::Kind::Learned;
+      pos.learned = Embedding::load(store, p + side + ".embed_positions.weight", mpe + 2, d);
+      pos.offset = 2;
+      stack->embed_norm = Norm::load(store, p + side + ".layernorm_embedding", NormKind::LayerNorm, d, 1e-5f);
+    }
+  }
+  BartLayerSpec enc{d, bart_heads(cfg, "encoder_attention_heads", d), cfg.get_size("encoder_ffn_dim"), act,
+                    Residual::PostNorm, true, 1e-5f};
+  BartLayerSpec dec{d, bart_heads(cfg, "decoder_attention_heads", d), cfg.get_size("decoder_ffn_dim"), act,
+                    Residual::PostNorm, true, 1e-5f};
+  for (int64_t l = 0; l < enc_layers; ++l)
+    model->encoder.layers.push_back(load_bart_layer(store, fmt::format("{}encoder.layers.{}.", p, l), enc, false));
+  for (int64_t l = 0; l < dec_layers; ++l)
+    model->decoder.layers.push_back(load_bart_layer(store, fmt::format("{}decoder.layers.{}.", p, l), dec, true));
+
+  std::vector<float> bias;
+  if (store.has("final_logits_bias")) {
+    Tensor b = store.get("final_logits_bias", {1, dec_vocab});
+    for (int64_t i = 0; i < dec_vocab; ++i) bias.push_back(b.get_f32(i));
+  }
+  if (store.has("lm_head.weight")) {
+    Tensor w = check_weight_dtype(store, "lm_head.weight", store.get("lm_head.weight", {dec_vocab, d}));
+    model->lm_head = Linear(std::move(w), std::move(bias));
+  } else {
+    if (!cfg.get_bool("tie_word_embeddings", true))
+      fail("{}: missing tensor 'lm_head.weight' (and tie_word_embeddings is false)", store.source());
+    model->lm_head = Linear(model->decoder.embed.table(), std::move(bias));
+  }
+  model->finalize();
+  return model;
+}
+
+std::shared_ptr<const Model> load_bart(const JsonObject& cfg, const WeightStore& store, const std::string& dir) {
+  return load_bart_like(cfg, store, dir, false);
+}
+
+}  // namespace tessera::families
