@@ -1,0 +1,67 @@
+// The dispatch table: one set of plain function pointers per ISA, filled by each ISA's own
+// translation unit. Only pointers and plain structs cross ISA boundaries (no inline code is
+// shared between TUs built with different -m flags), which keeps the dispatch ODR-safe.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "tessera/core/dtype.hpp"
+#include "tessera/kernels/kernels.hpp"
+
+namespace tessera::kernels {
+
+// One gemm call, as the ISA kernels see it (already validated).
+struct GemmArgs {
+  const float* x;
+  int64_t m, k, ldx;
+  const void* w;
+  DType wtype;
+  int64_t n;
+  float* y;
+  int64_t ldy;
+  const float* bias;
+  bool accumulate;
+};
+
+struct KernelTable {
+  // Small-M path: all M rows, output columns [n0, n1). Each output element is computed the
+  // same way whatever [n0, n1) is, so chunking over N never changes a result.
+  void (*gemv)(const GemmArgs& a, int64_t n0, int64_t n1);
+  // Blocked path: rows [m0, m1) x columns [n0, n1), with `scratch` of gemm_scratch_floats
+  // floats, 64-byte aligned. Again element results do not depend on the block bounds.
+  void (*gemm_block)(const GemmArgs& a, int64_t m0, int64_t m1, int64_t n0, int64_t n1,
+                     float* scratch);
+  size_t gemm_scratch_floats;
+  // Largest M for which gemv is the better path.
+  int64_t gemv_max_m;
+
+  float (*dot)(const float* a, const float* b, int64_t n);
+  void (*axpy)(float a, const float* x, float* y, int64_t n);
+  void (*softmax)(float* x, int64_t n);
+  void (*rms_norm)(const float* x, const float* w, float* y, int64_t n, float eps);
+  void (*layer_norm)(const float* x, const float* g, const float* b, float* y, int64_t n,
+                     float eps);
+  void (*activate)(Activation act, float* x, int64_t n);
+  void (*activate_mul)(Activation act, float* x, const float* y, int64_t n);
+  // dtype is F32, F16 or BF16 (checked by the caller).
+  void (*to_f32)(const void* src, DType type, float* dst, int64_t n);
+};
+
+// The active table (chosen once from CPUID / TESSERA_ISA; set_isa switches it).
+const KernelTable& table();
+
+// Each ISA's table; the gemm entries come from that ISA's gemm TU through fill_gemm.
+namespace scalar {
+KernelTable make_table();
+}
+namespace avx2 {
+KernelTable make_table();
+void fill_gemm(KernelTable& t);
+}  // namespace avx2
+namespace avx512 {
+KernelTable make_table();
+void fill_gemm(KernelTable& t);
+}  // namespace avx512
+
+}  // namespace tessera::kernels

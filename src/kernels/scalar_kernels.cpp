@@ -1,0 +1,172 @@
+// Portable scalar kernels: the fallback on CPUs without AVX2 and the `TESSERA_ISA=scalar`
+// path. Built with baseline flags, so libm and the half.hpp helpers are safe to use here.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "dispatch.hpp"
+#include "tessera/core/half.hpp"
+
+namespace tessera::kernels::scalar {
+namespace {
+
+constexpr int64_t kChunk = 256;  // W is converted to f32 this many values at a time
+
+void convert(const void* src, DType type, int64_t offset, float* dst, int64_t n) {
+  if (type == DType::F32) {
+    std::memcpy(dst, static_cast<const float*>(src) + offset, size_t(n) * sizeof(float));
+  } else if (type == DType::F16) {
+    const uint16_t* s = static_cast<const uint16_t*>(src) + offset;
+    for (int64_t i = 0; i < n; ++i) dst[i] = f16_to_f32(s[i]);
+  } else {
+    const uint16_t* s = static_cast<const uint16_t*>(src) + offset;
+    for (int64_t i = 0; i < n; ++i) dst[i] = bf16_to_f32(s[i]);
+  }
+}
+
+// Rows [m0, m1) (at most 8) by columns [n0, n1). Four interleaved partial sums per element
+// give the compiler independent chains; their order is fixed, so results never depend on how
+// the caller splits rows or columns.
+void rows_by_cols(const GemmArgs& a, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
+  float wbuf[kChunk];
+  const int64_t rows = m1 - m0;
+  for (int64_t j = n0; j < n1; ++j) {
+    float acc[8][4] = {};
+    for (int64_t k0 = 0; k0 < a.k; k0 += kChunk) {
+      const int64_t kl = std::min(kChunk, a.k - k0);
+      convert(a.w, a.wtype, j * a.k + k0, wbuf, kl);
+      for (int64_t r = 0; r < rows; ++r) {
+        const float* x = a.x + (m0 + r) * a.ldx + k0;
+        float s0 = acc[r][0], s1 = acc[r][1], s2 = acc[r][2], s3 = acc[r][3];
+        int64_t p = 0;
+        for (; p + 4 <= kl; p += 4) {
+          s0 += x[p] * wbuf[p];
+          s1 += x[p + 1] * wbuf[p + 1];
+          s2 += x[p + 2] * wbuf[p + 2];
+          s3 += x[p + 3] * wbuf[p + 3];
+        }
+        for (; p < kl; ++p) s0 += x[p] * wbuf[p];
+        acc[r][0] = s0, acc[r][1] = s1, acc[r][2] = s2, acc[r][3] = s3;
+      }
+    }
+    for (int64_t r = 0; r < rows; ++r) {
+      float v = (acc[r][0] + acc[r][1]) + (acc[r][2] + acc[r][3]);
+      if (a.bias) v += a.bias[j];
+      float* out = a.y + (m0 + r) * a.ldy + j;
+      *out = a.accumulate ? *out + v : v;
+    }
+  }
+}
+
+void gemv(const GemmArgs& a, int64_t n0, int64_t n1) { rows_by_cols(a, 0, a.m, n0, n1); }
+
+void gemm_block(const GemmArgs& a, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float*) {
+  // Column blocks keep a slice of W hot in cache while every row block passes over it.
+  constexpr int64_t kCols = 16;
+  for (int64_t nb = n0; nb < n1; nb += kCols)
+    for (int64_t mb = m0; mb < m1; mb += 8)
+      rows_by_cols(a, mb, std::min(mb + 8, m1), nb, std::min(nb + kCols, n1));
+}
+
+float dot(const float* a, const float* b, int64_t n) {
+  float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    s0 += a[i] * b[i];
+    s1 += a[i + 1] * b[i + 1];
+    s2 += a[i + 2] * b[i + 2];
+    s3 += a[i + 3] * b[i + 3];
+  }
+  for (; i < n; ++i) s0 += a[i] * b[i];
+  return (s0 + s1) + (s2 + s3);
+}
+
+void axpy(float a, const float* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
+}
+
+void softmax(float* x, int64_t n) {
+  float mx = -std::numeric_limits<float>::infinity();
+  for (int64_t i = 0; i < n; ++i) mx = std::max(mx, x[i]);
+  if (mx == -std::numeric_limits<float>::infinity()) {
+    for (int64_t i = 0; i < n; ++i) x[i] = 0.0f;
+    return;
+  }
+  double s = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    x[i] = std::exp(x[i] - mx);
+    s += x[i];
+  }
+  const float inv = float(1.0 / s);
+  for (int64_t i = 0; i < n; ++i) x[i] *= inv;
+}
+
+void rms_norm(const float* x, const float* w, float* y, int64_t n, float eps) {
+  double ss = 0;
+  for (int64_t i = 0; i < n; ++i) ss += double(x[i]) * x[i];
+  const float r = float(1.0 / std::sqrt(ss / double(n) + eps));
+  for (int64_t i = 0; i < n; ++i) y[i] = w ? x[i] * r * w[i] : x[i] * r;
+}
+
+void layer_norm(const float* x, const float* g, const float* b, float* y, int64_t n, float eps) {
+  double mean = 0;
+  for (int64_t i = 0; i < n; ++i) mean += x[i];
+  mean /= double(n);
+  double var = 0;
+  for (int64_t i = 0; i < n; ++i) var += (x[i] - mean) * (x[i] - mean);
+  const float r = float(1.0 / std::sqrt(var / double(n) + eps));
+  const float mf = float(mean);
+  for (int64_t i = 0; i < n; ++i) {
+    float v = (x[i] - mf) * r;
+    if (g) v *= g[i];
+    if (b) v += b[i];
+    y[i] = v;
+  }
+}
+
+inline float act1(Activation act, float v) {
+  switch (act) {
+    case Activation::Silu: return v / (1.0f + std::exp(-v));
+    case Activation::Gelu: return 0.5f * v * std::erfc(-v * 0.70710678118654752f);
+    case Activation::GeluTanh: {
+      // 0.5 * (1 + tanh(u)) == 1 / (1 + exp(-2u)), which keeps relative accuracy for v < 0.
+      const float u = 0.7978845608028654f * (v + 0.044715f * v * v * v);
+      return v / (1.0f + std::exp(-2.0f * u));
+    }
+    case Activation::Relu: return v > 0.0f ? v : 0.0f;
+    case Activation::Identity: return v;
+  }
+  return v;
+}
+
+void activate(Activation act, float* x, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) x[i] = act1(act, x[i]);
+}
+
+void activate_mul(Activation act, float* x, const float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) x[i] = act1(act, x[i]) * y[i];
+}
+
+void to_f32(const void* src, DType type, float* dst, int64_t n) { convert(src, type, 0, dst, n); }
+
+}  // namespace
+
+KernelTable make_table() {
+  KernelTable t{};
+  t.gemv = gemv;
+  t.gemm_block = gemm_block;
+  t.gemm_scratch_floats = 0;
+  t.gemv_max_m = 8;
+  t.dot = dot;
+  t.axpy = axpy;
+  t.softmax = softmax;
+  t.rms_norm = rms_norm;
+  t.layer_norm = layer_norm;
+  t.activate = activate;
+  t.activate_mul = activate_mul;
+  t.to_f32 = to_f32;
+  return t;
+}
+
+}  // namespace tessera::kernels::scalar

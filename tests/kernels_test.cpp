@@ -1,0 +1,404 @@
+// Every kernel on every ISA path this CPU has, against the double-accumulating oracles in
+// reference.hpp: SIMD tails, odd GEMM shapes, all weight dtypes, and thread-count invariance.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "tessera/core/error.hpp"
+#include "tessera/core/half.hpp"
+#include "tessera/core/parallel.hpp"
+#include "tessera/kernels/cpu.hpp"
+#include "tessera/kernels/kernels.hpp"
+#include "tessera/kernels/reference.hpp"
+
+using namespace tessera;
+using namespace tessera::kernels;
+
+namespace {
+
+const int64_t kSizes[] = {1, 3, 7, 16, 17, 63, 65, 127, 300};
+
+std::vector<float> random_vec(int64_t n, float lo, float hi, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> d(lo, hi);
+  std::vector<float> v(size_t(std::max<int64_t>(n, 0)));
+  for (float& x : v) x = d(rng);
+  return v;
+}
+
+// Weights of the requested dtype, as raw bytes, from f32 values.
+std::vector<uint16_t> to_half_bits(const std::vector<float>& v, DType t) {
+  std::vector<uint16_t> out(v.size());
+  for (size_t i = 0; i < v.size(); ++i) out[i] = t == DType::F16 ? f32_to_f16(v[i]) : f32_to_bf16(v[i]);
+  return out;
+}
+
+// max |got - want| must stay below tol times the output's scale (its largest magnitude).
+void expect_scaled_close(const float* got, const float* want, int64_t n, double tol,
+                         const std::string& what) {
+  double scale = 0, worst = 0;
+  int64_t at = -1;
+  for (int64_t i = 0; i < n; ++i) scale = std::max(scale, std::abs(double(want[i])));
+  for (int64_t i = 0; i < n; ++i) {
+    const double d = std::abs(double(got[i]) - double(want[i]));
+    if (!(d <= worst)) worst = d, at = i;  // also catches NaN
+  }
+  EXPECT_LE(worst, tol * std::max(scale, 1e-30))
+      << what << ": worst at " << at << " got " << (at >= 0 ? got[at] : 0) << " want "
+      << (at >= 0 ? want[at] : 0) << " (scale " << scale << ")";
+}
+
+// Element-wise relative check, with `floor` as the smallest magnitude the tolerance scales with.
+void expect_rel_close(const float* got, const float* want, int64_t n, double rtol, double floor,
+                      const std::string& what) {
+  for (int64_t i = 0; i < n; ++i) {
+    const double d = std::abs(double(got[i]) - double(want[i]));
+    const double lim = rtol * std::max(std::abs(double(want[i])), floor);
+    if (!(d <= lim)) {
+      ADD_FAILURE() << what << ": element " << i << " of " << n << " got " << got[i] << " want "
+                    << want[i] << " (rel " << d / std::max(std::abs(double(want[i])), floor) << ")";
+      return;
+    }
+  }
+}
+
+class Kernels : public ::testing::TestWithParam<Isa> {
+ protected:
+  void SetUp() override {
+    saved_ = active_isa();
+    if (int(GetParam()) > int(detected_isa()))
+      GTEST_SKIP() << "this CPU lacks " << isa_name(GetParam());
+    set_isa(GetParam());
+  }
+  void TearDown() override { set_isa(saved_); }
+  std::string tag() const { return std::string(isa_name(GetParam())); }
+
+ private:
+  Isa saved_ = Isa::Scalar;
+};
+
+TEST_P(Kernels, Dot) {
+  for (int64_t n : kSizes) {
+    auto a = random_vec(n, -1, 1, 1 + uint32_t(n)), b = random_vec(n, -1, 1, 100 + uint32_t(n));
+    double mag = 0;
+    for (int64_t i = 0; i < n; ++i) mag += std::abs(double(a[i]) * b[i]);
+    EXPECT_NEAR(dot(a.data(), b.data(), n), reference::dot(a.data(), b.data(), n), 1e-6 * mag + 1e-30)
+        << tag() << " n=" << n;
+  }
+  EXPECT_EQ(dot(nullptr, nullptr, 0), 0.0f);
+}
+
+TEST_P(Kernels, Axpy) {
+  for (int64_t n : kSizes) {
+    auto x = random_vec(n, -1, 1, 2 + uint32_t(n)), y = random_vec(n + 1, -1, 1, 200 + uint32_t(n));
+    auto want = y;
+    y[size_t(n)] = want[size_t(n)] = 42.0f;  // one past the end must survive
+    axpy(0.37f, x.data(), y.data(), n);
+    reference::axpy(0.37f, x.data(), want.data(), n);
+    expect_scaled_close(y.data(), want.data(), n + 1, 1e-6, tag() + " axpy n=" + std::to_string(n));
+    EXPECT_EQ(y[size_t(n)], 42.0f);
+  }
+}
+
+TEST_P(Kernels, Softmax) {
+  for (int64_t n : kSizes) {
+    auto x = random_vec(n, -8, 8, 3 + uint32_t(n));
+    if (n > 2) x[1] = -std::numeric_limits<float>::infinity();  // masked position
+    auto want = x;
+    softmax(x.data(), n);
+    reference::softmax(want.data(), n);
+    expect_rel_close(x.data(), want.data(), n, 4e-6, 1e-6, tag() + " softmax n=" + std::to_string(n));
+    if (n > 2) {
+      EXPECT_EQ(x[1], 0.0f);
+    }
+  }
+  std::vector<float> all_masked(17, -std::numeric_limits<float>::infinity());
+  softmax(all_masked.data(), 17);
+  for (float v : all_masked) EXPECT_EQ(v, 0.0f) << tag();
+  std::vector<float> big = {1000.0f, 999.0f, -1000.0f};  // needs the max subtracted
+  std::vector<float> big_want = big;
+  softmax(big.data(), 3);
+  reference::softmax(big_want.data(), 3);
+  expect_rel_close(big.data(), big_want.data(), 3, 4e-6, 1e-30, tag() + " softmax large");
+}
+
+TEST_P(Kernels, RmsNorm) {
+  for (int64_t n : kSizes) {
+    auto x = random_vec(n, -3, 3, 4 + uint32_t(n)), w = random_vec(n, 0.5, 1.5, 400 + uint32_t(n));
+    for (bool with_w : {false, true}) {
+      std::vector<float> y(static_cast<size_t>(n)), want(static_cast<size_t>(n));
+      rms_norm(x.data(), with_w ? w.data() : nullptr, y.data(), n, 1e-6f);
+      reference::rms_norm(x.data(), with_w ? w.data() : nullptr, want.data(), n, 1e-6f);
+      expect_scaled_close(y.data(), want.data(), n, 2e-6, tag() + " rms_norm n=" + std::to_string(n));
+      auto inplace = x;  // x and y may alias
+      rms_norm(inplace.data(), with_w ? w.data() : nullptr, inplace.data(), n, 1e-6f);
+      expect_scaled_close(inplace.data(), want.data(), n, 2e-6, tag() + " rms_norm in place");
+    }
+  }
+}
+
+TEST_P(Kernels, LayerNorm) {
+  for (int64_t n : kSizes) {
+    // An offset mean tests that the variance is not computed as E[x^2] - E[x]^2.
+    auto x = random_vec(n, 99, 101, 5 + uint32_t(n));
+    auto g = random_vec(n, 0.5, 1.5, 500 + uint32_t(n)), b = random_vec(n, -1, 1, 600 + uint32_t(n));
+    for (int variant = 0; variant < 3; ++variant) {
+      const float* gp = variant >= 1 ? g.data() : nullptr;
+      const float* bp = variant >= 2 ? b.data() : nullptr;
+      std::vector<float> y(static_cast<size_t>(n)), want(static_cast<size_t>(n));
+      layer_norm(x.data(), gp, bp, y.data(), n, 1e-5f);
+      reference::layer_norm(x.data(), gp, bp, want.data(), n, 1e-5f);
+      // Inputs near 100 carry ~1e-5 absolute rounding, so the tolerance is looser here.
+      expect_scaled_close(y.data(), want.data(), n, 2e-5, tag() + " layer_norm n=" + std::to_string(n));
+      auto inplace = x;
+      layer_norm(inplace.data(), gp, bp, inplace.data(), n, 1e-5f);
+      expect_scaled_close(inplace.data(), want.data(), n, 2e-5, tag() + " layer_norm in place");
+    }
+  }
+  auto x = random_vec(300, -2, 2, 77);
+  std::vector<float> y(300), want(300);
+  layer_norm(x.data(), nullptr, nullptr, y.data(), 300, 1e-5f);
+  reference::layer_norm(x.data(), nullptr, nullptr, want.data(), 300, 1e-5f);
+  expect_scaled_close(y.data(), want.data(), 300, 2e-6, tag() + " layer_norm centred");
+}
+
+const Activation kActs[] = {Activation::Silu, Activation::Gelu, Activation::GeluTanh,
+                            Activation::Relu, Activation::Identity};
+
+TEST_P(Kernels, Activations) {
+  for (Activation act : kActs) {
+    for (int64_t n : kSizes) {
+      auto x = random_vec(n, -12, 12, 6 + uint32_t(n)), y = random_vec(n, -2, 2, 700 + uint32_t(n));
+      auto got = x, want = x;
+      activate(act, got.data(), n);
+      reference::activate(act, want.data(), n);
+      const std::string what = tag() + " act " + std::to_string(int(act)) + " n=" + std::to_string(n);
+      expect_rel_close(got.data(), want.data(), n, 2e-6, 1e-3, what);
+      got = x, want = x;
+      activate_mul(act, got.data(), y.data(), n);
+      reference::activate_mul(act, want.data(), y.data(), n);
+      expect_rel_close(got.data(), want.data(), n, 2e-6, 1e-3, what + " mul");
+    }
+  }
+  // The named wrappers go to the same code.
+  auto x = random_vec(65, -5, 5, 9);
+  for (auto [fn, act] : {std::pair{&silu, Activation::Silu}, std::pair{&gelu, Activation::Gelu},
+                         std::pair{&gelu_tanh, Activation::GeluTanh}, std::pair{&relu, Activation::Relu}}) {
+    auto got = x, want = x;
+    fn(got.data(), 65);
+    reference::activate(act, want.data(), 65);
+    expect_rel_close(got.data(), want.data(), 65, 2e-6, 1e-3, tag() + " named activation");
+  }
+}
+
+// A dense sweep over every activation. An f32 input is itself only known to half an ulp, so
+// the oracle gives a band: its values at x and at x one ulp either side. The vector
+// exp/erfc approximations must land within 1e-6 relative of that band everywhere.
+TEST_P(Kernels, ActivationAccuracySweep) {
+  std::vector<float> x;
+  for (double v = -30; v <= 30; v += 0.00731) x.push_back(float(v));
+  for (float v : {0.0f, -0.0f, 1e-20f, -1e-20f, 88.0f, -88.0f, 100.0f, -100.0f, 1e6f, -1e6f, 1e20f,
+                  -1e20f})
+    x.push_back(v);
+  const int64_t n = int64_t(x.size());
+  for (Activation act : kActs) {
+    auto got = x;
+    activate(act, got.data(), n);
+    double worst = 0;
+    float worst_x = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      const float xi = x[size_t(i)];
+      const double g = got[size_t(i)];
+      ASSERT_FALSE(std::isnan(g)) << tag() << " act " << int(act) << " x=" << xi;
+      const double w = reference::activation(act, xi);
+      const double a = reference::activation(act, std::nextafter(xi, -INFINITY));
+      const double b = reference::activation(act, std::nextafter(xi, INFINITY));
+      const double lo = std::min({w, a, b}), hi = std::max({w, a, b});
+      const double out = g < lo ? lo - g : g > hi ? g - hi : 0.0;
+      // Below 1e-30 only absolute error matters (and subnormal outputs have few bits).
+      const double rel = out / std::max(std::abs(w), 1e-30);
+      if (rel > worst) worst = rel, worst_x = xi;
+    }
+    EXPECT_LE(worst, 1e-6) << tag() << " act " << int(act) << " worst at x=" << worst_x;
+  }
+}
+
+TEST_P(Kernels, ToF32) {
+  std::vector<uint16_t> bits(300);
+  std::mt19937 rng(11);
+  for (auto& b : bits) b = uint16_t(rng());
+  for (int64_t n : kSizes) {
+    for (DType t : {DType::F16, DType::BF16}) {
+      std::vector<float> got(size_t(n) + 1, 7.0f), want(static_cast<size_t>(n));
+      to_f32(bits.data(), t, got.data(), n);
+      reference::to_f32(bits.data(), t, want.data(), n);
+      for (int64_t i = 0; i < n; ++i) {
+        if (std::isnan(want[size_t(i)])) {
+          EXPECT_TRUE(std::isnan(got[size_t(i)]));
+          continue;
+        }
+        uint32_t g, w;
+        std::memcpy(&g, &got[size_t(i)], 4);
+        std::memcpy(&w, &want[size_t(i)], 4);
+        EXPECT_EQ(g, w) << tag() << " " << dtype_name(t) << " bits " << std::hex << bits[size_t(i)];
+      }
+      EXPECT_EQ(got[size_t(n)], 7.0f);
+    }
+    auto f = random_vec(n, -1, 1, 12);
+    std::vector<float> got(static_cast<size_t>(n));
+    to_f32(f.data(), DType::F32, got.data(), n);
+    EXPECT_EQ(got, f);
+  }
+  float dummy = 0;
+  EXPECT_THROW(to_f32(&dummy, DType::I32, &dummy, 1), Error);
+}
+
+struct GemmCase {
+  int64_t m, n, k;
+  DType t;
+  bool bias, accumulate;
+  int64_t pad;  // extra row stride on X and Y
+};
+
+// Runs one gemm case and checks it against the oracle, including that Y's padding columns
+// between rows are left alone. The error allowed for each element scales with the sum of
+// the magnitudes of its terms (|y| + |bias| + sum |x w|): that is what rounding in an f32
+// accumulation is proportional to, and it does not vanish when the terms cancel.
+void check_gemm(const GemmCase& c, const std::string& tag) {
+  const int64_t ldx = c.k + c.pad, ldy = c.n + c.pad;
+  auto x = random_vec(c.m * ldx, -1, 1, uint32_t(c.m * 131 + c.k));
+  auto wf = random_vec(c.n * c.k, -1, 1, uint32_t(c.n * 17 + c.k));
+  auto bias = random_vec(c.n, -1, 1, uint32_t(c.n + 5));
+  auto y0 = random_vec(c.m * ldy, -1, 1, uint32_t(c.m + c.n));
+  std::vector<uint16_t> wh;
+  const void* w = wf.data();
+  if (c.t != DType::F32) {
+    wh = to_half_bits(wf, c.t);
+    w = wh.data();
+  }
+  auto y = y0, want = y0;
+  gemm(x.data(), c.m, c.k, ldx, w, c.t, c.n, y.data(), ldy, c.bias ? bias.data() : nullptr, c.accumulate);
+  reference::gemm(x.data(), c.m, c.k, ldx, w, c.t, c.n, want.data(), ldy, c.bias ? bias.data() : nullptr,
+                  c.accumulate);
+
+  auto abs_of = [](std::vector<float> v) {
+    for (float& e : v) e = std::abs(e);
+    return v;
+  };
+  std::vector<float> wabs(size_t(c.n * c.k));
+  reference::to_f32(w, c.t, wabs.data(), c.n * c.k);
+  wabs = abs_of(wabs);
+  auto mag = abs_of(y0), xabs = abs_of(x), babs = abs_of(bias);
+  reference::gemm(xabs.data(), c.m, c.k, ldx, wabs.data(), DType::F32, c.n, mag.data(), ldy,
+                  c.bias ? babs.data() : nullptr, c.accumulate);
+
+  const std::string what = tag + " gemm M=" + std::to_string(c.m) + " N=" + std::to_string(c.n) +
+                           " K=" + std::to_string(c.k) + " " + std::string(dtype_name(c.t)) +
+                           (c.bias ? " bias" : "") + (c.accumulate ? " acc" : "") + " pad=" +
+                           std::to_string(c.pad);
+  for (int64_t i = 0; i < c.m; ++i) {
+    for (int64_t j = 0; j < c.n; ++j) {
+      const size_t at = size_t(i * ldy + j);
+      const double d = std::abs(double(y[at]) - double(want[at]));
+      ASSERT_LE(d, 1e-5 * std::max(double(mag[at]), 1e-30))
+          << what << " at (" << i << ", " << j << "): got " << y[at] << " want " << want[at];
+    }
+    for (int64_t j = c.n; j < ldy; ++j)
+      ASSERT_EQ(y[size_t(i * ldy + j)], y0[size_t(i * ldy + j)]) << what << " wrote into padding";
+  }
+}
+
+TEST_P(Kernels, GemmShapes) {
+  const int64_t ms[] = {1, 2, 5, 8, 9, 33, 64, 100};
+  const std::pair<int64_t, int64_t> nks[] = {{1, 1},   {7, 3},    {16, 16},  {33, 17},
+                                             {64, 64}, {97, 255}, {40, 300}, {130, 513}};
+  int64_t idx = 0;
+  for (int64_t m : ms)
+    for (auto [n, k] : nks)
+      for (DType t : {DType::F32, DType::F16, DType::BF16})
+        for (int flags = 0; flags < 4; ++flags) {
+          check_gemm({m, n, k, t, bool(flags & 1), bool(flags & 2), idx++ % 3}, tag());
+          if (HasFatalFailure()) return;
+        }
+}
+
+TEST_P(Kernels, GemmLargeBlocks) {
+  // Beyond one cache block in every direction (M, N and K panels), with tails everywhere.
+  for (DType t : {DType::F32, DType::F16, DType::BF16}) {
+    check_gemm({203, 601, 517, t, true, true, 1}, tag());
+    check_gemm({7, 1031, 1029, t, true, false, 0}, tag());
+  }
+}
+
+TEST_P(Kernels, GemmDegenerate) {
+  std::vector<float> y = {1, 2, 3, 4}, bias = {10, 20};
+  float x = 0, w = 0;
+  gemm(&x, 0, 1, 1, &w, DType::F32, 2, y.data(), 2);  // M = 0: nothing
+  gemm(&x, 2, 1, 1, &w, DType::F32, 0, y.data(), 2);  // N = 0: nothing
+  EXPECT_EQ(y, (std::vector<float>{1, 2, 3, 4}));
+  gemm(nullptr, 2, 0, 0, &w, DType::F32, 2, y.data(), 2, bias.data(), true);  // K = 0: y + bias
+  EXPECT_EQ(y, (std::vector<float>{11, 22, 13, 24}));
+  gemm(nullptr, 2, 0, 0, &w, DType::F32, 2, y.data(), 2);  // K = 0, no bias: zeros
+  EXPECT_EQ(y, (std::vector<float>{0, 0, 0, 0}));
+  EXPECT_THROW(gemm(&x, 1, 1, 1, &w, DType::I8, 1, y.data(), 1), Error);
+  EXPECT_THROW(gemm(&x, 1, 4, 2, &w, DType::F32, 1, y.data(), 1), Error);  // ldx < K
+  EXPECT_THROW(gemm(&x, 1, 1, 1, &w, DType::F32, 2, y.data(), 1), Error);  // ldy < N
+}
+
+// Outputs must be bit-identical whatever the thread count, on every path (decode, N split,
+// M split).
+TEST_P(Kernels, GemmThreadCountInvariant) {
+  const int saved = num_threads();
+  struct Shape {
+    int64_t m, n, k;
+  };
+  for (Shape s : {Shape{1, 1030, 300}, Shape{5, 777, 301}, Shape{8, 1024, 64}, Shape{64, 1030, 300},
+                  Shape{100, 333, 257}, Shape{300, 40, 100}, Shape{97, 2000, 33}}) {
+    for (DType t : {DType::F32, DType::BF16}) {
+      auto x = random_vec(s.m * s.k, -1, 1, 21), wf = random_vec(s.n * s.k, -1, 1, 22);
+      auto bias = random_vec(s.n, -1, 1, 23);
+      std::vector<uint16_t> wh = to_half_bits(wf, DType::BF16);
+      const void* w = t == DType::F32 ? static_cast<const void*>(wf.data()) : wh.data();
+      std::vector<std::vector<float>> out;
+      for (int threads : {1, 2, 3}) {
+        set_num_threads(threads);
+        std::vector<float> y(size_t(s.m * s.n));
+        gemm(x.data(), s.m, s.k, s.k, w, t, s.n, y.data(), s.n, bias.data());
+        out.push_back(std::move(y));
+      }
+      for (size_t i = 1; i < out.size(); ++i)
+        EXPECT_EQ(std::memcmp(out[0].data(), out[i].data(), out[0].size() * 4), 0)
+            << tag() << " M=" << s.m << " N=" << s.n << " K=" << s.k << " differs with "
+            << (i + 1) << " threads";
+    }
+  }
+  set_num_threads(saved);
+}
+
+INSTANTIATE_TEST_SUITE_P(Isa, Kernels, ::testing::Values(Isa::Scalar, Isa::Avx2, Isa::Avx512),
+                         [](const auto& info) { return std::string(isa_name(info.param)); });
+
+TEST(Cpu, DetectionAndOverride) {
+  const Isa saved = active_isa();
+  EXPECT_LE(int(active_isa()), int(detected_isa()));
+  EXPECT_EQ(isa_name(Isa::Scalar), "scalar");
+  EXPECT_EQ(isa_name(Isa::Avx2), "avx2");
+  EXPECT_EQ(isa_name(Isa::Avx512), "avx512");
+  for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512}) {
+    if (int(isa) <= int(detected_isa())) {
+      set_isa(isa);
+      EXPECT_EQ(active_isa(), isa);
+    } else {
+      EXPECT_THROW(set_isa(isa), Error);
+    }
+  }
+  set_isa(saved);
+}
+
+}  // namespace
