@@ -28,7 +28,9 @@ class Pool {
     stop();
     size_ = std::max(1, n);
     quit_ = false;
-    for (int i = 1; i < size_; ++i) workers_.emplace_back([this, i] { loop(i); });
+    // New workers must not mistake the last finished call for a new one.
+    const uint64_t current = generation_;
+    for (int i = 1; i < size_; ++i) workers_.emplace_back([this, i, current] { loop(i, current); });
   }
 
   void run(int chunks, const std::function<void(int)>& job) {
@@ -50,9 +52,8 @@ class Pool {
   }
 
  private:
-  void loop(int index) {
+  void loop(int index, uint64_t seen) {
     in_worker = true;
-    uint64_t seen = 0;
     for (;;) {
       const std::function<void(int)>* job;
       {
