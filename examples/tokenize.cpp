@@ -13,10 +13,9 @@ namespace {
 
 using nlohmann::json;
 
-json offsets_json(const std::string& text, const tessera::Encoding& e, bool chars) {
-  const auto offs = chars ? tessera::char_offsets(text, e.offsets) : e.offsets;
+json offsets_json(const tessera::Encoding& e) {
   json o = json::array();
-  for (const auto& [b, en] : offs) o.push_back({b, en});
+  for (const auto& [b, en] : e.offsets) o.push_back({b, en});
   return o;
 }
 
@@ -46,6 +45,7 @@ int main(int argc, char** argv) {
   try {
     const auto tok = tessera::Tokenizer::from_file(model);
     const bool add_special = !no_special;
+    const auto unit = char_offsets ? tessera::OffsetType::kChar : tessera::OffsetType::kByte;
     std::ios::sync_with_stdio(false);
     if (as_json) {
       std::stringstream ss;
@@ -59,17 +59,14 @@ int main(int argc, char** argv) {
         for (auto& s : tok.decode_batch(ids, skip_special)) out.push_back(std::move(s));
       } else {
         std::vector<tessera::Encoding> encs;
-        std::vector<std::string> texts;
         if (pairs) {
           std::vector<std::pair<std::string, std::string>> ps;
-          for (const auto& x : in) {
-            ps.emplace_back(x.at(0).get<std::string>(), x.at(1).get<std::string>());
-            texts.push_back(ps.back().first + ps.back().second);
-          }
-          encs = tok.encode_pair_batch(ps, add_special);
+          for (const auto& x : in) ps.emplace_back(x.at(0).get<std::string>(), x.at(1).get<std::string>());
+          encs = tok.encode_pair_batch(ps, add_special, unit);
         } else {
+          std::vector<std::string> texts;
           for (const auto& x : in) texts.push_back(x.get<std::string>());
-          encs = tok.encode_batch(texts, add_special);
+          encs = tok.encode_batch(texts, add_special, unit);
         }
         for (size_t i = 0; i < encs.size(); ++i) {
           const auto& e = encs[i];
@@ -78,8 +75,8 @@ int main(int argc, char** argv) {
             continue;
           }
           json o = {{"ids", e.ids}};
-          // For pairs, char offsets are relative to the text each token came from.
-          if (offsets) o["offsets"] = offsets_json(pairs ? "" : texts[i], e, char_offsets && !pairs);
+          // For pairs, offsets are into the text each token came from.
+          if (offsets) o["offsets"] = offsets_json(e);
           if (tokens) o["tokens"] = e.tokens;
           if (pairs) o["type_ids"] = e.type_ids;
           o["special_mask"] = e.special_mask;
@@ -103,8 +100,8 @@ int main(int argc, char** argv) {
           std::cout << tok.decode(ids, skip_special) << "\n";
           continue;
         }
-        const auto e = tok.encode(line, add_special);
-        const auto offs = char_offsets ? tessera::char_offsets(line, e.offsets) : e.offsets;
+        const auto e = tok.encode(line, add_special, unit);
+        const auto& offs = e.offsets;
         for (size_t i = 0; i < e.size(); ++i) {
           if (i) std::cout << ' ';
           std::cout << e.ids[i];

@@ -11,53 +11,75 @@
 namespace tessera::text {
 namespace {
 
-// Normalizes segment by segment (a segment starts where the form has a boundary), aligning
-// output characters to input characters in order: extra output characters are insertions,
-// missing ones removals, as unicode-normalization-alignments reports them.
+// Normalizes with the alignments of unicode-normalization-alignments (what tokenizers uses):
+// each character's decomposition is its first character (change 0) plus insertions (+1);
+// combining marks are reordered with their changes; composition folds a mark into its
+// starter, which takes over the mark's change minus one.
 void normalize_form(NormalizedString& n, NormalizationForm form) {
   const std::string& s = n.get();
   bool ascii = true;
   for (char c : s) ascii &= static_cast<unsigned char>(c) < 0x80;
   if (ascii || is_normalized(s, form)) return;
+  const bool compat = form == NormalizationForm::kNFKC || form == NormalizationForm::kNFKD;
+  const bool compose = form == NormalizationForm::kNFC || form == NormalizationForm::kNFKC;
+  const auto decomposition = compat ? NormalizationForm::kNFKD : NormalizationForm::kNFD;
   std::vector<std::pair<char32_t, int>> t;
   t.reserve(s.size());
+  std::string one;
   size_t i = 0;
-  std::vector<char32_t> in;
-  const auto flush = [&](size_t begin, size_t end) {
-    if (begin == end) return;
-    const std::string seg = normalize_utf8(std::string_view(s).substr(begin, end - begin), form);
-    std::vector<char32_t> out;
-    size_t k = 0;
-    while (k < seg.size()) out.push_back(next_cp(seg, k));
-    const size_t m = in.size();
-    for (size_t x = 0; x < out.size(); ++x) t.emplace_back(out[x], x < m ? 0 : 1);
-    if (out.size() < m) {
-      if (out.empty()) {
-        // The whole segment vanished: attribute the removal to the previous character.
-        if (!t.empty()) t.back().second -= static_cast<int>(m);
-      } else {
-        t.back().second -= static_cast<int>(m - out.size());
-      }
-    }
-    in.clear();
-  };
-  size_t seg_begin = 0;
   while (i < s.size()) {
-    const size_t start = i;
     const char32_t c = next_cp(s, i);
-    if (start > seg_begin && has_boundary_before(c, form)) {
-      flush(seg_begin, start);
-      seg_begin = start;
+    one.clear();
+    append_utf8(one, c);
+    const std::string d = c < 0xC0 && !compat ? one : normalize_utf8(one, decomposition);
+    size_t k = 0;
+    bool first = true;
+    while (k < d.size()) {
+      t.emplace_back(next_cp(d, k), first ? 0 : 1);
+      first = false;
     }
-    in.push_back(c);
   }
-  flush(seg_begin, s.size());
+  // Canonical ordering: stable sort of each run of non-starters by combining class.
+  for (size_t a = 0; a < t.size();) {
+    if (combining_class(t[a].first) == 0) {
+      ++a;
+      continue;
+    }
+    size_t b = a;
+    while (b < t.size() && combining_class(t[b].first) != 0) ++b;
+    std::stable_sort(t.begin() + static_cast<std::ptrdiff_t>(a), t.begin() + static_cast<std::ptrdiff_t>(b),
+                     [](const auto& x, const auto& y) { return combining_class(x.first) < combining_class(y.first); });
+    a = b;
+  }
+  if (compose) {
+    std::vector<std::pair<char32_t, int>> out;
+    out.reserve(t.size());
+    int64_t starter = -1;
+    int last_cc = 0;
+    for (const auto& [c, change] : t) {
+      const int cc = combining_class(c);
+      if (starter >= 0) {
+        const bool adjacent = static_cast<size_t>(starter) + 1 == out.size();
+        const bool blocked = !adjacent && (last_cc == 0 || last_cc >= cc);
+        if (!blocked) {
+          if (const char32_t composite = compose_pair(out[static_cast<size_t>(starter)].first, c)) {
+            out[static_cast<size_t>(starter)].first = composite;
+            out[static_cast<size_t>(starter)].second += change - 1;
+            continue;
+          }
+        }
+      }
+      if (cc == 0) starter = static_cast<int64_t>(out.size());
+      last_cc = cc;
+      out.emplace_back(c, change);
+    }
+    t = std::move(out);
+  }
   n.transform(t, 0);
 }
 
-bool is_other(char32_t c) {
-  return c != '\t' && c != '\n' && c != '\r' && !is_whitespace(c) && is_other_category(c);
-}
+// BertNormalizer's is_control: tab, newline and carriage return count as whitespace.
+bool is_other(char32_t c) { return c != '\t' && c != '\n' && c != '\r' && hf_is_other(c); }
 
 class FormNormalizer final : public Normalizer {
  public:
@@ -76,7 +98,7 @@ class LowercaseNormalizer final : public Normalizer {
 class StripAccentsNormalizer final : public Normalizer {
  public:
   void normalize(NormalizedString& n) const override {
-    n.filter([](char32_t c) { return !is_mark_nonspacing(c); });
+    n.filter([](char32_t c) { return !hf_is_mark_nonspacing(c); });
   }
 };
 
@@ -159,7 +181,7 @@ class BertNormalizer final : public Normalizer {
     }
     if (strip_accents_) {
       normalize_form(n, NormalizationForm::kNFD);
-      n.filter([](char32_t c) { return !is_mark_nonspacing(c); });
+      n.filter([](char32_t c) { return !hf_is_mark_nonspacing(c); });
     }
     if (lowercase_) n.lowercase();
   }

@@ -33,7 +33,7 @@ namespace {
 
 bool is_bert_punctuation(char32_t c) {
   return (c < 0x80 && ((c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) || (c >= 123 && c <= 126))) ||
-         is_punctuation(c);
+         hf_is_punctuation(c);
 }
 
 SplitBehavior parse_behavior(const json& j, std::string_view key, const JsonPath& p, SplitBehavior def) {

@@ -29,7 +29,7 @@ struct Tokenizer::Impl {
   std::optional<PaddingParams> padding;
   std::optional<int32_t> bos, eos, pad;
 
-  Encoding encode_single(std::string_view s, int32_t type_id) const {
+  Encoding encode_single(std::string_view s, int32_t type_id, OffsetType unit) const {
     text::PreTokenizedString pts = added.extract_and_normalize(normalizer.get(), s);
     if (pre_tokenizer) pre_tokenizer->pre_tokenize(pts);
     Encoding e;
@@ -43,6 +43,7 @@ struct Tokenizer::Impl {
         e.word_ids.push_back(static_cast<uint32_t>(w));
       }
     }
+    if (unit == OffsetType::kChar) e.offsets = char_offsets(s, e.offsets);
     e.type_ids.assign(e.ids.size(), type_id);
     e.special_mask.assign(e.ids.size(), 0);
     e.attention_mask.assign(e.ids.size(), 1);
@@ -356,30 +357,35 @@ Tokenizer Tokenizer::from_json(std::string_view json_text, const std::string& or
 }
 
 Encoding Tokenizer::encode(std::string_view s, bool add_special_tokens) const {
-  text::check_utf8(s, "the text to encode");
-  return impl_->post_process(impl_->encode_single(s, 0), std::nullopt, add_special_tokens);
+  return encode(s, add_special_tokens, OffsetType::kByte);
 }
 
-Encoding Tokenizer::encode_pair(std::string_view s, std::string_view pair, bool add_special_tokens) const {
+Encoding Tokenizer::encode(std::string_view s, bool add_special_tokens, OffsetType unit) const {
+  text::check_utf8(s, "the text to encode");
+  return impl_->post_process(impl_->encode_single(s, 0, unit), std::nullopt, add_special_tokens);
+}
+
+Encoding Tokenizer::encode_pair(std::string_view s, std::string_view pair, bool add_special_tokens, OffsetType unit) const {
   text::check_utf8(s, "the text to encode");
   text::check_utf8(pair, "the pair text to encode");
-  return impl_->post_process(impl_->encode_single(s, 0), impl_->encode_single(pair, 1), add_special_tokens);
+  return impl_->post_process(impl_->encode_single(s, 0, unit), impl_->encode_single(pair, 1, unit), add_special_tokens);
 }
 
-std::vector<Encoding> Tokenizer::encode_batch(const std::vector<std::string>& texts, bool add_special_tokens) const {
+std::vector<Encoding> Tokenizer::encode_batch(const std::vector<std::string>& texts, bool add_special_tokens,
+                                              OffsetType unit) const {
   for (size_t i = 0; i < texts.size(); ++i) text::check_utf8(texts[i], fmt::format("text {} of the batch", i));
   std::vector<Encoding> out(texts.size());
   parallel_for(static_cast<int64_t>(texts.size()), [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i)
       out[static_cast<size_t>(i)] =
-          impl_->post_process(impl_->encode_single(texts[static_cast<size_t>(i)], 0), std::nullopt, add_special_tokens);
+          impl_->post_process(impl_->encode_single(texts[static_cast<size_t>(i)], 0, unit), std::nullopt, add_special_tokens);
   });
   if (impl_->padding) Impl::pad_encodings(out, *impl_->padding);
   return out;
 }
 
 std::vector<Encoding> Tokenizer::encode_pair_batch(const std::vector<std::pair<std::string, std::string>>& pairs,
-                                                   bool add_special_tokens) const {
+                                                   bool add_special_tokens, OffsetType unit) const {
   for (size_t i = 0; i < pairs.size(); ++i) {
     text::check_utf8(pairs[i].first, fmt::format("text {} of the batch", i));
     text::check_utf8(pairs[i].second, fmt::format("pair text {} of the batch", i));
@@ -389,7 +395,7 @@ std::vector<Encoding> Tokenizer::encode_pair_batch(const std::vector<std::pair<s
     for (int64_t i = b; i < e; ++i) {
       const auto& p = pairs[static_cast<size_t>(i)];
       out[static_cast<size_t>(i)] =
-          impl_->post_process(impl_->encode_single(p.first, 0), impl_->encode_single(p.second, 1), add_special_tokens);
+          impl_->post_process(impl_->encode_single(p.first, 0, unit), impl_->encode_single(p.second, 1, unit), add_special_tokens);
     }
   });
   if (impl_->padding) Impl::pad_encodings(out, *impl_->padding);

@@ -158,6 +158,27 @@ bool is_cjk(char32_t c) {
          (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x2F800 && c <= 0x2FA1F);
 }
 
+namespace {
+// The Unicode version of the unicode_categories crate (0.1.1) that tokenizers uses.
+constexpr uint8_t kCategoriesMajor = 8;
+bool hf_known(char32_t c) {
+  UVersionInfo age;
+  u_charAge(static_cast<UChar32>(c), age);
+  return age[0] != 0 && age[0] <= kCategoriesMajor;
+}
+}  // namespace
+
+bool hf_is_other(char32_t c) {
+  if (c < 0x80) return c < 0x20 || c == 0x7F;
+  const auto mask = U_MASK(u_charType(static_cast<UChar32>(c)));
+  return (mask & (U_GC_CC_MASK | U_GC_CF_MASK | U_GC_CO_MASK)) != 0 && hf_known(c);
+}
+bool hf_is_mark_nonspacing(char32_t c) { return c >= 0x300 && is_mark_nonspacing(c) && hf_known(c); }
+bool hf_is_punctuation(char32_t c) {
+  if (c < 0x80) return is_punctuation(c);
+  return is_punctuation(c) && hf_known(c);
+}
+
 size_t lowercase_count(char32_t c, char32_t out[4]) {
   if (c < 0x80) {
     out[0] = (c >= 'A' && c <= 'Z') ? c + 32 : c;
@@ -196,6 +217,13 @@ std::string normalize_utf8(std::string_view s, NormalizationForm form) {
   std::string out;
   dst.toUTF8String(out);
   return out;
+}
+
+int combining_class(char32_t c) { return c < 0x300 ? 0 : u_getCombiningClass(static_cast<UChar32>(c)); }
+
+char32_t compose_pair(char32_t a, char32_t b) {
+  const UChar32 r = normalizer(NormalizationForm::kNFC)->composePair(static_cast<UChar32>(a), static_cast<UChar32>(b));
+  return r < 0 ? 0 : static_cast<char32_t>(r);
 }
 
 bool has_boundary_before(char32_t c, NormalizationForm form) {

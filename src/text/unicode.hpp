@@ -69,7 +69,12 @@ bool is_other_category(char32_t c);  // general category C* (Cc, Cf, Cs, Co, Cn)
 bool is_punctuation(char32_t c);   // general category P*
 bool is_mark_nonspacing(char32_t c);  // general category Mn
 bool is_word_char(char32_t c);     // regex \w: Alphabetic, M, Nd, Pc, Join_Control
-bool is_cjk(char32_t c);           // the CJK ranges BERT isolates
+bool is_cjk(char32_t c);
+// The categories tokenizers takes from the unicode_categories crate, whose tables stop at an
+// old Unicode version: characters assigned later are in none of them.
+bool hf_is_other(char32_t c);            // Cc | Cf | Co
+bool hf_is_mark_nonspacing(char32_t c);  // Mn
+bool hf_is_punctuation(char32_t c);      // P*           // the CJK ranges BERT isolates
 // Appends the full lowercase mapping of c, as Rust's char::to_lowercase.
 void append_lowercase(std::string& out, char32_t c);
 size_t lowercase_count(char32_t c, char32_t out[4]);
@@ -79,6 +84,9 @@ enum class NormalizationForm { kNFC, kNFD, kNFKC, kNFKD };
 std::string normalize_utf8(std::string_view s, NormalizationForm form);
 // Whether a normalization segment can start before c (no interaction with what precedes).
 bool has_boundary_before(char32_t c, NormalizationForm form);
+// Canonical combining class, and the primary composite of a + b (0 when none).
+int combining_class(char32_t c);
+char32_t compose_pair(char32_t a, char32_t b);
 // Whether s is already in the given form (fast path).
 bool is_normalized(std::string_view s, NormalizationForm form);
 

@@ -37,6 +37,11 @@ struct Encoding {
   size_t size() const { return ids.size(); }
 };
 
+// Units of Encoding::offsets. kChar gives code point offsets computed before post-processing,
+// exactly what Hugging Face's Python and Node bindings report; it differs from converting byte
+// offsets afterwards only where ByteLevel's trim_offsets cuts inside a multi-byte character.
+enum class OffsetType { kByte, kChar };
+
 // Converts byte offsets into `text` to code point offsets (text must be the encoded input).
 std::vector<std::pair<size_t, size_t>> char_offsets(std::string_view text,
                                                     const std::vector<std::pair<size_t, size_t>>& byte_offsets);
@@ -80,11 +85,17 @@ class Tokenizer {
   ~Tokenizer();
 
   Encoding encode(std::string_view text, bool add_special_tokens = true) const;
-  Encoding encode_pair(std::string_view text, std::string_view pair, bool add_special_tokens = true) const;
+  Encoding encode(std::string_view text, bool add_special_tokens, OffsetType offsets) const;
+  // A pair of texts (question/context, sentence pairs): type_ids 0 then 1 where the
+  // post-processor says so; each token's offsets are into the text it came from.
+  Encoding encode_pair(std::string_view text, std::string_view pair, bool add_special_tokens = true,
+                       OffsetType offsets = OffsetType::kByte) const;
   // Encodes on the library's thread pool; padding (if enabled) applies to the whole batch.
-  std::vector<Encoding> encode_batch(const std::vector<std::string>& texts, bool add_special_tokens = true) const;
+  std::vector<Encoding> encode_batch(const std::vector<std::string>& texts, bool add_special_tokens = true,
+                                     OffsetType offsets = OffsetType::kByte) const;
   std::vector<Encoding> encode_pair_batch(const std::vector<std::pair<std::string, std::string>>& pairs,
-                                          bool add_special_tokens = true) const;
+                                          bool add_special_tokens = true,
+                                          OffsetType offsets = OffsetType::kByte) const;
 
   std::string decode(const std::vector<int32_t>& ids, bool skip_special_tokens = false) const;
   std::vector<std::string> decode_batch(const std::vector<std::vector<int32_t>>& ids,
