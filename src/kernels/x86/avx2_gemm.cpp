@@ -56,14 +56,17 @@ __m256 load_w_tail(const void* w, int64_t i, int64_t r) {
 
 // ---- small M: dot products along K, R rows of X against C rows of W at a time ----
 
+// R rows of X against W rows j0..j0+C over K in [k0, k1): vector partial sums along K,
+// reduced per element and added to Y. Per element: y = (accumulate ? y : 0), then + the
+// sum of each K chunk in order, then + bias; the chunks depend only on R, never on threads.
 template <DType T, int R, int C>
-void dot_tile(const GemmArgs& a, int64_t m0, int64_t j0) {
+void dot_tile(const GemmArgs& a, int64_t m0, int64_t j0, int64_t k0, int64_t k1) {
   __m256 acc[R][C];
   for (int r = 0; r < R; ++r)
     for (int c = 0; c < C; ++c) acc[r][c] = _mm256_setzero_ps();
   const int64_t k = a.k;
-  int64_t p = 0;
-  for (; p + 8 <= k; p += 8) {
+  int64_t p = k0;
+  for (; p + 8 <= k1; p += 8) {
     __m256 wv[C];
     for (int c = 0; c < C; ++c) wv[c] = load_w<T>(a.w, (j0 + c) * k + p);
     for (int r = 0; r < R; ++r) {
@@ -71,30 +74,38 @@ void dot_tile(const GemmArgs& a, int64_t m0, int64_t j0) {
       for (int c = 0; c < C; ++c) acc[r][c] = _mm256_fmadd_ps(xv, wv[c], acc[r][c]);
     }
   }
-  if (p < k) {
+  if (p < k1) {
     __m256 wv[C];
-    for (int c = 0; c < C; ++c) wv[c] = load_w_tail<T>(a.w, (j0 + c) * k + p, k - p);
+    for (int c = 0; c < C; ++c) wv[c] = load_w_tail<T>(a.w, (j0 + c) * k + p, k1 - p);
     for (int r = 0; r < R; ++r) {
-      const __m256 xv = _mm256_maskload_ps(a.x + (m0 + r) * a.ldx + p, tail_mask(k - p));
+      const __m256 xv = _mm256_maskload_ps(a.x + (m0 + r) * a.ldx + p, tail_mask(k1 - p));
       for (int c = 0; c < C; ++c) acc[r][c] = _mm256_fmadd_ps(xv, wv[c], acc[r][c]);
     }
   }
+  const bool first = k0 == 0, last = k1 == k;
   for (int r = 0; r < R; ++r)
     for (int c = 0; c < C; ++c) {
-      float v = hsum(acc[r][c]);
-      if (a.bias) v += a.bias[j0 + c];
       float* out = a.y + (m0 + r) * a.ldy + j0 + c;
-      *out = a.accumulate ? *out + v : v;
+      float v = first ? (a.accumulate ? *out : 0.0f) : *out;
+      v += hsum(acc[r][c]);
+      if (last && a.bias) v += a.bias[j0 + c];
+      *out = v;
     }
 }
 
 // C columns per tile for R rows: as many as the 16 registers allow (R*C accumulators).
+// Whole rows of K in one pass: chunking K (to keep X in L1) broke W's streaming in the
+// AVX-512 measurements unless paired with software prefetch; see docs/PERFORMANCE.md.
 template <DType T, int R>
 void dot_rows(const GemmArgs& a, int64_t m0, int64_t n0, int64_t n1) {
   constexpr int C = R <= 2 ? 4 : R == 3 ? 3 : 2;
-  int64_t j = n0;
-  for (; j + C <= n1; j += C) dot_tile<T, R, C>(a, m0, j);
-  for (; j < n1; ++j) dot_tile<T, R, 1>(a, m0, j);
+  constexpr int64_t kChunk = int64_t(1) << 40;
+  for (int64_t k0 = 0; k0 < a.k; k0 += kChunk) {
+    const int64_t k1 = min64(a.k, k0 + kChunk);
+    int64_t j = n0;
+    for (; j + C <= n1; j += C) dot_tile<T, R, C>(a, m0, j, k0, k1);
+    for (; j < n1; ++j) dot_tile<T, R, 1>(a, m0, j, k0, k1);
+  }
 }
 
 template <DType T>
