@@ -29,7 +29,7 @@ int main(int argc, char** argv) {
       "--offsets/--tokens). --decode goes the other way: lines of ids (or a JSON array of id arrays) to text."};
   std::string model;
   bool as_json = false, offsets = false, char_offsets = false, tokens = false, decode = false, no_special = false,
-       skip_special = false, pairs = false;
+       skip_special = false, pairs = false, single = false;
   app.add_option("MODEL", model, "tokenizer.json, or a model directory holding one")->required();
   app.add_flag("--json", as_json, "read a JSON array from stdin, write a JSON array");
   app.add_flag("--offsets", offsets, "also print each token's byte offsets [begin, end) into its input");
@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
   app.add_flag("--no-special", no_special, "do not add the post-processor's special tokens ([CLS], <s>, ...)");
   app.add_flag("--skip-special", skip_special, "with --decode: leave special tokens out");
   app.add_flag("--pairs", pairs, "with --json: the input is an array of [text, pair] arrays");
+  app.add_flag("--single", single, "with --json: encode each input on its own, not as one batch (padding per input)");
   CLI11_PARSE(app, argc, argv);
   if (char_offsets) offsets = true;
 
@@ -62,11 +63,19 @@ int main(int argc, char** argv) {
         if (pairs) {
           std::vector<std::pair<std::string, std::string>> ps;
           for (const auto& x : in) ps.emplace_back(x.at(0).get<std::string>(), x.at(1).get<std::string>());
-          encs = tok.encode_pair_batch(ps, add_special, unit);
+          if (single) {
+            for (const auto& [a, b] : ps) encs.push_back(tok.encode_pair(a, b, add_special, unit));
+          } else {
+            encs = tok.encode_pair_batch(ps, add_special, unit);
+          }
         } else {
           std::vector<std::string> texts;
           for (const auto& x : in) texts.push_back(x.get<std::string>());
-          encs = tok.encode_batch(texts, add_special, unit);
+          if (single) {
+            for (const auto& t : texts) encs.push_back(tok.encode(t, add_special, unit));
+          } else {
+            encs = tok.encode_batch(texts, add_special, unit);
+          }
         }
         for (size_t i = 0; i < encs.size(); ++i) {
           const auto& e = encs[i];

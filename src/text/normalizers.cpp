@@ -11,6 +11,11 @@
 namespace tessera::text {
 namespace {
 
+// unicode-normalization-alignments' tables are Unicode 9: later characters do not decompose,
+// compose or reorder.
+constexpr int kNormalizationMajor = 9;
+int old_combining_class(char32_t c) { return assigned_by(c, kNormalizationMajor) ? combining_class(c) : 0; }
+
 // Normalizes with the alignments of unicode-normalization-alignments (what tokenizers uses):
 // each character's decomposition is its first character (change 0) plus insertions (+1);
 // combining marks are reordered with their changes; composition folds a mark into its
@@ -31,7 +36,7 @@ void normalize_form(NormalizedString& n, NormalizationForm form) {
     const char32_t c = next_cp(s, i);
     one.clear();
     append_utf8(one, c);
-    const std::string d = c < 0xC0 && !compat ? one : normalize_utf8(one, decomposition);
+    const std::string d = (c < 0xC0 && !compat) || !assigned_by(c, kNormalizationMajor) ? one : normalize_utf8(one, decomposition);
     size_t k = 0;
     bool first = true;
     while (k < d.size()) {
@@ -41,14 +46,14 @@ void normalize_form(NormalizedString& n, NormalizationForm form) {
   }
   // Canonical ordering: stable sort of each run of non-starters by combining class.
   for (size_t a = 0; a < t.size();) {
-    if (combining_class(t[a].first) == 0) {
+    if (old_combining_class(t[a].first) == 0) {
       ++a;
       continue;
     }
     size_t b = a;
-    while (b < t.size() && combining_class(t[b].first) != 0) ++b;
+    while (b < t.size() && old_combining_class(t[b].first) != 0) ++b;
     std::stable_sort(t.begin() + static_cast<std::ptrdiff_t>(a), t.begin() + static_cast<std::ptrdiff_t>(b),
-                     [](const auto& x, const auto& y) { return combining_class(x.first) < combining_class(y.first); });
+                     [](const auto& x, const auto& y) { return old_combining_class(x.first) < old_combining_class(y.first); });
     a = b;
   }
   if (compose) {
@@ -57,12 +62,13 @@ void normalize_form(NormalizedString& n, NormalizationForm form) {
     int64_t starter = -1;
     int last_cc = 0;
     for (const auto& [c, change] : t) {
-      const int cc = combining_class(c);
+      const int cc = old_combining_class(c);
       if (starter >= 0) {
         const bool adjacent = static_cast<size_t>(starter) + 1 == out.size();
         const bool blocked = !adjacent && (last_cc == 0 || last_cc >= cc);
         if (!blocked) {
-          if (const char32_t composite = compose_pair(out[static_cast<size_t>(starter)].first, c)) {
+          const char32_t composite = compose_pair(out[static_cast<size_t>(starter)].first, c);
+          if (composite != 0 && assigned_by(composite, kNormalizationMajor)) {
             out[static_cast<size_t>(starter)].first = composite;
             out[static_cast<size_t>(starter)].second += change - 1;
             continue;
@@ -98,7 +104,7 @@ class LowercaseNormalizer final : public Normalizer {
 class StripAccentsNormalizer final : public Normalizer {
  public:
   void normalize(NormalizedString& n) const override {
-    n.filter([](char32_t c) { return !hf_is_mark_nonspacing(c); });
+    n.filter([](char32_t c) { return !hf_is_combining_mark(c); });
   }
 };
 

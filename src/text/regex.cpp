@@ -33,7 +33,7 @@ pcre2_match_data* thread_match_data() {
 
 std::string translate_onig(std::string_view p) {
   static const char* kSpace = "\\t\\n\\x{0B}\\f\\r\\x{20}\\x{85}\\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}";
-  static const char* kWord = "\\p{L}\\p{M}\\p{N}\\p{Pc}";
+  static const char* kWord = "\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}\\p{Join_Control}";
   std::string out;
   bool in_class = false;
   for (size_t i = 0; i < p.size(); ++i) {

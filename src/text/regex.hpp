@@ -32,7 +32,8 @@ class Regex {
 };
 
 // Rewrites an Oniguruma pattern into PCRE2 syntax with the same meaning: \s and \S mean
-// White_Space (PCRE2's UCP \s leaves out U+0085), \w is L|M|N|Pc, \h is a hex digit.
+// White_Space (PCRE2's UCP \s leaves out U+0085), \w is UTS#18's word
+// (Alphabetic, M, Nd, Pc, Join_Control), \h is a hex digit.
 std::string translate_onig(std::string_view pattern);
 // Escapes a literal string for use in a pattern.
 std::string regex_escape(std::string_view s);

@@ -80,7 +80,7 @@ struct Tokenizer::Impl {
     for (auto& ob : b_over) overflowing.push_back(process(a, ob, add_special));
     Encoding out = process(std::move(a), std::move(b), add_special);
     out.overflowing = std::move(overflowing);
-    if (padding && padding->fixed_length) {
+    if (padding) {  // as tokenizers: each encoding alone, then the batch together
       std::vector<Encoding> one;
       one.push_back(std::move(out));
       pad_encodings(one, *padding);

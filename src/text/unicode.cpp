@@ -161,10 +161,12 @@ bool is_cjk(char32_t c) {
 namespace {
 // The Unicode version of the unicode_categories crate (0.1.1) that tokenizers uses.
 constexpr uint8_t kCategoriesMajor = 8;
-bool hf_known(char32_t c) {
+// The Unicode version of unicode-normalization-alignments' is_combining_mark.
+constexpr uint8_t kCombiningMarkMajor = 9;
+bool hf_known(char32_t c, uint8_t major = kCategoriesMajor) {
   UVersionInfo age;
   u_charAge(static_cast<UChar32>(c), age);
-  return age[0] != 0 && age[0] <= kCategoriesMajor;
+  return age[0] != 0 && age[0] <= major;
 }
 }  // namespace
 
@@ -174,6 +176,11 @@ bool hf_is_other(char32_t c) {
   return (mask & (U_GC_CC_MASK | U_GC_CF_MASK | U_GC_CO_MASK)) != 0 && hf_known(c);
 }
 bool hf_is_mark_nonspacing(char32_t c) { return c >= 0x300 && is_mark_nonspacing(c) && hf_known(c); }
+bool hf_is_combining_mark(char32_t c) {
+  if (c < 0x300) return false;
+  const auto mask = U_MASK(u_charType(static_cast<UChar32>(c)));
+  return (mask & U_GC_M_MASK) != 0 && hf_known(c, kCombiningMarkMajor);
+}
 bool hf_is_punctuation(char32_t c) {
   if (c < 0x80) return is_punctuation(c);
   return is_punctuation(c) && hf_known(c);
@@ -217,6 +224,12 @@ std::string normalize_utf8(std::string_view s, NormalizationForm form) {
   std::string out;
   dst.toUTF8String(out);
   return out;
+}
+
+bool assigned_by(char32_t c, int major) {
+  UVersionInfo age;
+  u_charAge(static_cast<UChar32>(c), age);
+  return age[0] != 0 && age[0] <= major;
 }
 
 int combining_class(char32_t c) { return c < 0x300 ? 0 : u_getCombiningClass(static_cast<UChar32>(c)); }

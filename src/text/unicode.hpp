@@ -74,7 +74,9 @@ bool is_cjk(char32_t c);
 // old Unicode version: characters assigned later are in none of them.
 bool hf_is_other(char32_t c);            // Cc | Cf | Co
 bool hf_is_mark_nonspacing(char32_t c);  // Mn
-bool hf_is_punctuation(char32_t c);      // P*           // the CJK ranges BERT isolates
+bool hf_is_punctuation(char32_t c);      // P*
+// unicode-normalization-alignments' is_combining_mark (StripAccents): any M* category.
+bool hf_is_combining_mark(char32_t c);           // the CJK ranges BERT isolates
 // Appends the full lowercase mapping of c, as Rust's char::to_lowercase.
 void append_lowercase(std::string& out, char32_t c);
 size_t lowercase_count(char32_t c, char32_t out[4]);
@@ -84,6 +86,8 @@ enum class NormalizationForm { kNFC, kNFD, kNFKC, kNFKD };
 std::string normalize_utf8(std::string_view s, NormalizationForm form);
 // Whether a normalization segment can start before c (no interaction with what precedes).
 bool has_boundary_before(char32_t c, NormalizationForm form);
+// Whether c was assigned by Unicode `major`.0 (the old tables some of tokenizers' crates use).
+bool assigned_by(char32_t c, int major);
 // Canonical combining class, and the primary composite of a + b (0 when none).
 int combining_class(char32_t c);
 char32_t compose_pair(char32_t a, char32_t b);
