@@ -1,6 +1,9 @@
 // Unigram model (T5, Marian, XLM-R, ALBERT): Viterbi best path over the vocabulary's
 // log-probabilities, unknown characters fused into one unk token, optional byte fallback,
 // following tokenizers' encode_optimized (itself SentencePiece's).
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
 #include <unordered_map>
 
 #include "components.hpp"
@@ -12,6 +15,44 @@ namespace tessera::text {
 namespace {
 
 constexpr double kUnkPenalty = 10.0;
+
+// The score as tokenizers holds it: serde_json (without float_roundtrip) parses a decimal as
+// its digits (an integer, rounded to double) multiplied or divided by a power of ten, which
+// is one ulp off the exact value for some 17-digit numbers. Ties between paths in the
+// Viterbi search depend on those last bits. The file's text was the shortest round-trip
+// form of the value (as every JSON writer prints), so it is rebuilt from the double.
+double serde_json_double(double exact) {
+  static const double kPow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14,
+                                  1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+  if (exact == 0 || !std::isfinite(exact)) return exact;
+  char buf[64];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), exact);
+  if (ec != std::errc()) return exact;
+  uint64_t significand = 0;
+  int exponent = 0, digits = 0;
+  bool negative = false, in_fraction = false;
+  const char* p = buf;
+  if (*p == '-') {
+    negative = true;
+    ++p;
+  }
+  for (; p < end && *p != 'e'; ++p) {
+    if (*p == '.') {
+      in_fraction = true;
+      continue;
+    }
+    if (digits >= 19) return exact;  // not reached for doubles (17 digits at most)
+    significand = significand * 10 + static_cast<uint64_t>(*p - '0');
+    digits += significand != 0;
+    if (in_fraction) --exponent;
+  }
+  if (p < end && *p == 'e') exponent += std::atoi(p + 1);
+  double f = static_cast<double>(significand);
+  const int a = exponent < 0 ? -exponent : exponent;
+  if (a > 22) return exact;  // serde_json loops over 1e308 steps; scores never get here
+  f = exponent >= 0 ? f * kPow10[a] : f / kPow10[a];
+  return negative ? -f : f;
+}
 
 class Unigram final : public Model {
  public:
@@ -157,7 +198,7 @@ std::unique_ptr<Model> make_unigram(const json& j, const JsonPath& p) {
     const json& e = vocab[i];
     if (!e.is_array() || e.size() != 2 || !e[0].is_string() || !e[1].is_number()) vp.index(i).fail("must be [piece, score]");
     std::string piece = e[0].get<std::string>();
-    const double score = e[1].get<double>();
+    const double score = e[1].is_number_float() ? serde_json_double(e[1].get<double>()) : e[1].get<double>();
     min_score = std::min(min_score, score);
     const auto id = static_cast<int32_t>(i);
     m->ids.insert_or_assign(piece, id);
