@@ -145,6 +145,13 @@ struct Tokenizer::Impl {
     if (p.strategy == TruncationParams::Strategy::kLongestFirst) {
       if (b) {
         size_t n1 = a.ids.size(), n2 = b->ids.size();
+        if (std::min(n1, n2) > p.max_length) {
+          // Both longer than the limit: tokenizers 0.23 gives the first half, the pair the rest,
+          // whichever is longer.
+          truncate(a, p.max_length / 2, p.stride, p.direction);
+          truncate(*b, p.max_length / 2 + p.max_length % 2, p.stride, p.direction);
+          return;
+        }
         const bool swap = n1 > n2;
         if (swap) std::swap(n1, n2);
         if (n1 > p.max_length) {
