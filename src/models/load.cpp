@@ -13,6 +13,7 @@ std::shared_ptr<const Model> load(const std::string& dir) {
       {"gpt2", families::load_gpt2},     {"gpt_neox", families::load_gpt_neox},
       {"t5", families::load_t5},         {"bart", families::load_bart},     {"marian", families::load_marian},
       {"whisper", families::load_whisper},
+      {"bert", families::load_bert},     {"roberta", families::load_roberta}, {"vit", families::load_vit},
   };
   const std::string config_path = dir + "/config.json";
   if (!file_exists(config_path)) fail("{}: no config.json (expected a Hugging Face model directory)", dir);

@@ -1,0 +1,88 @@
+// Encoder-only models (BERT, RoBERTa, ViT): embeddings → bidirectional layers → optional
+// final norm, pooler and classifier. A batch of sequences of different lengths runs packed
+// (no padding computed), each sequence a Segment with its own scratch KvCache.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tessera/blocks/embedding.hpp"
+#include "tessera/blocks/layer.hpp"
+#include "tessera/models/model.hpp"
+
+namespace tessera {
+
+// How text positions are numbered.
+enum class PositionIds {
+  FromZero,  // BERT: 0, 1, 2, ...
+  // RoBERTa (create_position_ids_from_input_ids): padding_idx + cumsum(id != pad) for real
+  // tokens and padding_idx itself for ids equal to the pad token, wherever they stand.
+  AfterPadding,
+};
+
+// ViT's input side: conv patch embedding (run as one GEMM over flattened patches), class
+// token and learned positions.
+struct PatchEmbedding {
+  int64_t channels = 0, image_height = 0, image_width = 0, patch = 0;
+  Linear projection;          // [hidden, channels × patch × patch], the conv kernel flattened
+  std::vector<float> cls;     // [hidden]
+  std::vector<float> positions;  // [1 + patches, hidden]
+  int64_t patches() const { return (image_height / patch) * (image_width / patch); }
+};
+
+class EncoderModel final : public Model {
+ public:
+  ModelInfo meta;
+
+  // Text input (BERT, RoBERTa).
+  Embedding word_embed;
+  std::optional<Embedding> position_embed, token_type_embed;
+  PositionIds position_ids = PositionIds::FromZero;
+  int32_t padding_idx = 0;  // AfterPadding only
+  std::optional<Norm> embed_norm;
+  // Image input (ViT).
+  std::optional<PatchEmbedding> patches;
+
+  std::vector<Layer> layers;  // attention with cfg.causal = false
+  std::optional<Norm> final_norm;
+  std::optional<Linear> pooler;  // act(dense(h[CLS]))
+  // The pooler's activation; empty means tanh (BERT, and ViT's default pooler_act), which is
+  // not among the kernel activations.
+  std::optional<kernels::Activation> pooler_act;
+  std::optional<Linear> classifier;  // on the (final-normed) CLS row, image models
+  std::vector<std::string> labels;   // id2label, indexed by class id
+
+  const ModelInfo& info() const override { return meta; }
+  std::unique_ptr<Session> new_session(const SessionOptions& options = {}) const override;
+
+  bool takes_text() const { return !patches.has_value(); }
+  // Longest sequence the position table allows (RoBERTa loses padding_idx + 1 rows).
+  int64_t max_tokens() const;
+
+  // [total tokens, hidden] for token id sequences, packed in input order; token types 0.
+  Tensor encode(const std::vector<std::vector<int32_t>>& batch) const override;
+  // The same with token type ids (null, or one row per sequence of the same length).
+  Tensor encode_text(const std::vector<std::vector<int32_t>>& batch,
+                     const std::vector<std::vector<int32_t>>* token_types) const;
+  // pixel_values [B, C, H, W] → [B × (1 + patches), hidden], each image's CLS row first.
+  Tensor encode_images(const Tensor& pixel_values) const;
+  // [B, out] = pooler(CLS rows) of packed hidden states with the given sequence lengths.
+  Tensor pool(const Tensor& hidden, const std::vector<int64_t>& lengths) const;
+  // [B, classes] = classifier(CLS rows).
+  Tensor classify(const Tensor& hidden, const std::vector<int64_t>& lengths) const;
+
+  // Text: input_ids [B, L] (+ attention_mask with right padding, token_type_ids) →
+  // last_hidden_state [B, L, H] (zero at padded positions), pooler_output [B, H] when the
+  // model has a pooler. Images: pixel_values [B, C, H, W] → last_hidden_state, pooler_output
+  // (with a pooler), logits (with a classifier).
+  std::map<std::string, Tensor> forward_named(const std::map<std::string, Tensor>& inputs,
+                                              int64_t generate_tokens = -1) const override;
+
+ private:
+  // Runs every layer (and the final norm) over packed rows x[sum(lengths), hidden].
+  void run_layers(float* x, const std::vector<int64_t>& lengths) const;
+  Tensor gather_cls(const Tensor& hidden, const std::vector<int64_t>& lengths) const;
+};
+
+}  // namespace tessera
