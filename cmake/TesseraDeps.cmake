@@ -5,3 +5,9 @@
 # target exists, at the end of the top-level directory.
 pkg_check_modules(ICU REQUIRED IMPORTED_TARGET icu-uc)
 cmake_language(DEFER DIRECTORY ${PROJECT_SOURCE_DIR} CALL target_link_libraries tessera PRIVATE PkgConfig::ICU)
+
+# libpng and libjpeg (libpng-dev, libjpeg-dev): decoding PNG/JPEG images for vision models
+# (src/image). Linked like ICU, once the tessera target exists.
+find_package(PNG REQUIRED)
+find_package(JPEG REQUIRED)
+cmake_language(DEFER DIRECTORY ${PROJECT_SOURCE_DIR} CALL target_link_libraries tessera PRIVATE PNG::PNG JPEG::JPEG)
