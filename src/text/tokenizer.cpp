@@ -65,7 +65,7 @@ struct Tokenizer::Impl {
       TruncationParams t = *truncation;
       const size_t n_added = add_special && post_processor ? post_processor->added_tokens(b.has_value()) : 0;
       if (n_added > 0) t.max_length = t.max_length > n_added ? t.max_length - n_added : 0;
-      truncate_encodings(a, b, t);
+      truncate_encodings(a, b, t, truncation->max_length);
     }
     // Overflowing windows are processed with the other sequence, as tokenizers does.
     std::vector<Encoding> a_over = std::move(a.overflowing);
@@ -133,7 +133,8 @@ struct Tokenizer::Impl {
     e = std::move(first);
   }
 
-  static void truncate_encodings(Encoding& a, std::optional<Encoding>& b, const TruncationParams& p) {
+  static void truncate_encodings(Encoding& a, std::optional<Encoding>& b, const TruncationParams& p,
+                                 size_t full_max_length) {
     if (p.max_length == 0) {
       truncate(a, 0, p.stride, p.direction);
       if (b) truncate(*b, 0, p.stride, p.direction);
@@ -144,14 +145,9 @@ struct Tokenizer::Impl {
     const size_t to_remove = total - p.max_length;
     if (p.strategy == TruncationParams::Strategy::kLongestFirst) {
       if (b) {
-        size_t n1 = a.ids.size(), n2 = b->ids.size();
-        if (std::min(n1, n2) > p.max_length) {
-          // Both longer than the limit: tokenizers 0.23 gives the first half, the pair the rest,
-          // whichever is longer.
-          truncate(a, p.max_length / 2, p.stride, p.direction);
-          truncate(*b, p.max_length / 2 + p.max_length % 2, p.stride, p.direction);
-          return;
-        }
+        // tokenizers (0.23) compares the lengths capped at the full max_length (special
+        // tokens included), as if each sequence had been cut to it first.
+        size_t n1 = std::min(a.ids.size(), full_max_length), n2 = std::min(b->ids.size(), full_max_length);
         const bool swap = n1 > n2;
         if (swap) std::swap(n1, n2);
         if (n1 > p.max_length) {

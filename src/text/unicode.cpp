@@ -175,7 +175,10 @@ bool hf_is_other(char32_t c) {
   const auto mask = U_MASK(u_charType(static_cast<UChar32>(c)));
   return (mask & (U_GC_CC_MASK | U_GC_CF_MASK | U_GC_CO_MASK)) != 0 && hf_known(c);
 }
-bool hf_is_mark_nonspacing(char32_t c) { return c >= 0x300 && is_mark_nonspacing(c) && hf_known(c); }
+bool hf_is_mark_nonspacing(char32_t c) {
+  if (c == 0x1734) return true;  // HANUNOO SIGN PAMUDPOD: Mn until Unicode 14 made it Mc
+  return c >= 0x300 && is_mark_nonspacing(c) && hf_known(c);
+}
 bool hf_is_combining_mark(char32_t c) {
   if (c < 0x300) return false;
   const auto mask = U_MASK(u_charType(static_cast<UChar32>(c)));
