@@ -1,0 +1,83 @@
+// tessera-classify end to end on the hf/vit fixture with a preprocessor_config.json: the
+// printed classes and probabilities equal the library's logits on Pillow's pixel values,
+// and a broken image file is a clean error.
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <numeric>
+#include <sstream>
+
+#include "fixture_util.hpp"
+#include "tessera/io/mmap.hpp"
+#include "tessera/models/model.hpp"
+
+using namespace tessera;
+
+namespace {
+
+std::string classify_model_dir() {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::path(::testing::TempDir()) / "classify_vit";
+  fs::create_directories(dir);
+  for (const char* f : {"config.json", "model.safetensors"})
+    fs::copy_file(fs::path(tessera::testing::data_dir()) / "hf/vit" / f, dir / f, fs::copy_options::overwrite_existing);
+  std::ofstream(dir / "preprocessor_config.json") << R"({
+    "do_normalize": true, "do_rescale": true, "do_resize": true, "image_mean": [0.5, 0.5, 0.5],
+    "image_processor_type": "ViTImageProcessor", "image_std": [0.5, 0.5, 0.5], "resample": 2,
+    "rescale_factor": 0.00392156862745098, "size": {"height": 30, "width": 30}})";
+  return dir.string();
+}
+
+}  // namespace
+
+TEST(ClassifyTool, TopKFromPillowPixels) {
+  const std::string dir = classify_model_dir();
+  const std::string image = tessera::testing::data_dir() + "/images/rgb.jpg";
+  const std::string out = ::testing::TempDir() + "/classify_out.txt";
+  tessera::testing::run_ok("(" + tessera::testing::bin("classify") + " " + dir + " " + image + " -k 3 > " + out + ")");
+  if (HasFatalFailure()) return;
+
+  // The same through the library, from the pixel values Pillow + numpy computed.
+  auto ref = SafetensorsFile::open(tessera::testing::data_dir() + "/images/expected.safetensors");
+  auto model = load(dir);
+  auto logits = model->forward_named({{"pixel_values", ref.get("pixel_values/rgb.jpg")}}).at("logits");
+  const float* z = logits.data<float>();
+  const int64_t n = logits.dim(1);
+  std::vector<double> p(static_cast<size_t>(n));
+  double sum = 0, zmax = *std::max_element(z, z + n);
+  for (int64_t i = 0; i < n; ++i) sum += p[size_t(i)] = std::exp(double(z[i]) - zmax);
+  std::vector<int64_t> order(static_cast<size_t>(n));
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return p[size_t(a)] > p[size_t(b)]; });
+
+  std::istringstream lines(read_text_file(out));
+  std::string line;
+  int r = 0;
+  while (std::getline(lines, line)) {
+    double prob;
+    int64_t id;
+    std::string label;
+    std::istringstream fields(line);
+    fields >> prob >> id >> label;
+    ASSERT_LT(r, 3) << line;
+    EXPECT_EQ(id, order[size_t(r)]) << line;
+    EXPECT_EQ(label, "class_" + std::to_string(id)) << line;
+    EXPECT_NEAR(prob, p[size_t(id)] / sum, 2e-6) << line;
+    ++r;
+  }
+  EXPECT_EQ(r, 3);
+}
+
+TEST(ClassifyTool, BrokenImageIsAnError) {
+  const std::string dir = classify_model_dir();
+  const std::string bad = ::testing::TempDir() + "/truncated.png";
+  std::string bytes = read_text_file(tessera::testing::data_dir() + "/images/rgb.png");
+  std::ofstream(bad, std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+  const std::string log = ::testing::TempDir() + "/classify_err.txt";
+  int rc = std::system((tessera::testing::bin("classify") + " " + dir + " " + bad + " > " + log + " 2>&1").c_str());
+  EXPECT_NE(rc, 0);
+  std::string text = read_text_file(log);
+  EXPECT_NE(text.find("tessera-classify: error:"), std::string::npos) << text;
+  EXPECT_NE(text.find("truncated.png"), std::string::npos) << text;
+}
