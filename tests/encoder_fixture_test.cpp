@@ -3,6 +3,7 @@
 // 1e-4 × max(1, max |reference|) at real positions; a padded batch against the same
 // sequences one by one; and the config errors a user can meet.
 #include <filesystem>
+#include <functional>
 #include <fstream>
 
 #include "fixture_util.hpp"
@@ -197,4 +198,67 @@ TEST(EncoderInputs, Errors) {
   EXPECT_NO_THROW(bert->forward_named({{"input_ids", ids(std::vector<int64_t>(64, 3))}}));
   Tensor logits;
   EXPECT_THROW(bert->decode(*bert->new_session(), std::vector<int32_t>{1}, logits, true), Error);
+}
+
+namespace {
+
+// A copy of fixture `name` whose weights are renamed by `rename` (empty result: dropped),
+// plus `extra` tensors (a task head the loader must ignore).
+std::string renamed_fixture(const std::string& name, const std::string& tag,
+                            const std::function<std::string(const std::string&)>& rename,
+                            const std::map<std::string, Tensor>& extra = {}) {
+  namespace fs = std::filesystem;
+  const fs::path src = fs::path(data_dir()) / name;
+  const fs::path dst = fs::path(::testing::TempDir()) / ("renamed_" + test_name(name) + "_" + tag);
+  fs::create_directories(dst);
+  fs::copy_file(src / "config.json", dst / "config.json", fs::copy_options::overwrite_existing);
+  auto file = SafetensorsFile::open((src / "model.safetensors").string());
+  std::map<std::string, Tensor> tensors = extra;
+  for (const auto& n : file.names()) {
+    std::string to = rename(n);
+    if (!to.empty()) tensors[to] = file.get(n);
+  }
+  save_safetensors((dst / "model.safetensors").string(), tensors);
+  return dst.string();
+}
+
+std::map<std::string, Tensor> reference_inputs(const std::string& name) {
+  auto ref = SafetensorsFile::open(data_dir() + "/" + name + "/reference.safetensors");
+  std::map<std::string, Tensor> in;
+  for (const char* n : {"input_ids", "attention_mask", "token_type_ids", "pixel_values"})
+    if (ref.has(n)) in[n] = ref.get(n);
+  return in;
+}
+
+}  // namespace
+
+TEST(EncoderWeights, PrefixedNamesAndHeads) {
+  // BERT saved as BertForMaskedLM would be: "bert." prefix, an MLM head to ignore.
+  auto in = reference_inputs("hf/bert");
+  auto base = load(data_dir() + "/hf/bert")->forward_named(in);
+  const std::string dir = renamed_fixture("hf/bert", "mlm", [](const std::string& n) { return "bert." + n; },
+                                          {{"cls.predictions.bias", Tensor::zeros(DType::F32, {1013})}});
+  auto got = load(dir)->forward_named(in);
+  EXPECT_EQ(compare(got.at("last_hidden_state"), base.at("last_hidden_state")).max_abs_diff, 0.0);
+  EXPECT_EQ(compare(got.at("pooler_output"), base.at("pooler_output")).max_abs_diff, 0.0);
+  // Without the pooler: no pooler_output, same hidden states.
+  const std::string nopool = renamed_fixture("hf/bert", "nopool", [](const std::string& n) {
+    return n.rfind("pooler.", 0) == 0 ? std::string() : n;
+  });
+  auto np = load(nopool)->forward_named(in);
+  EXPECT_EQ(np.count("pooler_output"), 0u);
+  EXPECT_EQ(compare(np.at("last_hidden_state"), base.at("last_hidden_state")).max_abs_diff, 0.0);
+}
+
+TEST(EncoderWeights, BareVitWithoutClassifier) {
+  // ViTModel saved bare: no "vit." prefix and no classifier → no logits, same hidden states.
+  auto in = reference_inputs("hf/vit");
+  auto base = load(data_dir() + "/hf/vit")->forward_named(in);
+  const std::string dir = renamed_fixture("hf/vit", "bare", [](const std::string& n) {
+    if (n.rfind("classifier.", 0) == 0) return std::string();
+    return n.rfind("vit.", 0) == 0 ? n.substr(4) : n;
+  });
+  auto got = load(dir)->forward_named(in);
+  EXPECT_EQ(got.count("logits"), 0u);
+  EXPECT_EQ(compare(got.at("last_hidden_state"), base.at("last_hidden_state")).max_abs_diff, 0.0);
 }
