@@ -7,5 +7,8 @@
 #include "tessera/generation/generate.hpp"
 #include "tessera/generation/sampler.hpp"
 #include "tessera/io/safetensors.hpp"
+#include "tessera/models/embedding_pooling.hpp"
+#include "tessera/models/encoder.hpp"
+#include "tessera/models/load.hpp"
 #include "tessera/models/model.hpp"
 #include "tessera/text/tokenizer.hpp"

@@ -33,7 +33,21 @@ class Pool {
     for (int i = 1; i < size_; ++i) workers_.emplace_back([this, i, current] { loop(i, current); });
   }
 
-  void run(int chunks, const std::function<void(int)>& job) {
+  // Runs job(i) for i in [0, chunks): chunk 0 on the caller, the rest on the workers.
+  template <typename Job>
+  void run(int chunks, Job& job) {
+    RunFn fn{&job, [](void* o, int i) { (*static_cast<Job*>(o))(i); }};
+    run_fn(chunks, fn);
+  }
+
+ private:
+  struct RunFn {
+    void* obj;
+    void (*call)(void*, int);
+    void operator()(int i) const { call(obj, i); }
+  };
+
+  void run_fn(int chunks, const RunFn& job) {
     std::unique_lock<std::mutex> call_lock(call_mu_);  // one parallel region at a time
     {
       std::lock_guard<std::mutex> lk(mu_);
@@ -51,11 +65,10 @@ class Pool {
     job_ = nullptr;
   }
 
- private:
   void loop(int index, uint64_t seen) {
     in_worker = true;
     for (;;) {
-      const std::function<void(int)>* job;
+      const RunFn* job;
       {
         std::unique_lock<std::mutex> lk(mu_);
         cv_.wait(lk, [&] { return quit_ || generation_ != seen; });
@@ -84,7 +97,7 @@ class Pool {
   std::vector<std::thread> workers_;
   std::mutex call_mu_, mu_;
   std::condition_variable cv_, done_cv_;
-  const std::function<void(int)>* job_ = nullptr;
+  const RunFn* job_ = nullptr;
   int chunks_ = 0, pending_ = 0;
   uint64_t generation_ = 0;
   bool quit_ = false;
@@ -112,7 +125,7 @@ void set_num_threads(int n) {
   if (n != pool().size()) pool().resize(n);
 }
 
-void parallel_for(int64_t n, const std::function<void(int64_t, int64_t)>& fn, int64_t grain) {
+void parallel_for_ref(int64_t n, RangeFn fn, int64_t grain) {
   if (n <= 0) return;
   grain = std::max<int64_t>(1, grain);
   int64_t units = (n + grain - 1) / grain;
@@ -122,11 +135,12 @@ void parallel_for(int64_t n, const std::function<void(int64_t, int64_t)>& fn, in
     return;
   }
   int64_t per = (units + threads - 1) / threads;
-  pool().run(threads, [&](int i) {
+  auto chunk = [&](int i) {
     int64_t b = std::min(n, int64_t(i) * per * grain);
     int64_t e = std::min(n, int64_t(i + 1) * per * grain);
     if (b < e) fn(b, e);
-  });
+  };
+  pool().run(threads, chunk);
 }
 
 }  // namespace tessera

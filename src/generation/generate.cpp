@@ -39,6 +39,7 @@ GenerationResult generate(const Model& model, Session& session, std::span<const 
   if (room < 0)
     fail("the prompt has {} tokens but the context holds only {} more", prompt.size(), session.capacity() - session.position());
 
+  session.reserve(session.position() + int64_t(prompt.size()) + options.max_new_tokens);
   GenerationResult r;
   r.prompt_tokens = int64_t(prompt.size());
   Sampler sampler(options.sampling);

@@ -163,12 +163,14 @@ WeightStore WeightStore::open_dir(const std::string& dir) {
 }
 
 Tensor WeightStore::get(const std::string& name) const {
+  if (random_) fail("random weights: tensor '{}' requested without a shape", name);
   auto it = where_.find(name);
   if (it == where_.end()) fail("{}: missing tensor '{}'", source_, name);
   return files_[it->second].get(name);
 }
 
 Tensor WeightStore::get(const std::string& name, const Shape& expected) const {
+  if (random_) return random_tensor(name, expected);
   Tensor t = get(name);
   if (t.shape() != expected)
     fail("{}: tensor '{}': expected shape {}, found {}", file_of(name), name, shape_str(expected), shape_str(t.shape()));

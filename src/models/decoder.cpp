@@ -18,6 +18,9 @@ class DecoderSession final : public Session {
     for (auto& c : caches) c.clear();
   }
   int64_t capacity() const override { return capacity_; }
+  void reserve(int64_t positions) override {
+    for (auto& c : caches) c.reserve(positions);
+  }
   std::unique_ptr<Session> clone() const override { return std::make_unique<DecoderSession>(*this); }
   void copy_from(const Session& other) override {
     auto* o = dynamic_cast<const DecoderSession*>(&other);

@@ -3,10 +3,11 @@
 
 #include "families/families.hpp"
 #include "tessera/io/mmap.hpp"
+#include "tessera/models/load.hpp"
 
 namespace tessera {
 
-std::shared_ptr<const Model> load(const std::string& dir) {
+std::shared_ptr<const Model> load_from(const JsonObject& cfg, const WeightStore& store, const std::string& dir) {
   static const std::map<std::string, families::Loader> loaders = {
       {"llama", families::load_llama},   {"mistral", families::load_llama}, {"qwen2", families::load_llama},
       {"qwen3", families::load_llama},   {"gemma", families::load_llama},   {"mixtral", families::load_llama},
@@ -15,18 +16,22 @@ std::shared_ptr<const Model> load(const std::string& dir) {
       {"whisper", families::load_whisper},
       {"bert", families::load_bert},     {"roberta", families::load_roberta}, {"vit", families::load_vit},
   };
-  const std::string config_path = dir + "/config.json";
-  if (!file_exists(config_path)) fail("{}: no config.json (expected a Hugging Face model directory)", dir);
-  JsonObject cfg(load_json_file(config_path), config_path);
   const std::string type = cfg.get_string("model_type");
   auto it = loaders.find(type);
   if (it == loaders.end()) {
     std::string known;
     for (const auto& [k, v] : loaders) known += (known.empty() ? "" : ", ") + k;
-    fail("{}: model_type '{}' is not supported (supported: {})", config_path, type, known);
+    fail("{}: model_type '{}' is not supported (supported: {})", cfg.where(), type, known);
   }
-  WeightStore store = WeightStore::open_dir(dir);
   return it->second(cfg, store, dir);
+}
+
+std::shared_ptr<const Model> load(const std::string& dir) {
+  const std::string config_path = dir + "/config.json";
+  if (!file_exists(config_path)) fail("{}: no config.json (expected a Hugging Face model directory)", dir);
+  JsonObject cfg(load_json_file(config_path), config_path);
+  cfg.get_string("model_type");  // a clear error before touching the weights
+  return load_from(cfg, WeightStore::open_dir(dir), dir);
 }
 
 }  // namespace tessera

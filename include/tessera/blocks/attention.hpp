@@ -99,7 +99,8 @@ class Attention {
                      const ScoreBias* bias = nullptr) const {
     const int64_t hd = cfg.head_dim, group = cfg.heads / cfg.kv_heads, total = cache.length();
     parallel_for(cfg.heads * m, [&](int64_t begin, int64_t end) {
-      std::vector<float> scores(static_cast<size_t>(total));
+      thread_local std::vector<float> scores;  // grows once; no allocation per token
+      if (scores.size() < size_t(total)) scores.resize(size_t(std::max(total, cache.reserved())));
       for (int64_t job = begin; job < end; ++job) {
         const int64_t h = job / m, i = job % m, g = h / group, qpos = pos0 + i;
         const float* qv = qs + i * ldq + h * hd;

@@ -17,6 +17,8 @@ class KvCache {
   int64_t width() const { return width_; }
   int64_t length() const { return len_; }
   int64_t capacity() const { return capacity_; }
+  // Positions storage is allocated for (grows with reserve/append).
+  int64_t reserved() const { return width_ == 0 ? 0 : int64_t(k_.size()) / width_; }
   void clear() { len_ = 0; }
   // Pre-size storage for n positions (so decoding does not allocate).
   void reserve(int64_t n) {

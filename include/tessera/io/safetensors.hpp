@@ -46,8 +46,16 @@ class WeightStore {
  public:
   static WeightStore open_dir(const std::string& dir);
   static WeightStore from_file(const std::string& path);
+  // A store that has every tensor: each is made on first request with the shape asked for,
+  // in `dtype` (1-D "*weight" tensors are ones, biases zeros, matrices N(0, 0.02) seeded by
+  // name). For benchmarking any family and size without a checkpoint.
+  static WeightStore random(DType dtype, uint64_t seed = 0);
+  // Total bytes and elements of the tensors handed out so far by a random store, or of all
+  // tensors of a checkpoint.
+  size_t total_bytes() const;
+  int64_t total_parameters() const;
 
-  bool has(const std::string& name) const { return where_.count(name) != 0; }
+  bool has(const std::string& name) const { return random_ != nullptr || where_.count(name) != 0; }
   // The tensor, or an Error naming it and the checkpoint.
   Tensor get(const std::string& name) const;
   // The tensor with a shape check: Error "tensor X in FILE: expected shape [..], found [..]".
@@ -58,9 +66,12 @@ class WeightStore {
   const std::string& file_of(const std::string& name) const;
 
  private:
+  struct Random;
+  Tensor random_tensor(const std::string& name, const Shape& shape) const;
   std::string source_;
   std::vector<SafetensorsFile> files_;
   std::map<std::string, size_t> where_;
+  std::shared_ptr<Random> random_;
 };
 
 }  // namespace tessera

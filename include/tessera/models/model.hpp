@@ -44,6 +44,9 @@ class Session {
   virtual void reset() = 0;
   // Largest number of decoder positions this session can hold.
   virtual int64_t capacity() const = 0;
+  // Pre-allocates cache storage for `positions` decoder positions (capped at capacity()),
+  // so that decoding up to there does not touch the heap. generate() calls it.
+  virtual void reserve(int64_t positions) { (void)positions; }
   // Beam search forks and reorders hypotheses: a copy of this session's state (the encoder
   // memory of encoder-decoders is shared, not copied), and overwriting this session's state
   // with another's of the same model (reusing storage).

@@ -1,0 +1,134 @@
+// tessera-bench: whole-model prompt processing (pp) and token generation (tg) speed, in the
+// spirit of llama-bench: median tokens/s over repetitions, fresh session per repetition.
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <numeric>
+#include <random>
+
+#include "tessera/kernels/cpu.hpp"
+#include "tessera/models/load.hpp"
+#include "tessera/tessera.hpp"
+
+using namespace tessera;
+
+namespace {
+
+struct Result {
+  std::string test;
+  int threads;
+  std::vector<double> tps;  // tokens/s of each repetition
+  double median() const {
+    auto v = tps;
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0 : (v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]));
+  }
+  double stddev() const {
+    if (tps.size() < 2) return 0;
+    double m = std::accumulate(tps.begin(), tps.end(), 0.0) / double(tps.size()), s = 0;
+    for (double x : tps) s += (x - m) * (x - m);
+    return std::sqrt(s / double(tps.size() - 1));
+  }
+};
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Measure whole-model speed: prompt processing (pp: N tokens in one forward pass) and generation\n"
+               "(tg: N tokens one at a time from an empty context), median tokens/s over repetitions.\n\n"
+               "Examples:\n"
+               "  tessera-bench models/pycode-6m -p 512 -n 128 -t 1,2\n"
+               "  tessera-bench --random llama:hidden=768,layers=12,heads=12,ffn=3072,vocab=32000,dtype=f16",
+               "tessera-bench"};
+  std::string dir, random_spec;
+  int64_t pp = 512, tg = 128;
+  int reps = 5;
+  std::vector<int> threads_list;
+  bool json = false;
+  app.add_option("MODEL_DIR", dir, "model directory (or use --random)");
+  app.add_option("--random", random_spec, "random-weight model FAMILY:key=value,... (see tessera/models/load.hpp)");
+  app.add_option("-p,--n-prompt", pp, "prompt tokens for the pp test (0: skip)")->check(CLI::NonNegativeNumber);
+  app.add_option("-n,--n-gen", tg, "generated tokens for the tg test (0: skip)")->check(CLI::NonNegativeNumber);
+  app.add_option("-t,--threads", threads_list, "thread counts to test, e.g. -t 1,2 (default: all cores)")->delimiter(',');
+  app.add_option("-r,--repetitions", reps, "repetitions per test (median reported)")->check(CLI::PositiveNumber);
+  app.add_flag("--json", json, "print results as JSON");
+  CLI11_PARSE(app, argc, argv);
+  if (dir.empty() == random_spec.empty()) {
+    fmt::print(stderr, "tessera-bench: give either MODEL_DIR or --random SPEC (see --help)\n");
+    return 2;
+  }
+  try {
+    std::shared_ptr<const Model> model;
+    size_t bytes = 0;
+    int64_t params = 0;
+    if (!random_spec.empty()) {
+      auto r = load_random(random_spec);
+      model = r.model;
+      bytes = r.weight_bytes;
+      params = r.parameters;
+    } else {
+      model = load(dir);
+      bytes = model->info().weight_bytes;
+      params = model->info().parameters;
+    }
+    const ModelInfo& info = model->info();
+    if (info.kind != ModelKind::Decoder) fail("tessera-bench measures decoder models; {} is not one", info.family);
+    if (threads_list.empty()) threads_list.push_back(num_threads());
+    const std::string name = random_spec.empty() ? dir : random_spec;
+    std::mt19937 rng(1234);
+    std::uniform_int_distribution<int32_t> tok(0, int32_t(info.vocab_size - 1));
+    std::vector<int32_t> prompt(static_cast<size_t>(std::max<int64_t>(pp, 1)));
+    for (auto& t : prompt) t = tok(rng);
+
+    std::vector<Result> results;
+    const int64_t ctx = std::max<int64_t>(pp, tg) + 1;
+    for (int threads : threads_list) {
+      set_num_threads(threads);
+      Tensor logits;
+      if (pp > 0) {
+        Result r{fmt::format("pp{}", pp), threads, {}};
+        for (int rep = -1; rep < reps; ++rep) {  // rep -1 warms up
+          auto s = model->new_session({ctx});
+          auto t0 = std::chrono::steady_clock::now();
+          model->decode(*s, prompt, logits, false);
+          if (rep >= 0) r.tps.push_back(double(pp) / seconds_since(t0));
+        }
+        results.push_back(r);
+      }
+      if (tg > 0) {
+        Result r{fmt::format("tg{}", tg), threads, {}};
+        for (int rep = -1; rep < reps; ++rep) {
+          auto s = model->new_session({ctx});
+          auto t0 = std::chrono::steady_clock::now();
+          for (int64_t i = 0; i < tg; ++i) model->decode(*s, std::span<const int32_t>(&prompt[size_t(i) % prompt.size()], 1), logits, false);
+          if (rep >= 0) r.tps.push_back(double(tg) / seconds_since(t0));
+        }
+        results.push_back(r);
+      }
+    }
+    if (json) {
+      nlohmann::json out = nlohmann::json::array();
+      for (const auto& r : results)
+        out.push_back({{"model", name}, {"family", info.family}, {"weight_dtype", info.weight_dtype}, {"weight_bytes", bytes},
+                       {"parameters", params}, {"threads", r.threads}, {"test", r.test}, {"tokens_per_second", r.median()},
+                       {"stddev", r.stddev()}, {"samples", r.tps}});
+      fmt::print("{}\n", out.dump(2));
+    } else {
+      fmt::print("model: {} ({}, {:.1f} MiB, {:.1f} M parameters), ISA {}\n\n", name, info.family, double(bytes) / (1 << 20),
+                 double(params) / 1e6, kernels::isa_name(kernels::active_isa()));
+      fmt::print("| threads | test   |          t/s |\n|--------:|:-------|-------------:|\n");
+      for (const auto& r : results) fmt::print("| {:7} | {:6} | {:7.2f} ± {:4.2f} |\n", r.threads, r.test, r.median(), r.stddev());
+    }
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "tessera-bench: error: {}\n", e.what());
+    return 1;
+  }
+  return 0;
+}
