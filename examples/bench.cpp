@@ -52,6 +52,7 @@ int main(int argc, char** argv) {
   int reps = 5;
   std::vector<int> threads_list;
   bool json = false;
+  int64_t batch = 8, seq = 128;
   app.add_option("MODEL_DIR", dir, "model directory (or use --random)");
   app.add_option("--random", random_spec, "random-weight model FAMILY:key=value,... (see tessera/models/load.hpp)");
   app.add_option("-p,--n-prompt", pp, "prompt tokens for the pp test (0: skip)")->check(CLI::NonNegativeNumber);
@@ -59,6 +60,8 @@ int main(int argc, char** argv) {
   app.add_option("-t,--threads", threads_list, "thread counts to test, e.g. -t 1,2 (default: all cores)")->delimiter(',');
   app.add_option("-r,--repetitions", reps, "repetitions per test (median reported)")->check(CLI::PositiveNumber);
   app.add_flag("--json", json, "print results as JSON");
+  app.add_option("--batch", batch, "encoders: sequences per batch")->check(CLI::PositiveNumber);
+  app.add_option("--seq", seq, "encoders: tokens per sequence")->check(CLI::PositiveNumber);
   CLI11_PARSE(app, argc, argv);
   if (dir.empty() == random_spec.empty()) {
     fmt::print(stderr, "tessera-bench: give either MODEL_DIR or --random SPEC (see --help)\n");
@@ -79,12 +82,12 @@ int main(int argc, char** argv) {
       params = model->info().parameters;
     }
     const ModelInfo& info = model->info();
-    if (info.kind != ModelKind::Decoder) fail("tessera-bench measures decoder models; {} is not one", info.family);
+    if (info.kind == ModelKind::EncoderDecoder) fail("tessera-bench measures decoders and encoders; {} is neither", info.family);
     if (threads_list.empty()) threads_list.push_back(num_threads());
     const std::string name = random_spec.empty() ? dir : random_spec;
     std::mt19937 rng(1234);
     std::uniform_int_distribution<int32_t> tok(0, int32_t(info.vocab_size - 1));
-    std::vector<int32_t> prompt(static_cast<size_t>(std::max<int64_t>(pp, 1)));
+    std::vector<int32_t> prompt(static_cast<size_t>(std::max<int64_t>({pp, seq, 1})));
     for (auto& t : prompt) t = tok(rng);
 
     std::vector<Result> results;
@@ -92,6 +95,20 @@ int main(int argc, char** argv) {
     for (int threads : threads_list) {
       set_num_threads(threads);
       Tensor logits;
+      if (info.kind == ModelKind::Encoder) {
+        // latency of one batch of `batch` × `seq` tokens, reported as tokens/s
+        std::vector<std::vector<int32_t>> input(static_cast<size_t>(batch));
+        for (auto& row : input) row.assign(prompt.begin(), prompt.begin() + std::min<int64_t>(seq, int64_t(prompt.size())));
+        for (auto& row : input) row.resize(size_t(seq), 1);
+        Result r{fmt::format("enc{}x{}", batch, seq), threads, {}};
+        for (int rep = -1; rep < reps; ++rep) {
+          auto t0 = std::chrono::steady_clock::now();
+          model->encode(input);
+          if (rep >= 0) r.tps.push_back(double(batch * seq) / seconds_since(t0));
+        }
+        results.push_back(r);
+        continue;
+      }
       if (pp > 0) {
         Result r{fmt::format("pp{}", pp), threads, {}};
         for (int rep = -1; rep < reps; ++rep) {  // rep -1 warms up
@@ -124,7 +141,11 @@ int main(int argc, char** argv) {
       fmt::print("model: {} ({}, {:.1f} MiB, {:.1f} M parameters), ISA {}\n\n", name, info.family, double(bytes) / (1 << 20),
                  double(params) / 1e6, kernels::isa_name(kernels::active_isa()));
       fmt::print("| threads | test   |          t/s |\n|--------:|:-------|-------------:|\n");
-      for (const auto& r : results) fmt::print("| {:7} | {:6} | {:7.2f} ± {:4.2f} |\n", r.threads, r.test, r.median(), r.stddev());
+      for (const auto& r : results) {
+        fmt::print("| {:7} | {:6} | {:7.2f} ± {:4.2f} |", r.threads, r.test, r.median(), r.stddev());
+        if (r.test.rfind("enc", 0) == 0) fmt::print(" {:.1f} ms per batch", 1e3 * double(batch * seq) / r.median());
+        fmt::print("\n");
+      }
     }
   } catch (const std::exception& e) {
     fmt::print(stderr, "tessera-bench: error: {}\n", e.what());

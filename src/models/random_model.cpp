@@ -14,6 +14,7 @@ const std::map<std::string, std::map<std::string, std::string>>& key_names() {
       {"ctx", "max_position_embeddings"}};
   static const std::map<std::string, std::map<std::string, std::string>> names = {
       {"llama", llama}, {"mistral", llama}, {"qwen2", llama}, {"qwen3", llama}, {"gemma", llama}, {"mixtral", llama},
+      {"bert", llama}, {"roberta", llama},
       {"gpt2", {{"hidden", "n_embd"}, {"layers", "n_layer"}, {"heads", "n_head"}, {"ffn", "n_inner"},
                 {"vocab", "vocab_size"}, {"ctx", "n_positions"}}},
       {"gpt_neox", {{"hidden", "hidden_size"}, {"layers", "num_hidden_layers"}, {"heads", "num_attention_heads"},
