@@ -88,7 +88,7 @@ class WordPieceDecoder final : public Decoder {
         if (!prefix_.empty() && t.compare(0, prefix_.size(), prefix_) == 0) {
           t.erase(0, prefix_.size());
         } else {
-          t.insert(0, " ");
+          t = " " + t;
         }
       }
       if (cleanup_) t = wordpiece_cleanup(std::move(t));

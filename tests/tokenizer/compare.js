@@ -6,6 +6,8 @@
 // often js-tiktoken, gpt-3-encoder and bert-tokenizer agree, for information.
 // Exit 0 when all match, 1 on a mismatch, 77 (ctest SKIP) when node_modules is missing.
 // Usage: node compare.js --bin PATH/tessera-tokenize [--only NAME] [--verbose]
+//        node compare.js --write-fixtures   (writes tests/data/tokenizers/NAME/reference.json:
+//        Hugging Face's output on a part of the corpus, for tests/tokenizer_models_test.cpp)
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -17,6 +19,7 @@ const opt = (name, def) => { const i = args.indexOf(name); return i >= 0 ? args[
 const bin = opt('--bin', path.join(here, '..', '..', 'build', 'examples', 'tessera-tokenize'));
 const only = opt('--only', null);
 const verbose = args.includes('--verbose');
+const writeFixtures = args.includes('--write-fixtures');
 
 let hf;
 try {
@@ -25,7 +28,7 @@ try {
   console.log(`compare.js: SKIP: the npm package tokenizers is not installed (run tests/tokenizer/setup.sh): ${e.message.split('\n')[0]}`);
   process.exit(77);
 }
-if (!fs.existsSync(bin)) {
+if (!writeFixtures && !fs.existsSync(bin)) {
   console.log(`compare.js: tessera-tokenize not found at ${bin}`);
   process.exit(1);
 }
@@ -57,7 +60,36 @@ const hasNewer = (s) => Array.from(s).some((ch) => {
 });
 const show = (s) => JSON.stringify(s).slice(0, 160);
 
+// Hugging Face's ids, char offsets, type ids, masks and decodes for a slice of the corpus
+// (strings without Unicode 15+ characters), stored so the C++ tests need no node.
+async function fixtures() {
+  const texts = corpus.filter((s) => !hasNewer(s)).slice(0, 160);
+  const fpairs = pairs.filter(([a, b]) => !hasNewer(a + b)).slice(0, 40);
+  for (const [name, file] of tokenizers) {
+    if (name === 'pycode-6m' || (only && name !== only)) continue;
+    const ref = hf.Tokenizer.fromFile(file);
+    const enc = async (a, b) => {
+      const e = b === undefined ? await ref.encode(a) : await ref.encode(a, b);
+      const plain = b === undefined ? await ref.encode(a, null, { addSpecialTokens: false }) : null;
+      const out = { ids: e.getIds(), offsets: e.getOffsets(), type_ids: e.getTypeIds(),
+        special_mask: e.getSpecialTokensMask(), attention_mask: e.getAttentionMask(), tokens: e.getTokens(),
+        decoded: await ref.decode(e.getIds(), false), decoded_skip: await ref.decode(e.getIds(), true) };
+      if (plain) out.ids_no_special = plain.getIds();
+      return out;
+    };
+    const cases = [];
+    for (const t of texts) cases.push({ text: t, ...(await enc(t)) });
+    for (const [a, b] of fpairs) cases.push({ text: a, pair: b, ...(await enc(a, b)) });
+    const out = { how: 'tokenizers (npm ' + require(path.join(here, 'node_modules', 'tokenizers', 'package.json')).version +
+      ') Tokenizer.fromFile(tokenizer.json).encode(text[, pair]); offsets are in code points; written by tests/tokenizer/compare.js --write-fixtures',
+      cases };
+    fs.writeFileSync(path.join(dataDir, name, 'reference.json'), JSON.stringify(out) + '\n');
+    console.log(`compare.js: wrote ${name}/reference.json (${cases.length} cases)`);
+  }
+}
+
 async function main() {
+  if (writeFixtures) return fixtures();
   let failures = 0;
   const summary = [];
   for (const [name, file] of tokenizers) {
