@@ -156,3 +156,27 @@ TEST(TokenizerPadding, BatchPadsToLongestAndMasks) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(TokenizerTiktoken, Cl100kRankFileMatchesHuggingFace) {
+  const fs::path dir = kDir / "cl100k";
+  const auto tok = tessera::Tokenizer::from_tiktoken(
+      (dir / "cl100k_base.tiktoken").string(),
+      R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)",
+      {{"<|endoftext|>", 100257}, {"<|fim_prefix|>", 100258}, {"<|fim_middle|>", 100259}, {"<|fim_suffix|>", 100260},
+       {"<|endofprompt|>", 100276}});
+  const json ref = load(dir / "reference.json");
+  size_t n = 0;
+  for (const auto& c : ref["cases"]) {
+    if (c.contains("pair")) continue;
+    const std::string text = c["text"].get<std::string>();
+    EXPECT_EQ(tok.encode(text).ids, c["ids"].get<std::vector<int32_t>>()) << json(text).dump();
+    EXPECT_EQ(tok.decode(c["ids"].get<std::vector<int32_t>>()), c["decoded"].get<std::string>());
+    ++n;
+  }
+  EXPECT_GT(n, 100u);
+  EXPECT_EQ(tok.token_to_id("<|endoftext|>"), 100257);
+}
+
+}  // namespace

@@ -55,8 +55,9 @@ struct Tokenizer::Impl {
     encs.push_back(std::move(a));
     if (b) encs.push_back(std::move(*b));
     if (post_processor) encs = post_processor->process_encodings(std::move(encs), add_special);
-    Encoding out;
-    for (const auto& e : encs) text::append_encoding(out, e);
+    if (encs.size() == 1) return std::move(encs[0]);
+    Encoding out = std::move(encs[0]);
+    for (size_t i = 1; i < encs.size(); ++i) text::append_encoding(out, encs[i]);
     return out;
   }
 

@@ -99,6 +99,11 @@ const B2U = bytesToUnicode();
     if (parts.length !== 2) throw new Error(`cl100k: token ${r} does not split in two`);
     merges.push([enc(parts[0]), enc(parts[1])]);
   });
+  // The rank file itself, in tiktoken's format, for Tokenizer::from_tiktoken.
+  const rankLines = [];
+  tokenBytes.forEach((b, r) => { if (b) rankLines.push(`${b.toString('base64')} ${r}`); });
+  fs.mkdirSync(path.join(OUT, 'cl100k'), { recursive: true });
+  fs.writeFileSync(path.join(OUT, 'cl100k', 'cl100k_base.tiktoken'), rankLines.join('\n') + '\n');
   const specials = Object.entries(ranks.special_tokens).map(([c, id]) => added(id, c));
   for (const [c, id] of Object.entries(ranks.special_tokens)) vocab[c] = id;
   const pattern = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";

@@ -80,6 +80,12 @@ class Tokenizer {
   static Tokenizer from_json(std::string_view json, const std::string& origin = "tokenizer.json",
                              std::string_view config_json = {});
 
+  // Loads a tiktoken rank file (lines of "base64-token rank", as cl100k_base.tiktoken) with
+  // its pre-tokenization regex and special tokens, as the byte-level BPE tokenizer that
+  // Hugging Face's converter makes of it (merges recovered from the ranks).
+  static Tokenizer from_tiktoken(const std::string& rank_file, std::string_view pattern,
+                                 const std::vector<std::pair<std::string, int32_t>>& special_tokens = {});
+
   Tokenizer(Tokenizer&&) noexcept;
   Tokenizer& operator=(Tokenizer&&) noexcept;
   ~Tokenizer();
