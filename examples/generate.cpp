@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "tessera/io/mmap.hpp"
+#include "tessera/generation/text_generation.hpp"
 #include "tessera/tessera.hpp"
 
 using namespace tessera;
@@ -60,35 +61,16 @@ int main(int argc, char** argv) {
     if (greedy) s.do_sample = false;
     opt.stop_at_eos = !ignore_eos;
 
-    std::vector<int32_t> ids = tok.encode(prompt, false).ids;
-    if (ids.empty()) {
-      auto bos = model->info().bos_token_id ? std::optional<int32_t>(int32_t(*model->info().bos_token_id)) : tok.bos_id();
-      if (!bos) fail("the prompt is empty and the model has no BOS token to start from");
-      ids.push_back(*bos);
-    }
     auto session = model->new_session();
     fmt::print("{}", prompt);
     std::fflush(stdout);
-    auto stream = tok.stream_decoder(true);
-    std::string text;
-    auto result = generate(*model, *session, ids, opt, [&](int32_t t) {
-      std::string piece = stream.push(t);
-      text += piece;
-      for (const auto& stop : stops) {
-        auto at = text.find(stop);
-        if (at != std::string::npos) {
-          // print only up to the stop string
-          size_t printed = text.size() - piece.size();
-          if (at + stop.size() > printed) fmt::print("{}", text.substr(printed, at + stop.size() - printed));
-          std::fflush(stdout);
-          return false;
-        }
-      }
+    auto r = generate_text(*model, *session, tok, prompt, opt, stops, [](std::string_view piece) {
       fmt::print("{}", piece);
       std::fflush(stdout);
       return true;
     });
-    fmt::print("{}\n", result.stop == GenerationResult::Stop::Callback ? "" : stream.flush());
+    fmt::print("\n");
+    const GenerationResult& result = r.generation;
     if (!no_stats) {
       const double pp = result.prompt_seconds > 0 ? double(result.prompt_tokens) / result.prompt_seconds : 0;
       const double tg = result.generation_seconds > 0 ? double(result.tokens.size()) / result.generation_seconds : 0;

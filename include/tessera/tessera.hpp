@@ -6,6 +6,7 @@
 #include "tessera/core/tensor.hpp"
 #include "tessera/generation/generate.hpp"
 #include "tessera/generation/sampler.hpp"
+#include "tessera/generation/text_generation.hpp"
 #include "tessera/io/safetensors.hpp"
 #include "tessera/models/embedding_pooling.hpp"
 #include "tessera/models/encoder.hpp"
