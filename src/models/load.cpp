@@ -7,7 +7,9 @@
 
 namespace tessera {
 
-std::shared_ptr<const Model> load_from(const JsonObject& cfg, const WeightStore& store, const std::string& dir) {
+namespace {
+
+families::Loader find_loader(const JsonObject& cfg) {
   static const std::map<std::string, families::Loader> loaders = {
       {"llama", families::load_llama},   {"mistral", families::load_llama}, {"qwen2", families::load_llama},
       {"qwen3", families::load_llama},   {"gemma", families::load_llama},   {"mixtral", families::load_llama},
@@ -23,15 +25,21 @@ std::shared_ptr<const Model> load_from(const JsonObject& cfg, const WeightStore&
     for (const auto& [k, v] : loaders) known += (known.empty() ? "" : ", ") + k;
     fail("{}: model_type '{}' is not supported (supported: {})", cfg.where(), type, known);
   }
-  return it->second(cfg, store, dir);
+  return it->second;
+}
+
+}  // namespace
+
+std::shared_ptr<const Model> load_from(const JsonObject& cfg, const WeightStore& store, const std::string& dir) {
+  return find_loader(cfg)(cfg, store, dir);
 }
 
 std::shared_ptr<const Model> load(const std::string& dir) {
   const std::string config_path = dir + "/config.json";
   if (!file_exists(config_path)) fail("{}: no config.json (expected a Hugging Face model directory)", dir);
   JsonObject cfg(load_json_file(config_path), config_path);
-  cfg.get_string("model_type");  // a clear error before touching the weights
-  return load_from(cfg, WeightStore::open_dir(dir), dir);
+  families::Loader loader = find_loader(cfg);  // an unknown family is reported before the weights are read
+  return loader(cfg, WeightStore::open_dir(dir), dir);
 }
 
 }  // namespace tessera
