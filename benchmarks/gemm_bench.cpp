@@ -79,6 +79,23 @@ void BM_tessera(benchmark::State& s, DType t) {
   s.SetLabel(std::string(tessera::kernels::isa_name(tessera::kernels::active_isa())));
 }
 
+// The weights pre-packed once (kernels::PackedWeight, as Linear holds them); packing is
+// outside the timed loop, as it happens once at model load.
+void BM_packed(benchmark::State& s, DType t) {
+  const int64_t m = s.range(0), k = s.range(1), n = s.range(2);
+  tessera::set_num_threads(int(s.range(3)));
+  Data& d = make(m, k, n, t);
+  const void* w = t == DType::F32 ? static_cast<const void*>(d.w.data()) : d.w16.data();
+  const auto pw = tessera::kernels::PackedWeight::pack(w, t, n, k);
+  for (auto _ : s) {
+    tessera::kernels::gemm_packed(d.x.data(), m, k, pw, d.y.data(), n);
+    benchmark::DoNotOptimize(d.y.data());
+    benchmark::ClobberMemory();
+  }
+  counters(s, m, k, n, tessera::dtype_size(t));
+  s.SetLabel(std::string(tessera::kernels::isa_name(tessera::kernels::active_isa())));
+}
+
 void BM_eigen(benchmark::State& s) {
   const int64_t m = s.range(0), k = s.range(1), n = s.range(2);
   Eigen::setNbThreads(int(s.range(3)));
@@ -128,6 +145,9 @@ void two_threads(benchmark::internal::Benchmark* b) { shapes(b, 2); }
 BENCHMARK_CAPTURE(BM_tessera, f32, DType::F32)->Apply(one_thread);
 BENCHMARK_CAPTURE(BM_tessera, f16, DType::F16)->Apply(one_thread);
 BENCHMARK_CAPTURE(BM_tessera, bf16, DType::BF16)->Apply(one_thread);
+BENCHMARK_CAPTURE(BM_packed, f32, DType::F32)->Apply(one_thread);
+BENCHMARK_CAPTURE(BM_packed, f16, DType::F16)->Apply(one_thread);
+BENCHMARK_CAPTURE(BM_packed, bf16, DType::BF16)->Apply(one_thread);
 BENCHMARK(BM_eigen)->Apply(one_thread);
 #ifdef TESSERA_BENCH_OPENBLAS
 BENCHMARK(BM_openblas)->Apply(one_thread);
@@ -135,6 +155,9 @@ BENCHMARK(BM_openblas)->Apply(one_thread);
 BENCHMARK_CAPTURE(BM_tessera, f32, DType::F32)->Apply(two_threads);
 BENCHMARK_CAPTURE(BM_tessera, f16, DType::F16)->Apply(two_threads);
 BENCHMARK_CAPTURE(BM_tessera, bf16, DType::BF16)->Apply(two_threads);
+BENCHMARK_CAPTURE(BM_packed, f32, DType::F32)->Apply(two_threads);
+BENCHMARK_CAPTURE(BM_packed, f16, DType::F16)->Apply(two_threads);
+BENCHMARK_CAPTURE(BM_packed, bf16, DType::BF16)->Apply(two_threads);
 BENCHMARK(BM_eigen)->Apply(two_threads);
 #ifdef TESSERA_BENCH_OPENBLAS
 BENCHMARK(BM_openblas)->Apply(two_threads);

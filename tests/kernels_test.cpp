@@ -282,8 +282,10 @@ void check_gemm(const GemmCase& c, const std::string& tag) {
     wh = to_half_bits(wf, c.t);
     w = wh.data();
   }
-  auto y = y0, want = y0;
+  auto y = y0, want = y0, yp = y0;
   gemm(x.data(), c.m, c.k, ldx, w, c.t, c.n, y.data(), ldy, c.bias ? bias.data() : nullptr, c.accumulate);
+  const PackedWeight pw = PackedWeight::pack(w, c.t, c.n, c.k);
+  gemm_packed(x.data(), c.m, ldx, pw, yp.data(), ldy, c.bias ? bias.data() : nullptr, c.accumulate);
   reference::gemm(x.data(), c.m, c.k, ldx, w, c.t, c.n, want.data(), ldy, c.bias ? bias.data() : nullptr,
                   c.accumulate);
 
@@ -302,15 +304,19 @@ void check_gemm(const GemmCase& c, const std::string& tag) {
                            " K=" + std::to_string(c.k) + " " + std::string(dtype_name(c.t)) +
                            (c.bias ? " bias" : "") + (c.accumulate ? " acc" : "") + " pad=" +
                            std::to_string(c.pad);
-  for (int64_t i = 0; i < c.m; ++i) {
-    for (int64_t j = 0; j < c.n; ++j) {
-      const size_t at = size_t(i * ldy + j);
-      const double d = std::abs(double(y[at]) - double(want[at]));
-      ASSERT_LE(d, 1e-5 * std::max(double(mag[at]), 1e-30))
-          << what << " at (" << i << ", " << j << "): got " << y[at] << " want " << want[at];
+  for (int packed = 0; packed < 2; ++packed) {
+    const std::vector<float>& got = packed ? yp : y;
+    const std::string name = what + (packed ? " (packed)" : "");
+    for (int64_t i = 0; i < c.m; ++i) {
+      for (int64_t j = 0; j < c.n; ++j) {
+        const size_t at = size_t(i * ldy + j);
+        const double d = std::abs(double(got[at]) - double(want[at]));
+        ASSERT_LE(d, 1e-5 * std::max(double(mag[at]), 1e-30))
+            << name << " at (" << i << ", " << j << "): got " << got[at] << " want " << want[at];
+      }
+      for (int64_t j = c.n; j < ldy; ++j)
+        ASSERT_EQ(got[size_t(i * ldy + j)], y0[size_t(i * ldy + j)]) << name << " wrote into padding";
     }
-    for (int64_t j = c.n; j < ldy; ++j)
-      ASSERT_EQ(y[size_t(i * ldy + j)], y0[size_t(i * ldy + j)]) << what << " wrote into padding";
   }
 }
 
@@ -365,18 +371,88 @@ TEST_P(Kernels, GemmThreadCountInvariant) {
       auto bias = random_vec(s.n, -1, 1, 23);
       std::vector<uint16_t> wh = to_half_bits(wf, DType::BF16);
       const void* w = t == DType::F32 ? static_cast<const void*>(wf.data()) : wh.data();
-      std::vector<std::vector<float>> out;
+      std::vector<std::vector<float>> out, outp;
+      const PackedWeight pw = PackedWeight::pack(w, t, s.n, s.k);
       for (int threads : {1, 2, 3}) {
         set_num_threads(threads);
-        std::vector<float> y(size_t(s.m * s.n));
+        std::vector<float> y(size_t(s.m * s.n)), yp(y.size());
         gemm(x.data(), s.m, s.k, s.k, w, t, s.n, y.data(), s.n, bias.data());
+        gemm_packed(x.data(), s.m, s.k, pw, yp.data(), s.n, bias.data());
         out.push_back(std::move(y));
+        outp.push_back(std::move(yp));
       }
+      for (size_t i = 1; i < outp.size(); ++i)
+        EXPECT_EQ(std::memcmp(outp[0].data(), outp[i].data(), outp[0].size() * 4), 0)
+            << tag() << " packed M=" << s.m << " N=" << s.n << " K=" << s.k << " differs with " << (i + 1)
+            << " threads";
       for (size_t i = 1; i < out.size(); ++i)
         EXPECT_EQ(std::memcmp(out[0].data(), out[i].data(), out[0].size() * 4), 0)
             << tag() << " M=" << s.m << " N=" << s.n << " K=" << s.k << " differs with "
             << (i + 1) << " threads";
     }
+  }
+  set_num_threads(saved);
+}
+
+// Fused attention against the naive oracle: odd head sizes and lengths (tile tails), MHA/GQA/
+// MQA, causal and bidirectional, sliding window, additive bias, decode (m = 1 against a long
+// cache), queries starting mid-sequence, and thread-count invariance.
+float test_bias(const void*, int64_t h, int64_t q, int64_t k) { return 0.1f * float((h * 7 + q * 3 + k) % 11) - 0.5f; }
+
+TEST_P(Kernels, Attention) {
+  const int saved = num_threads();
+  struct Case {
+    int64_t m, n_keys, heads, kv_heads, hd, pos0;
+    bool causal;
+    int64_t window;
+    bool bias;
+  };
+  const Case cases[] = {
+      {1, 1, 1, 1, 1, 0, true, 0, false},      {5, 5, 2, 2, 3, 0, true, 0, false},
+      {17, 17, 4, 2, 13, 0, true, 0, false},   {65, 65, 3, 1, 64, 0, true, 0, true},
+      {130, 130, 4, 4, 32, 0, false, 0, false}, {129, 129, 6, 2, 80, 0, true, 5, false},
+      {1, 200, 8, 2, 64, 199, true, 0, false},  {1, 300, 4, 1, 16, 299, true, 70, true},
+      {7, 100, 4, 4, 24, 93, true, 0, false},  {33, 71, 2, 1, 40, 0, false, 0, true},
+      {20, 140, 32, 1, 8, 120, true, 64, false}, {3, 0, 2, 1, 8, 0, false, 0, false},
+  };
+  for (const Case& c : cases) {
+    const int64_t ldq = c.heads * c.hd + 3, ldkv = c.kv_heads * c.hd + 1, ldo = c.heads * c.hd + 2;
+    auto q = random_vec(c.m * ldq, -2, 2, uint32_t(c.m + c.hd));
+    auto k = random_vec(std::max<int64_t>(c.n_keys, 1) * ldkv, -2, 2, uint32_t(c.n_keys + 1));
+    auto v = random_vec(std::max<int64_t>(c.n_keys, 1) * ldkv, -1, 1, uint32_t(c.n_keys + 2));
+    AttentionArgs a;
+    a.q = q.data();
+    a.ldq = ldq;
+    a.k = k.data();
+    a.v = v.data();
+    a.ldkv = ldkv;
+    a.ldo = ldo;
+    a.m = c.m;
+    a.n_keys = c.n_keys;
+    a.heads = c.heads;
+    a.kv_heads = c.kv_heads;
+    a.head_dim = c.hd;
+    a.q_pos0 = c.pos0;
+    a.causal = c.causal;
+    a.window = c.window;
+    a.scale = 1.0f / std::sqrt(float(c.hd));
+    if (c.bias) a.bias = test_bias;
+    std::vector<float> want(size_t(c.m * ldo), 5.0f);
+    a.out = want.data();
+    reference::attention(a);
+    std::vector<std::vector<float>> outs;
+    for (int threads : {1, 2, 3}) {
+      set_num_threads(threads);
+      std::vector<float> got(size_t(c.m * ldo), 5.0f);
+      a.out = got.data();
+      attention(a);
+      expect_scaled_close(got.data(), want.data(), int64_t(got.size()), 2e-6,
+                          tag() + " attention m=" + std::to_string(c.m) + " keys=" + std::to_string(c.n_keys) +
+                              " heads=" + std::to_string(c.heads) + "/" + std::to_string(c.kv_heads) +
+                              " hd=" + std::to_string(c.hd));
+      outs.push_back(std::move(got));
+    }
+    for (size_t i = 1; i < outs.size(); ++i) EXPECT_EQ(outs[0], outs[i]) << tag() << " attention thread count";
   }
   set_num_threads(saved);
 }

@@ -36,6 +36,19 @@ struct KernelTable {
   // Largest M for which gemv is the better path.
   int64_t gemv_max_m;
 
+  // Pre-packed GEMM register tile (see PackedWeight): C[rows x 32] (+)= Ap·Bp over kc, with
+  // Ap[k][packed_mr] (rows <= packed_mr used) and Bp[k][32] a panel slice in dtype `wt`; then
+  // + bias[0..32) when bias is set. Each C element is one FMA chain in k order started from 0
+  // (or from C when load_c), so cutting K into kc blocks never changes a result.
+  void (*packed_tile)(int64_t rows, int64_t kc, const float* ap, const void* bp, DType wt, float* c,
+                      int64_t ldc, bool load_c, const float* bias);
+  int64_t packed_mr;  // rows of the register tile
+  int64_t packed_kc;  // K block that keeps a panel slice in L1
+
+  // Attention for kv head g and query rows [i0, i1) (see attention_impl.inc); scratch holds
+  // attention_scratch_floats(a, i1 - i0) floats.
+  void (*attention_block)(const AttentionArgs& a, int64_t g, int64_t i0, int64_t i1, float* scratch);
+
   float (*dot)(const float* a, const float* b, int64_t n);
   void (*axpy)(float a, const float* x, float* y, int64_t n);
   void (*softmax)(float* x, int64_t n);
@@ -47,6 +60,11 @@ struct KernelTable {
   // dtype is F32, F16 or BF16 (checked by the caller).
   void (*to_f32)(const void* src, DType type, float* dst, int64_t n);
 };
+
+inline size_t attention_scratch_floats(const AttentionArgs& a, int64_t rows) {
+  const int64_t units = rows * (a.heads / a.kv_heads);
+  return size_t(a.head_dim * 64 + units * (64 + a.head_dim + 8) + 8);
+}
 
 // The active table (chosen once from CPUID / TESSERA_ISA; set_isa switches it).
 const KernelTable& table();

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
+#include <vector>
 #include <memory>
 
 #include "dispatch.hpp"
@@ -78,6 +80,163 @@ void gemm(const float* x, int64_t m, int64_t k, int64_t ldx, const void* w, DTyp
   } else {
     parallel_for(m, [&](int64_t b, int64_t e) { block(b, e, 0, n); }, 24);
   }
+}
+
+
+PackedWeight PackedWeight::pack(const void* w, DType type, int64_t n, int64_t k) {
+  TESSERA_CHECK(is_weight_type(type), "PackedWeight: weights must be F32, F16 or BF16, got {}", dtype_name(type));
+  TESSERA_CHECK(n >= 0 && k >= 0, "PackedWeight: negative size N={} K={}", n, k);
+  PackedWeight p;
+  p.type_ = type;
+  p.n_ = n;
+  p.k_ = k;
+  const size_t bytes = std::max<size_t>(p.bytes(), 64);
+  void* mem = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
+  TESSERA_CHECK(mem != nullptr, "PackedWeight: out of memory for {} bytes", bytes);
+  p.data_ = std::shared_ptr<void>(mem, [](void* q) { std::free(q); });
+  const size_t es = dtype_size(type);
+  std::memset(mem, 0, bytes);
+  TESSERA_CHECK(w != nullptr || n * k == 0, "PackedWeight: null weights");
+  // dst[panel][kk][j] = W[panel*32 + j][kk]; 32 rows are read side by side, each sequentially.
+  const int64_t panels = p.panels();
+  parallel_for(panels, [&](int64_t b, int64_t e) {
+    for (int64_t q = b; q < e; ++q) {
+      const int64_t rows = std::min<int64_t>(kPanel, n - q * kPanel);
+      auto* dst = static_cast<unsigned char*>(mem) + size_t(q * kPanel * k) * es;
+      const auto* src = static_cast<const unsigned char*>(w) + size_t(q * kPanel * k) * es;
+      if (es == 4) {
+        auto* d = reinterpret_cast<float*>(dst);
+        const auto* s = reinterpret_cast<const float*>(src);
+        for (int64_t kk = 0; kk < k; ++kk)
+          for (int64_t j = 0; j < rows; ++j) d[kk * kPanel + j] = s[j * k + kk];
+      } else {
+        auto* d = reinterpret_cast<uint16_t*>(dst);
+        const auto* s = reinterpret_cast<const uint16_t*>(src);
+        for (int64_t kk = 0; kk < k; ++kk)
+          for (int64_t j = 0; j < rows; ++j) d[kk * kPanel + j] = s[j * k + kk];
+      }
+    }
+  });
+  return p;
+}
+
+namespace {
+
+// Rows [m0, m1) x panels [q0, q1) of a packed gemm. K is cut into kc blocks (the panel slice
+// stays in L1 while every row tile of the A block passes over it), M into mc blocks (the
+// packed A block stays in L2). Tiles that stick out of Y (last rows, last panel) run on a
+// local 32-wide buffer, so the register tile itself never masks.
+void packed_block(const KernelTable& t, const float* x, int64_t ldx, const PackedWeight& w, float* y, int64_t ldy,
+                  const float* bias, bool accumulate, int64_t m0, int64_t m1, int64_t q0, int64_t q1) {
+  // TESSERA_PACKED_KC / TESSERA_PACKED_MC override the blocking (tuning experiments only).
+  static const int64_t kc_env = std::getenv("TESSERA_PACKED_KC") ? std::atoll(std::getenv("TESSERA_PACKED_KC")) : 0;
+  static const int64_t mc_env = std::getenv("TESSERA_PACKED_MC") ? std::atoll(std::getenv("TESSERA_PACKED_MC")) : 0;
+  const int64_t k = w.k(), n = w.n(), mr = t.packed_mr, kcb = kc_env > 0 ? kc_env : t.packed_kc;
+  const int64_t mcb = mr * std::max<int64_t>(1, (mc_env > 0 ? mc_env : 336) / mr);
+  const size_t es = dtype_size(w.dtype());
+  float* ap = thread_scratch(size_t(mcb * kcb + 32 * mr + 32));
+  float* edge = ap + mcb * kcb;        // [mr][32]
+  float* ebias = edge + 32 * mr;       // [32]
+  const auto* wb = static_cast<const unsigned char*>(w.data());
+  for (int64_t pc = 0; pc < k; pc += kcb) {
+    const int64_t kc = std::min(kcb, k - pc);
+    const bool load_c = pc > 0 || accumulate, last = pc + kc == k;
+    for (int64_t ic = m0; ic < m1; ic += mcb) {
+      const int64_t mc = std::min(mcb, m1 - ic);
+      // Ap[tile][kk][mr] <- X rows; rows past mc stay unread by the tile (rows <= mc - tile).
+      for (int64_t ir = 0; ir < mc; ir += mr) {
+        const int64_t rows = std::min(mr, mc - ir);
+        float* dst = ap + ir * kc;
+        for (int64_t r = 0; r < rows; ++r) {
+          const float* src = x + (ic + ir + r) * ldx + pc;
+          for (int64_t kk = 0; kk < kc; ++kk) dst[kk * mr + r] = src[kk];
+        }
+      }
+      for (int64_t q = q0; q < q1; ++q) {
+        const int64_t j0 = q * PackedWeight::kPanel, cols = std::min<int64_t>(32, n - j0);
+        const void* bp = wb + size_t(q * 32 * k + pc * 32) * es;
+        const float* bs = nullptr;
+        if (last && bias) {
+          if (cols == 32) {
+            bs = bias + j0;
+          } else {
+            std::fill(ebias, ebias + 32, 0.0f);
+            std::copy(bias + j0, bias + j0 + cols, ebias);
+            bs = ebias;
+          }
+        }
+        for (int64_t ir = 0; ir < mc; ir += mr) {
+          const int64_t rows = std::min(mr, mc - ir);
+          float* c = y + (ic + ir) * ldy + j0;
+          if (cols == 32) {
+            t.packed_tile(rows, kc, ap + ir * kc, bp, w.dtype(), c, ldy, load_c, bs);
+          } else {
+            if (load_c)
+              for (int64_t r = 0; r < rows; ++r) std::copy(c + r * ldy, c + r * ldy + cols, edge + r * 32);
+            t.packed_tile(rows, kc, ap + ir * kc, bp, w.dtype(), edge, 32, load_c, bs);
+            for (int64_t r = 0; r < rows; ++r) std::copy(edge + r * 32, edge + r * 32 + cols, c + r * ldy);
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void gemm_packed(const float* x, int64_t m, int64_t ldx, const PackedWeight& w, float* y, int64_t ldy,
+                 const float* bias, bool accumulate) {
+  const int64_t k = w.k(), n = w.n();
+  TESSERA_CHECK(m >= 0, "gemm_packed: negative M={}", m);
+  if (m == 0 || n == 0) return;
+  TESSERA_CHECK(!w.empty() || k == 0, "gemm_packed: empty PackedWeight");
+  TESSERA_CHECK(ldy >= n, "gemm_packed: ldy={} is smaller than N={}", ldy, n);
+  TESSERA_CHECK(y != nullptr, "gemm_packed: null output");
+  if (k == 0) {
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        float v = accumulate ? y[i * ldy + j] : 0.0f;
+        y[i * ldy + j] = bias ? v + bias[j] : v;
+      }
+    return;
+  }
+  TESSERA_CHECK(ldx >= k, "gemm_packed: ldx={} is smaller than K={}", ldx, k);
+  TESSERA_CHECK(x != nullptr, "gemm_packed: null input");
+  const KernelTable& t = table();
+  const int64_t panels = w.panels();
+  const int threads = m * n * k < kMinParallelWork ? 1 : num_threads();
+  auto run = [&](int64_t m0, int64_t m1, int64_t q0, int64_t q1) {
+    packed_block(t, x, ldx, w, y, ldy, bias, accumulate, m0, m1, q0, q1);
+  };
+  if (threads == 1) return run(0, m, 0, panels);
+  // Split the panels (each thread streams its own part of W) unless there are too few of
+  // them to share evenly; then split the rows.
+  if (panels >= 4 * threads || m < 2 * t.packed_mr * threads) {
+    parallel_for(panels, [&](int64_t b, int64_t e) { run(0, m, b, e); }, 1);
+  } else {
+    parallel_for(m, [&](int64_t b, int64_t e) { run(b, e, 0, panels); }, t.packed_mr);
+  }
+}
+
+void attention(const AttentionArgs& a) {
+  TESSERA_CHECK(a.heads > 0 && a.kv_heads > 0 && a.head_dim > 0 && a.heads % a.kv_heads == 0,
+                "attention: bad head layout heads={} kv_heads={} head_dim={}", a.heads, a.kv_heads, a.head_dim);
+  if (a.m <= 0) return;
+  const KernelTable& t = table();
+  const int64_t group = a.heads / a.kv_heads;
+  const int64_t rows_per = std::max<int64_t>(1, 16 / group);
+  const int64_t blocks = (a.m + rows_per - 1) / rows_per;
+  const int64_t jobs = a.kv_heads * blocks;
+  auto body = [&](int64_t b, int64_t e) {
+    float* scratch = thread_scratch(attention_scratch_floats(a, rows_per));
+    for (int64_t job = b; job < e; ++job) {
+      const int64_t g = job / blocks, i0 = (job % blocks) * rows_per;
+      t.attention_block(a, g, i0, std::min(a.m, i0 + rows_per), scratch);
+    }
+  };
+  const int64_t work = a.m * a.heads * std::max<int64_t>(a.n_keys, 1) * a.head_dim;
+  if (work < kMinParallelWork || num_threads() == 1) return body(0, jobs);
+  parallel_for(jobs, body, 1);
 }
 
 float dot(const float* a, const float* b, int64_t n) {

@@ -150,10 +150,38 @@ void activate_mul(Activation act, float* x, const float* y, int64_t n) {
 
 void to_f32(const void* src, DType type, float* dst, int64_t n) { convert(src, type, 0, dst, n); }
 
+void exp_inplace(float* x, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) x[i] = std::exp(x[i]);
+}
+
+#include "attention_impl.inc"
+
+// Pre-packed W: C[rows x 32] (+)= Ap·Bp, one chain per element in k order (see dispatch.hpp).
+constexpr int64_t kPackedMr = 4;
+void packed_tile(int64_t rows, int64_t kc, const float* ap, const void* bp, DType wt, float* c, int64_t ldc,
+                 bool load_c, const float* bias) {
+  float acc[kPackedMr][32];
+  float b[32];
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t j = 0; j < 32; ++j) acc[r][j] = load_c ? c[r * ldc + j] : 0.0f;
+  for (int64_t p = 0; p < kc; ++p) {
+    convert(bp, wt, p * 32, b, 32);
+    for (int64_t r = 0; r < rows; ++r) {
+      const float av = ap[p * kPackedMr + r];
+      for (int64_t j = 0; j < 32; ++j) acc[r][j] += av * b[j];
+    }
+  }
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t j = 0; j < 32; ++j) c[r * ldc + j] = bias ? acc[r][j] + bias[j] : acc[r][j];
+}
+
 }  // namespace
 
 KernelTable make_table() {
   KernelTable t{};
+  t.packed_tile = packed_tile;
+  t.packed_mr = kPackedMr;
+  t.packed_kc = 256;
   t.gemv = gemv;
   t.gemm_block = gemm_block;
   t.gemm_scratch_floats = 0;
@@ -166,6 +194,7 @@ KernelTable make_table() {
   t.activate = activate;
   t.activate_mul = activate_mul;
   t.to_f32 = to_f32;
+  t.attention_block = attention_block;
   return t;
 }
 

@@ -3,7 +3,9 @@
 // double-accumulating oracles the tests compare them with. Nothing here knows what a model is.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <memory>
 
 #include "tessera/core/dtype.hpp"
 #include "tessera/kernels/cpu.hpp"
@@ -16,6 +18,63 @@ namespace tessera::kernels {
 // the result does not depend on the thread count.
 void gemm(const float* x, int64_t m, int64_t k, int64_t ldx, const void* w, DType wtype, int64_t n,
           float* y, int64_t ldy, const float* bias = nullptr, bool accumulate = false);
+
+// W [N, K] rearranged once (at load) for gemm_packed: panels of kPanel = 32 output columns,
+// each panel [K][32] contiguous, in W's own dtype (F32, F16 or BF16: an f16 checkpoint
+// stays 2 bytes per weight), N padded to a multiple of 32 with zeros. The same bytes serve
+// every M: decode streams whole panels front to back, prefill feeds them to the register
+// tile without per-call repacking. Immutable and cheap to copy (shared storage).
+class PackedWeight {
+ public:
+  static constexpr int64_t kPanel = 32;
+  PackedWeight() = default;
+  // w: [n, k] row-major, dtype F32, F16 or BF16.
+  static PackedWeight pack(const void* w, DType type, int64_t n, int64_t k);
+  bool empty() const { return data_ == nullptr; }
+  int64_t n() const { return n_; }
+  int64_t k() const { return k_; }
+  DType dtype() const { return type_; }
+  int64_t panels() const { return (n_ + kPanel - 1) / kPanel; }
+  size_t bytes() const { return size_t(panels() * kPanel * k_) * dtype_size(type_); }
+  const void* data() const { return data_.get(); }
+
+ private:
+  std::shared_ptr<void> data_;
+  DType type_ = DType::F32;
+  int64_t n_ = 0, k_ = 0;
+};
+
+// Y = X·Wᵀ (+ bias) (+ Y when accumulate) with W pre-packed; same contract as gemm.
+// Every output element is one FMA chain in K order, so the result does not depend on the
+// thread count.
+void gemm_packed(const float* x, int64_t m, int64_t ldx, const PackedWeight& w, float* y, int64_t ldy,
+                 const float* bias = nullptr, bool accumulate = false);
+
+// Fused multi-head attention (flash-style: key tiles with an online softmax, never an L×L
+// score matrix; scratch is O(tile)). Query row i (position q_pos0 + i) holds `heads` heads of
+// head_dim values at q + i*ldq; key/value row j (position j) holds kv_heads heads at
+// k + j*ldkv / v + j*ldkv. Query head h reads kv head h / (heads / kv_heads) (GQA/MQA without
+// copies). Causal: query at p sees keys j <= p; with window > 0 also j > p - window.
+// score = scale * q·k (+ bias(ctx, h, qpos, j) when bias is set); out row i: heads × head_dim
+// at out + i*ldo. A query with no visible key gets zeros.
+using AttentionBiasFn = float (*)(const void* ctx, int64_t head, int64_t qpos, int64_t kpos);
+struct AttentionArgs {
+  const float* q = nullptr;
+  int64_t ldq = 0;
+  const float* k = nullptr;
+  const float* v = nullptr;
+  int64_t ldkv = 0;
+  float* out = nullptr;
+  int64_t ldo = 0;
+  int64_t m = 0, n_keys = 0, heads = 0, kv_heads = 0, head_dim = 0;
+  int64_t q_pos0 = 0;
+  bool causal = true;
+  int64_t window = 0;
+  float scale = 1.0f;
+  AttentionBiasFn bias = nullptr;
+  const void* bias_ctx = nullptr;
+};
+void attention(const AttentionArgs& a);
 
 // Dot product of two f32 vectors.
 float dot(const float* a, const float* b, int64_t n);

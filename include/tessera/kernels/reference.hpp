@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <vector>
 
 #include "tessera/core/dtype.hpp"
 #include "tessera/core/half.hpp"
@@ -107,5 +108,37 @@ inline void silu(float* x, int64_t n) { reference::activate(Activation::Silu, x,
 inline void gelu(float* x, int64_t n) { reference::activate(Activation::Gelu, x, n); }
 inline void gelu_tanh(float* x, int64_t n) { reference::activate(Activation::GeluTanh, x, n); }
 inline void relu(float* x, int64_t n) { reference::activate(Activation::Relu, x, n); }
+
+// Naive attention (kernels::attention's contract): scores in double, a full softmax per
+// query and head, zeros for a query with no visible key; padding in out is left alone.
+inline void attention(const AttentionArgs& a) {
+  const int64_t group = a.heads / a.kv_heads, hd = a.head_dim;
+  std::vector<double> s(static_cast<size_t>(a.n_keys > 0 ? a.n_keys : 1));
+  for (int64_t i = 0; i < a.m; ++i)
+    for (int64_t h = 0; h < a.heads; ++h) {
+      const int64_t qpos = a.q_pos0 + i, g = h / group;
+      int64_t hi = a.causal ? std::min(a.n_keys, qpos + 1) : a.n_keys;
+      int64_t lo = (a.causal && a.window > 0) ? std::max<int64_t>(0, qpos - a.window + 1) : 0;
+      float* o = a.out + i * a.ldo + h * hd;
+      for (int64_t d = 0; d < hd; ++d) o[d] = 0.0f;
+      if (hi <= lo) continue;
+      double mx = -std::numeric_limits<double>::infinity();
+      for (int64_t j = lo; j < hi; ++j) {
+        double dot = 0;
+        for (int64_t d = 0; d < hd; ++d) dot += double(a.q[i * a.ldq + h * hd + d]) * double(a.k[j * a.ldkv + g * hd + d]);
+        double v = dot * double(a.scale);
+        if (a.bias) v += double(a.bias(a.bias_ctx, h, qpos, j));
+        s[size_t(j - lo)] = v;
+        mx = std::max(mx, v);
+      }
+      double sum = 0;
+      for (int64_t j = lo; j < hi; ++j) sum += (s[size_t(j - lo)] = std::exp(s[size_t(j - lo)] - mx));
+      for (int64_t d = 0; d < hd; ++d) {
+        double acc = 0;
+        for (int64_t j = lo; j < hi; ++j) acc += s[size_t(j - lo)] * double(a.v[j * a.ldkv + g * hd + d]);
+        o[d] = float(acc / sum);
+      }
+    }
+}
 
 }  // namespace tessera::kernels::reference

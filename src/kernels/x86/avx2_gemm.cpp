@@ -242,9 +242,74 @@ void gemm_block(const GemmArgs& a, int64_t m0, int64_t m1, int64_t n0, int64_t n
   }
 }
 
+// ---- pre-packed W (PackedWeight): panels [K][32] in W's dtype, A packed per call ----
+
+// R x 16 (one half of a 32-wide panel): 2R accumulators + 2 B + 1 broadcast <= 15 ymm.
+template <DType T, int R>
+void ptile_half(int64_t kc, const float* ap, const void* bp, int64_t off, float* c, int64_t ldc, bool load_c,
+                const float* bias) {
+  constexpr int64_t kMrP = 6;
+  __m256 c0[R], c1[R];
+  for (int r = 0; r < R; ++r) {
+    c0[r] = load_c ? _mm256_loadu_ps(c + r * ldc + off) : _mm256_setzero_ps();
+    c1[r] = load_c ? _mm256_loadu_ps(c + r * ldc + off + 8) : _mm256_setzero_ps();
+  }
+  for (int64_t p = 0; p < kc; ++p) {
+    const __m256 b0 = load_w<T>(bp, p * 32 + off), b1 = load_w<T>(bp, p * 32 + off + 8);
+    const float* a = ap + p * kMrP;
+    for (int r = 0; r < R; ++r) {
+      const __m256 av = _mm256_broadcast_ss(a + r);
+      c0[r] = _mm256_fmadd_ps(av, b0, c0[r]);
+      c1[r] = _mm256_fmadd_ps(av, b1, c1[r]);
+    }
+  }
+  if (bias) {
+    const __m256 bb0 = _mm256_loadu_ps(bias + off), bb1 = _mm256_loadu_ps(bias + off + 8);
+    for (int r = 0; r < R; ++r) {
+      c0[r] = _mm256_add_ps(c0[r], bb0);
+      c1[r] = _mm256_add_ps(c1[r], bb1);
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    _mm256_storeu_ps(c + r * ldc + off, c0[r]);
+    _mm256_storeu_ps(c + r * ldc + off + 8, c1[r]);
+  }
+}
+
+template <DType T, int R>
+void ptile(int64_t kc, const float* ap, const void* bp, float* c, int64_t ldc, bool load_c, const float* bias) {
+  ptile_half<T, R>(kc, ap, bp, 0, c, ldc, load_c, bias);
+  ptile_half<T, R>(kc, ap, bp, 16, c, ldc, load_c, bias);
+}
+
+template <DType T>
+void packed_tile_t(int64_t rows, int64_t kc, const float* ap, const void* bp, float* c, int64_t ldc, bool load_c,
+                   const float* bias) {
+  switch (rows) {
+    case 1: return ptile<T, 1>(kc, ap, bp, c, ldc, load_c, bias);
+    case 2: return ptile<T, 2>(kc, ap, bp, c, ldc, load_c, bias);
+    case 3: return ptile<T, 3>(kc, ap, bp, c, ldc, load_c, bias);
+    case 4: return ptile<T, 4>(kc, ap, bp, c, ldc, load_c, bias);
+    case 5: return ptile<T, 5>(kc, ap, bp, c, ldc, load_c, bias);
+    default: return ptile<T, 6>(kc, ap, bp, c, ldc, load_c, bias);
+  }
+}
+
+void packed_tile(int64_t rows, int64_t kc, const float* ap, const void* bp, DType wt, float* c, int64_t ldc,
+                 bool load_c, const float* bias) {
+  switch (wt) {
+    case DType::F16: return packed_tile_t<DType::F16>(rows, kc, ap, bp, c, ldc, load_c, bias);
+    case DType::BF16: return packed_tile_t<DType::BF16>(rows, kc, ap, bp, c, ldc, load_c, bias);
+    default: return packed_tile_t<DType::F32>(rows, kc, ap, bp, c, ldc, load_c, bias);
+  }
+}
+
 }  // namespace
 
 void fill_gemm(KernelTable& t) {
+  t.packed_tile = packed_tile;
+  t.packed_mr = 6;
+  t.packed_kc = 256;
   t.gemv = gemv;
   t.gemm_block = gemm_block;
   t.gemm_scratch_floats = size_t(kMc * kKc + kNc * kKc);

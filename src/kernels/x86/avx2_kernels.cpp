@@ -286,6 +286,19 @@ void to_f32(const void* src, DType type, float* dst, int64_t n) {
   }
 }
 
+void exp_inplace(float* x, int64_t n) {
+  int64_t i = 0;
+  for (; i + W <= n; i += W) _mm256_storeu_ps(x + i, exp_ps(_mm256_loadu_ps(x + i)));
+  for (; i < n; ++i) {
+    float buf[W] = {};
+    buf[0] = x[i];
+    _mm256_storeu_ps(buf, exp_ps(_mm256_loadu_ps(buf)));
+    x[i] = buf[0];
+  }
+}
+
+#include "../attention_impl.inc"
+
 }  // namespace
 
 KernelTable make_table() {
@@ -299,6 +312,7 @@ KernelTable make_table() {
   t.activate = activate;
   t.activate_mul = activate_mul;
   t.to_f32 = to_f32;
+  t.attention_block = attention_block;
   return t;
 }
 

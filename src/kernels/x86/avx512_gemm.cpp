@@ -274,9 +274,89 @@ void gemm_block(const GemmArgs& a, int64_t m0, int64_t m1, int64_t n0, int64_t n
   }
 }
 
+// ---- pre-packed W (PackedWeight): panels [K][32] in W's dtype, A packed per call ----
+
+// R x 32 register tile over a pre-packed panel slice: 2R accumulators, 2 B vectors per k
+// (converted from f16/bf16 in registers), A broadcast from memory. R <= 14 keeps
+// 2R + 2 <= 30 of the 32 zmm registers busy. No masks in the loop: the caller hands in a
+// full tile (edge tiles go through a local buffer).
+template <DType T, int R>
+void ptile(int64_t kc, const float* ap, const void* bp, float* c, int64_t ldc, bool load_c, const float* bias) {
+  constexpr int64_t kMrP = 14;
+  __m512 c0[R], c1[R];
+  for (int r = 0; r < R; ++r) {
+    if (load_c) {
+      c0[r] = _mm512_loadu_ps(c + r * ldc);
+      c1[r] = _mm512_loadu_ps(c + r * ldc + 16);
+    } else {
+      c0[r] = _mm512_setzero_ps();
+      c1[r] = _mm512_setzero_ps();
+    }
+  }
+  const char* bb = static_cast<const char*>(bp);
+  for (int64_t p = 0; p < kc; ++p) {
+    // Few rows: W streams from DRAM (decode); fetch ~2 KiB ahead, every line of the panel.
+    if constexpr (R <= 4) {
+      _mm_prefetch(bb + (p * 32 + 512) * wsize<T>(), _MM_HINT_T0);
+      if constexpr (wsize<T>() == 4) _mm_prefetch(bb + (p * 32 + 512) * 4 + 64, _MM_HINT_T0);
+    }
+    const __m512 b0 = load_w<T>(bp, p * 32), b1 = load_w<T>(bp, p * 32 + 16);
+    const float* a = ap + p * kMrP;
+    for (int r = 0; r < R; ++r) {
+      const __m512 av = _mm512_set1_ps(a[r]);
+      c0[r] = _mm512_fmadd_ps(av, b0, c0[r]);
+      c1[r] = _mm512_fmadd_ps(av, b1, c1[r]);
+    }
+  }
+  if (bias) {
+    const __m512 bb0 = _mm512_loadu_ps(bias), bb1 = _mm512_loadu_ps(bias + 16);
+    for (int r = 0; r < R; ++r) {
+      c0[r] = _mm512_add_ps(c0[r], bb0);
+      c1[r] = _mm512_add_ps(c1[r], bb1);
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    _mm512_storeu_ps(c + r * ldc, c0[r]);
+    _mm512_storeu_ps(c + r * ldc + 16, c1[r]);
+  }
+}
+
+template <DType T>
+void packed_tile_t(int64_t rows, int64_t kc, const float* ap, const void* bp, float* c, int64_t ldc, bool load_c,
+                   const float* bias) {
+  switch (rows) {
+    case 1: return ptile<T, 1>(kc, ap, bp, c, ldc, load_c, bias);
+    case 2: return ptile<T, 2>(kc, ap, bp, c, ldc, load_c, bias);
+    case 3: return ptile<T, 3>(kc, ap, bp, c, ldc, load_c, bias);
+    case 4: return ptile<T, 4>(kc, ap, bp, c, ldc, load_c, bias);
+    case 5: return ptile<T, 5>(kc, ap, bp, c, ldc, load_c, bias);
+    case 6: return ptile<T, 6>(kc, ap, bp, c, ldc, load_c, bias);
+    case 7: return ptile<T, 7>(kc, ap, bp, c, ldc, load_c, bias);
+    case 8: return ptile<T, 8>(kc, ap, bp, c, ldc, load_c, bias);
+    case 9: return ptile<T, 9>(kc, ap, bp, c, ldc, load_c, bias);
+    case 10: return ptile<T, 10>(kc, ap, bp, c, ldc, load_c, bias);
+    case 11: return ptile<T, 11>(kc, ap, bp, c, ldc, load_c, bias);
+    case 12: return ptile<T, 12>(kc, ap, bp, c, ldc, load_c, bias);
+    case 13: return ptile<T, 13>(kc, ap, bp, c, ldc, load_c, bias);
+    default: return ptile<T, 14>(kc, ap, bp, c, ldc, load_c, bias);
+  }
+}
+
+void packed_tile(int64_t rows, int64_t kc, const float* ap, const void* bp, DType wt, float* c, int64_t ldc,
+                 bool load_c, const float* bias) {
+  switch (wt) {
+    case DType::F16: return packed_tile_t<DType::F16>(rows, kc, ap, bp, c, ldc, load_c, bias);
+    case DType::BF16: return packed_tile_t<DType::BF16>(rows, kc, ap, bp, c, ldc, load_c, bias);
+    default: return packed_tile_t<DType::F32>(rows, kc, ap, bp, c, ldc, load_c, bias);
+  }
+}
+
 }  // namespace
 
 void fill_gemm(KernelTable& t) {
+  t.packed_tile = packed_tile;
+  t.packed_mr = 14;
+  t.packed_kc = 256;
   t.gemv = gemv;
   t.gemm_block = gemm_block;
   t.gemm_scratch_floats = size_t(kMc * kKc + kNc * kKc);

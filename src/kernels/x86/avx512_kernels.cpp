@@ -264,6 +264,17 @@ void to_f32(const void* src, DType type, float* dst, int64_t n) {
   }
 }
 
+void exp_inplace(float* x, int64_t n) {
+  int64_t i = 0;
+  for (; i + W <= n; i += W) _mm512_storeu_ps(x + i, exp_ps(_mm512_loadu_ps(x + i)));
+  if (i < n) {
+    const __mmask16 m = tail_mask(n - i);
+    _mm512_mask_storeu_ps(x + i, m, exp_ps(_mm512_maskz_loadu_ps(m, x + i)));
+  }
+}
+
+#include "../attention_impl.inc"
+
 }  // namespace
 
 KernelTable make_table() {
@@ -277,6 +288,7 @@ KernelTable make_table() {
   t.activate = activate;
   t.activate_mul = activate_mul;
   t.to_f32 = to_f32;
+  t.attention_block = attention_block;
   return t;
 }
 
