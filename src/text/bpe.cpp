@@ -46,6 +46,7 @@ class Bpe final : public Model {
   std::optional<std::string> prefix, suffix;
   bool fuse_unk = false, byte_fallback = false, ignore_merges = false;
   std::string byte_tokens[256];
+  std::string origin;
 
   std::vector<Token> tokenize(std::string_view w) const override {
     std::vector<Token> out;
@@ -88,7 +89,8 @@ class Bpe final : public Model {
  private:
   int32_t unk_id() const {
     auto it = vocab.find(*unk_token);
-    if (it == vocab.end()) fail("BPE: unk_token '{}' is not in the vocabulary", *unk_token);
+    if (it == vocab.end())
+      fail("{}: field 'model.unk_token' is '{}', which model.vocab lacks (needed for a character out of the vocabulary)", origin, *unk_token);
     return it->second;
   }
 
@@ -217,7 +219,7 @@ std::unique_ptr<Model> make_bpe(const json& j, const JsonPath& p) {
   int64_t max_id = -1;
   for (auto it = vocab.begin(); it != vocab.end(); ++it) {
     if (!it.value().is_number_integer() || it.value().get<int64_t>() < 0 || it.value().get<int64_t>() > INT32_MAX)
-      p.at("vocab").fail("token '" + it.key() + "' has an id that is not a non-negative integer");
+      p.at("vocab").fail("token '" + it.key() + "' has id " + it.value().dump() + ", expected an integer in [0, 2^31)");
     max_id = std::max(max_id, it.value().get<int64_t>());
   }
   m->vocab_r.resize(static_cast<size_t>(max_id + 1));
@@ -230,6 +232,7 @@ std::unique_ptr<Model> make_bpe(const json& j, const JsonPath& p) {
     m->present[static_cast<size_t>(id)] = true;
   }
   m->unk_token = opt_nullable_string(j, "unk_token", p);
+  m->origin = p.file;
   m->prefix = opt_nullable_string(j, "continuing_subword_prefix", p);
   m->suffix = opt_nullable_string(j, "end_of_word_suffix", p);
   if (m->prefix && m->prefix->empty()) m->prefix.reset();

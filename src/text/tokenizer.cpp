@@ -262,7 +262,32 @@ Tokenizer Tokenizer::from_file(const std::string& path_or_dir) {
   return from_json(read_file(path), path, config);
 }
 
+namespace {
+// JSON nested deeper than any tokenizer.json needs is refused before parsing: nlohmann's
+// recursive destructor would overflow the stack on a hostile file.
+void check_nesting(std::string_view s, const std::string& origin) {
+  constexpr int kMaxDepth = 256;
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxDepth) fail("{}: JSON nested more than {} levels deep (at byte {}); not a tokenizer.json", origin, kMaxDepth, i);
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+}
+}  // namespace
+
 Tokenizer Tokenizer::from_json(std::string_view json_text, const std::string& origin, std::string_view config_json) {
+  check_nesting(json_text, origin);
+  check_nesting(config_json, origin + " (tokenizer_config.json)");
   json j;
   try {
     j = json::parse(json_text.begin(), json_text.end());

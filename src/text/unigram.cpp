@@ -61,6 +61,7 @@ class Unigram final : public Model {
   std::optional<int32_t> unk_id;
   bool byte_fallback = false;
   double min_score = 0;
+  std::string origin;
   // Byte trie over all pieces: child of (node, byte) in one hash map; terminal piece ids.
   std::unordered_map<uint64_t, int32_t> children;
   std::vector<int32_t> terminal{-1};
@@ -114,7 +115,7 @@ class Unigram final : public Model {
         if (end - start == mblen) has_single = true;
       }
       if (!has_single) {
-        if (!unk_id) fail("Unigram: the text has a character that no piece covers and the model has no unk_id");
+        if (!unk_id) fail("{}: field 'model.unk_id' is null, but the text has a character that no piece covers", origin);
         Node& t = best[start + mblen];
         const double cand = unk_score + here;
         if (t.starts_at < 0 || cand > t.score) {
@@ -168,7 +169,7 @@ class Unigram final : public Model {
           continue;
         }
       }
-      if (!unk_id) fail("Unigram: the model has no unk_id for '{}'", piece);
+      if (!unk_id) fail("{}: field 'model.unk_id' is null, but '{}' is not a piece", origin, piece);
       out.push_back({*unk_id, std::string(piece), {b, e}});
     }
     return out;
@@ -208,10 +209,12 @@ std::unique_ptr<Model> make_unigram(const json& j, const JsonPath& p) {
   m->min_score = vocab.empty() ? 0.0 : min_score;
   if (j.contains("unk_id") && !j["unk_id"].is_null()) {
     const int64_t u = opt_int(j, "unk_id", p, 0);
-    if (u < 0 || static_cast<size_t>(u) >= m->pieces.size()) p.at("unk_id").fail("is not an index into vocab");
+    if (u < 0 || static_cast<size_t>(u) >= m->pieces.size())
+      p.at("unk_id").fail(fmt::format("is {}, not an index into model.vocab ({} pieces)", u, m->pieces.size()));
     m->unk_id = static_cast<int32_t>(u);
   }
   m->byte_fallback = opt_bool(j, "byte_fallback", p, false);
+  m->origin = p.file;
   return m;
 }
 

@@ -9,7 +9,7 @@ Vocab Vocab::from_object(const json& j, const JsonPath& p) {
   v.map_.reserve(j.size());
   for (auto it = j.begin(); it != j.end(); ++it) {
     if (!it.value().is_number_integer() || it.value().get<int64_t>() < 0 || it.value().get<int64_t>() > INT32_MAX)
-      p.fail("has token '" + it.key() + "' whose id is not a non-negative integer");
+      p.fail("has token '" + it.key() + "' with id " + it.value().dump() + ", expected an integer in [0, 2^31)");
     v.add(it.key(), static_cast<int32_t>(it.value().get<int64_t>()));
   }
   return v;

@@ -11,6 +11,7 @@ class WordPiece final : public Model {
  public:
   Vocab vocab;
   std::string unk_token = "[UNK]";
+  std::string origin;
   std::string prefix = "##";
   size_t max_chars = 100;
 
@@ -50,7 +51,7 @@ class WordPiece final : public Model {
  private:
   Token unk(size_t len) const {
     auto id = vocab.find(unk_token);
-    if (!id) fail("WordPiece: the unk_token '{}' is not in the vocabulary", unk_token);
+    if (!id) fail("{}: field 'model.unk_token' is '{}', which model.vocab lacks (needed for a word out of the vocabulary)", origin, unk_token);
     return {*id, unk_token, {0, len}};
   }
 };
@@ -63,6 +64,7 @@ std::unique_ptr<Model> make_wordpiece(const json& j, const JsonPath& p) {
   m->unk_token = opt_string(j, "unk_token", p, "[UNK]");
   m->prefix = opt_string(j, "continuing_subword_prefix", p, "##");
   m->max_chars = static_cast<size_t>(opt_int(j, "max_input_chars_per_word", p, 100));
+  m->origin = p.file;
   return m;
 }
 
