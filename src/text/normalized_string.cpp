@@ -60,6 +60,11 @@ void NormalizedString::transform_range(size_t begin, size_t end, const std::vect
     append_utf8(out, c);
     out_align.insert(out_align.end(), out.size() - before, a);
   }
+  if (begin == 0 && end == text_.size()) {
+    text_ = std::move(out);
+    align_ = std::move(out_align);
+    return;
+  }
   text_.replace(begin, end - begin, out);
   align_.erase(align_.begin() + static_cast<std::ptrdiff_t>(begin), align_.begin() + static_cast<std::ptrdiff_t>(end));
   align_.insert(align_.begin() + static_cast<std::ptrdiff_t>(begin), out_align.begin(), out_align.end());
