@@ -12,7 +12,7 @@ py=$(ls -d /usr/lib/python3.* 2>/dev/null | head -1)
 cat "$py"/*.py /usr/share/common-licenses/* 2>/dev/null | head -c 2000000 > "$text"
 for t in gpt2 bert-base-uncased spm-bpe-llama spm-unigram cl100k; do
   dir="$here/../../data/tokenizers/$t"
-  "$build/tests/tokenizer/tessera_tokenizer_bench" "$dir" "$text" "$secs" 2>/dev/null \
-    || "$build/tessera_tokenizer_bench" "$dir" "$text" "$secs"
+  "$build/tests/tessera_tokenizer_bench" "$dir" "$text" "$secs" 2>/dev/null \
+    || "$build/tests/tokenizer/tessera_tokenizer_bench" "$dir" "$text" "$secs"
   node "$here/bench.js" "$dir" "$text" "$secs"
 done
