@@ -1,10 +1,13 @@
 #include "tessera/io/json.hpp"
 
+#include <set>
+#include <vector>
+
 #include "tessera/io/mmap.hpp"
 
 namespace tessera {
 
-nlohmann::json parse_json(const std::string& text, const std::string& source, int max_depth) {
+nlohmann::json parse_json(const std::string& text, const std::string& source, int max_depth, bool unique_keys) {
   // Depth pre-scan outside strings: nlohmann's parser recurses once per level.
   int depth = 0;
   bool in_string = false, escaped = false;
@@ -22,14 +25,28 @@ nlohmann::json parse_json(const std::string& text, const std::string& source, in
     }
   }
   try {
-    return nlohmann::json::parse(text);
+    if (!unique_keys) return nlohmann::json::parse(text);
+    using Event = nlohmann::json::parse_event_t;
+    std::vector<std::set<std::string>> keys;  // of each open object
+    std::string duplicate;
+    auto j = nlohmann::json::parse(text, [&](int, Event event, nlohmann::json& parsed) {
+      if (event == Event::object_start) keys.emplace_back();
+      else if (event == Event::object_end && !keys.empty()) keys.pop_back();
+      else if (event == Event::key && !keys.empty() && !keys.back().insert(parsed.get<std::string>()).second &&
+               duplicate.empty())
+        duplicate = parsed.get<std::string>();
+      return true;
+    });
+    if (!duplicate.empty())
+      fail("{}: duplicate key '{}' (an object names it twice; which one is meant is ambiguous)", source, duplicate);
+    return j;
   } catch (const nlohmann::json::exception& e) {
     fail("{}: invalid JSON: {}", source, e.what());
   }
 }
 
-nlohmann::json load_json_file(const std::string& path, int max_depth) {
-  return parse_json(read_text_file(path), path, max_depth);
+nlohmann::json load_json_file(const std::string& path, int max_depth, bool unique_keys) {
+  return parse_json(read_text_file(path), path, max_depth, unique_keys);
 }
 
 JsonObject::JsonObject(nlohmann::json j, std::string where) : j_(std::move(j)), where_(std::move(where)) {

@@ -26,7 +26,7 @@ SafetensorsFile SafetensorsFile::open(const std::string& path) {
   if (header_len > size - 8)
     fail("{}: header length {} runs past the end of the file ({} bytes)", path, header_len, size);
   std::string header(reinterpret_cast<const char*>(f.file_->data()) + 8, header_len);
-  nlohmann::json j = parse_json(header, path + " (safetensors header)", 8);
+  nlohmann::json j = parse_json(header, path + " (safetensors header)", 8, /*unique_keys=*/true);
   if (!j.is_object()) fail("{}: safetensors header must be a JSON object, found {}", path, j.type_name());
 
   const size_t data_start = 8 + size_t(header_len);
@@ -68,7 +68,9 @@ SafetensorsFile SafetensorsFile::open(const std::string& path) {
     if (b > e || e > data_size)
       fail("{}: tensor '{}': data_offsets [{}, {}] outside the {}-byte data section", path, name, b, e, data_size);
     uint64_t want = uint64_t(numel);
-    if (want > UINT64_MAX / dtype_size(*dt) || want * dtype_size(*dt) != e - b)
+    if (want > UINT64_MAX / dtype_size(*dt))
+      fail("{}: tensor '{}': shape {} of {} needs more than 2^64 bytes", path, name, shape_str(shape), dtype_name(*dt));
+    if (want * dtype_size(*dt) != e - b)
       fail("{}: tensor '{}': shape {} of {} needs {} bytes, data_offsets give {}", path, name, shape_str(shape),
            dtype_name(*dt), want * dtype_size(*dt), e - b);
     ranges.emplace_back(b, e);
@@ -141,7 +143,7 @@ WeightStore WeightStore::open_dir(const std::string& dir) {
     fail("{}: no model.safetensors or model.safetensors.index.json (only safetensors checkpoints are supported)", dir);
   WeightStore s;
   s.source_ = index;
-  JsonObject idx(load_json_file(index), index);
+  JsonObject idx(load_json_file(index, 64, /*unique_keys=*/true), index);
   auto map = idx.get_object("weight_map");
   if (!map) fail("{}: missing 'weight_map'", index);
   std::map<std::string, size_t> file_ids;

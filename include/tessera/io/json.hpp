@@ -14,9 +14,11 @@
 namespace tessera {
 
 // Parses `text` (named `source` in errors). Rejects nesting deeper than max_depth before
-// parsing, so hostile files cannot exhaust the stack.
-nlohmann::json parse_json(const std::string& text, const std::string& source, int max_depth = 64);
-nlohmann::json load_json_file(const std::string& path, int max_depth = 64);
+// parsing, so hostile files cannot exhaust the stack. With unique_keys, an object that names
+// a key twice is an Error (nlohmann, like Python, would silently keep the last one).
+nlohmann::json parse_json(const std::string& text, const std::string& source, int max_depth = 64,
+                          bool unique_keys = false);
+nlohmann::json load_json_file(const std::string& path, int max_depth = 64, bool unique_keys = false);
 
 // A view of one JSON object that knows where it came from ("config.json", "config.json: rope_scaling").
 class JsonObject {
