@@ -44,11 +44,25 @@ class DecoderSession final : public Session {
 
 std::unique_ptr<Session> DecoderModel::new_session(const SessionOptions& options) const {
   int64_t cap = meta.max_positions > 0 ? meta.max_positions : 4096;
+  if (options.max_context < 0) fail("{}: max_context must be >= 0 (0: the model's default), found {}", meta.dir, options.max_context);
+  if (options.kv_cache_bytes < 0) fail("{}: kv_cache_bytes must be >= 0 (0: no limit), found {}", meta.dir, options.kv_cache_bytes);
   if (options.max_context > 0) {
     if (position_embed && options.max_context > position_embed->rows())
       fail("{}: max_context {} exceeds the {} learned positions of this model", meta.dir, options.max_context,
            position_embed->rows());
     cap = options.max_context;
+  }
+  if (options.kv_cache_bytes > 0) {
+    // Keys and values in f32 for every layer; computed in long double so that an absurd
+    // max_context cannot overflow into a small number.
+    int64_t per_position = 0;
+    for (const Layer& l : layers) per_position += 2 * l.attn.kv_width() * int64_t(sizeof(float));
+    const long double need = static_cast<long double>(cap) * static_cast<long double>(per_position);
+    if (need > static_cast<long double>(options.kv_cache_bytes))
+      fail("{}: a KV cache for {} positions needs {:.0f} bytes ({} layers, {} bytes a position), more than "
+           "kv_cache_bytes = {}; lower max_context to at most {}",
+           meta.dir, cap, double(need), layers.size(), per_position, options.kv_cache_bytes,
+           per_position > 0 ? options.kv_cache_bytes / per_position : 0);
   }
   return std::make_unique<DecoderSession>(*this, cap);
 }
@@ -90,6 +104,10 @@ std::map<std::string, Tensor> DecoderModel::forward_named(const std::map<std::st
                                                           int64_t generate_tokens) const {
   std::map<std::string, Tensor> out;
   auto in = [&](const char* name) { return inputs.count(name) ? &inputs.at(name) : nullptr; };
+  for (const auto& [name, t] : inputs)
+    if (name != "input_ids" && name != "attention_mask" && name != "prompt_ids")
+      fail("input '{}' is not known to a decoder (inputs: input_ids, attention_mask, prompt_ids)", name);
+  if (!in("input_ids") && generate_tokens < 0) fail("no input named 'input_ids' (and no generation asked for)");
   if (const Tensor* ids = in("input_ids")) {
     auto rows = unpad_rows(*ids, in("attention_mask"), "input_ids");
     const int64_t b = ids->dim(0), l = ids->dim(1), v = meta.vocab_size;

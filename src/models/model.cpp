@@ -19,6 +19,7 @@ void Model::set_source_features(Session&, const Tensor&) const {
 
 std::vector<std::vector<int32_t>> unpad_rows(const Tensor& ids, const Tensor* mask, const std::string& name) {
   if (ids.rank() != 2) fail("input '{}': expected rank 2 [batch, length], found shape {}", name, shape_str(ids.shape()));
+  if (is_float(ids.dtype())) fail("input '{}': expected an integer tensor (I64), found {}", name, dtype_name(ids.dtype()));
   const int64_t b = ids.dim(0), l = ids.dim(1);
   std::vector<int64_t> v = ids.to_i64(), m;
   if (mask) {

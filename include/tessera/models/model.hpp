@@ -32,6 +32,9 @@ struct ModelInfo {
 
 struct SessionOptions {
   int64_t max_context = 0;  // 0: the model's max_position_embeddings (or 4096 when unbounded)
+  // Most bytes the KV cache may take at full capacity (0: no limit). new_session() throws
+  // when capacity × layers × 2 × kv width × 4 bytes exceeds it; lower max_context then.
+  int64_t kv_cache_bytes = 0;
 };
 
 // Per-caller state. Obtain one from Model::new_session.
