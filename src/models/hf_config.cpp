@@ -93,6 +93,20 @@ void fill_info(ModelInfo& info, const JsonObject& cfg, const WeightStore& store,
   for (const auto& d : dtypes) info.weight_dtype += (info.weight_dtype.empty() ? "" : "+") + d;
 }
 
+void check_layer_count(const JsonObject& cfg, const std::string& key, const WeightStore& store,
+                       const std::string& prefix, int64_t layers) {
+  for (const auto& name : store.names()) {
+    if (name.compare(0, prefix.size(), prefix) != 0) continue;
+    size_t i = prefix.size(), end = i;
+    while (end < name.size() && end - i < 12 && name[end] >= '0' && name[end] <= '9') ++end;
+    if (end == i || end >= name.size() || name[end] != '.') continue;
+    const int64_t layer = std::stoll(name.substr(i, end - i));
+    if (layer >= layers)
+      fail("{}: tensor '{}' belongs to layer {}, but {} says {} = {} (the checkpoint has more layers than the config)",
+           store.file_of(name), name, layer, cfg.where(), key, layers);
+  }
+}
+
 void reject_if_set(const JsonObject& cfg, const std::string& key, const std::string& why) {
   if (!cfg.has(key)) return;
   const auto& v = cfg.raw().at(key);

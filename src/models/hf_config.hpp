@@ -23,6 +23,11 @@ RopeSpec rope(const JsonObject& cfg, int64_t head_dim, double default_theta = 10
 // Fills the ModelInfo fields every family shares (ids, sizes, parameters, dtypes).
 void fill_info(ModelInfo& info, const JsonObject& cfg, const WeightStore& store, const std::string& dir);
 
+// A checkpoint with more layers than the config says (tensors named `prefix`N. with N >= layers)
+// would silently run a smaller model: an Error naming the tensor and the config field.
+void check_layer_count(const JsonObject& cfg, const std::string& key, const WeightStore& store,
+                       const std::string& prefix, int64_t layers);
+
 // Config keys that change the computation in ways a family does not implement: an Error
 // naming the key rather than a silently different model.
 void reject_if_set(const JsonObject& cfg, const std::string& key, const std::string& why);

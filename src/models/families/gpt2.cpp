@@ -31,6 +31,7 @@ std::shared_ptr<const Model> load_gpt2(const JsonObject& cfg, const WeightStore&
   const std::string p = store.has("transformer.wte.weight") ? "transformer." : "";
   model->embed = Embedding::load(store, p + "wte.weight", vocab, d);
   model->position_embed = Embedding::load(store, p + "wpe.weight", positions, d);
+  hf::check_layer_count(cfg, "n_layer", store, p + "h.", layers);
   for (int64_t l = 0; l < layers; ++l) {
     const std::string lp = fmt::format("{}h.{}.", p, l);
     Layer layer;

@@ -46,7 +46,7 @@ std::shared_ptr<const Model> load_gpt_neox(const JsonObject& cfg, const WeightSt
   if (d % heads != 0) fail("{}: hidden_size {} is not divisible by num_attention_heads {}", cfg.where(), d, heads);
   const int64_t hd = d / heads;
   const int64_t ffn = cfg.get_size("intermediate_size");
-  info.max_positions = cfg.get_int("max_position_embeddings", 0);
+  info.max_positions = cfg.get_size("max_position_embeddings", 0, int64_t(1) << 40);
   const float eps = float(cfg.get_float("layer_norm_eps", 1e-5));
   const auto act = hf::activation(cfg, "hidden_act", cfg.get_string("hidden_act", "gelu"));
   const bool parallel = cfg.get_bool("use_parallel_residual", true);
@@ -56,6 +56,7 @@ std::shared_ptr<const Model> load_gpt_neox(const JsonObject& cfg, const WeightSt
 
   const std::string p = "gpt_neox.";
   model->embed = Embedding::load(store, p + "embed_in.weight", vocab, d);
+  hf::check_layer_count(cfg, "num_hidden_layers", store, p + "layers.", layers);
   for (int64_t l = 0; l < layers; ++l) {
     const std::string lp = fmt::format("{}layers.{}.", p, l);
     Layer layer;

@@ -30,7 +30,7 @@ std::shared_ptr<const Model> load_llama(const JsonObject& cfg, const WeightStore
   if (heads % kv_heads != 0)
     fail("{}: num_attention_heads {} is not a multiple of num_key_value_heads {}", cfg.where(), heads, kv_heads);
   const int64_t ffn = cfg.get_size("intermediate_size");
-  info.max_positions = cfg.get_int("max_position_embeddings", 0);
+  info.max_positions = cfg.get_size("max_position_embeddings", 0, int64_t(1) << 40);
   const float eps = float(cfg.get_float("rms_norm_eps", 1e-6));
   const std::string act_key = gemma && cfg.has("hidden_activation") ? "hidden_activation" : "hidden_act";
   const auto act = hf::activation(cfg, act_key, cfg.get_string(act_key, gemma ? "gelu_pytorch_tanh" : "silu"));
@@ -70,6 +70,7 @@ std::shared_ptr<const Model> load_llama(const JsonObject& cfg, const WeightStore
   const std::string p = store.has("model.embed_tokens.weight") ? "model." : "";
   model->embed = Embedding::load(store, p + "embed_tokens.weight", vocab, d);
   if (gemma) model->embed_scale = float(std::sqrt(double(d)));  // HF casts sqrt(hidden) to the dtype
+  hf::check_layer_count(cfg, "num_hidden_layers", store, p + "layers.", layers);
   for (int64_t l = 0; l < layers; ++l) {
     const std::string lp = fmt::format("{}layers.{}.", p, l);
     Layer layer;
