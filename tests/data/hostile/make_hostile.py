@@ -213,6 +213,8 @@ model_dir("weights_wrong_shape", TINY, tiny_tensors(override={
                                                pack("F32", [0.0] * 64))}))
 model_dir("weights_integer_dtype", TINY, tiny_tensors(override={
     "model.layers.0.mlp.up_proj.weight": ("model.layers.0.mlp.up_proj.weight", "I32", [16, 8], pack("I32", [1] * 128))}))
+model_dir("weights_norm_u8", TINY, tiny_tensors(override={
+    "model.norm.weight": ("model.norm.weight", "U8", [8], pack("U8", [1] * 8))}))
 model_dir("weights_none", TINY)
 # Sharded checkpoints whose index is wrong.
 half = len(T) // 2
@@ -288,6 +290,8 @@ def trimmed(src):
     m = t["model"]
     if isinstance(m.get("vocab"), dict):
         keep = sorted(m["vocab"].items(), key=lambda kv: kv[1])[:100]
+        specials = [m.get("unk_token")] + [a["content"] for a in t.get("added_tokens", [])]
+        keep += [(k, m["vocab"][k]) for k in specials if k in m["vocab"] and (k, m["vocab"][k]) not in keep]
         m["vocab"] = dict(keep)
         if "merges" in m:
             def parts(mg):
