@@ -4,7 +4,8 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cd "$here"
-if ! command -v spm_train >/dev/null 2>&1; then
+# spm_train is only needed to regenerate the SentencePiece references (build_tokenizers.js).
+if [ "${1:-}" = "--regenerate" ] && ! command -v spm_train >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sentencepiece
   else
