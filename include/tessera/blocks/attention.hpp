@@ -97,27 +97,30 @@ class Attention {
   // keys/values already in `cache`; out[m, q_width].
   void attend_cached(const float* qs, int64_t ldq, int64_t m, int64_t pos0, const KvCache& cache, float* out,
                      const ScoreBias* bias = nullptr) const {
-    const int64_t hd = cfg.head_dim, group = cfg.heads / cfg.kv_heads, total = cache.length();
-    parallel_for(cfg.heads * m, [&](int64_t begin, int64_t end) {
-      thread_local std::vector<float> scores;  // grows once; no allocation per token
-      if (scores.size() < size_t(total)) scores.resize(size_t(std::max(total, cache.reserved())));
-      for (int64_t job = begin; job < end; ++job) {
-        const int64_t h = job / m, i = job % m, g = h / group, qpos = pos0 + i;
-        const float* qv = qs + i * ldq + h * hd;
-        int64_t hi = cfg.causal ? std::min(total, qpos + 1) : total;
-        int64_t lo = (cfg.causal && cfg.window > 0) ? std::max<int64_t>(0, qpos - cfg.window + 1) : 0;
-        float* o = out + i * q_width() + h * hd;
-        std::fill(o, o + hd, 0.0f);
-        if (hi <= lo) continue;
-        for (int64_t j = lo; j < hi; ++j) {
-          float s = kernels::dot(qv, cache.key(j) + g * hd, hd) * cfg.scale;
-          if (bias) s += (*bias)(h, qpos, j);
-          scores[size_t(j - lo)] = s;
-        }
-        kernels::softmax(scores.data(), hi - lo);
-        for (int64_t j = lo; j < hi; ++j) kernels::axpy(scores[size_t(j - lo)], cache.value(j) + g * hd, o, hd);
-      }
-    });
+    // kernels::attention: key tiles with an online softmax (memory O(tile), not O(L²)); GQA
+    // reads each kv head in place for its whole group of query heads.
+    kernels::AttentionArgs a;
+    a.q = qs;
+    a.ldq = ldq;
+    a.k = cache.key(0);
+    a.v = cache.value(0);
+    a.ldkv = cache.width();
+    a.out = out;
+    a.ldo = q_width();
+    a.m = m;
+    a.n_keys = cache.length();
+    a.heads = cfg.heads;
+    a.kv_heads = cfg.kv_heads;
+    a.head_dim = cfg.head_dim;
+    a.q_pos0 = pos0;
+    a.causal = cfg.causal;
+    a.window = cfg.window;
+    a.scale = cfg.scale;
+    if (bias && *bias) {
+      a.bias = [](const void* ctx, int64_t h, int64_t qp, int64_t kp) { return (*static_cast<const ScoreBias*>(ctx))(h, qp, kp); };
+      a.bias_ctx = bias;
+    }
+    kernels::attention(a);
   }
 
  private:

@@ -1,5 +1,7 @@
-// Linear: y = x·Wᵀ + b with W [out, in] kept in the checkpoint's dtype (f32, f16, bf16),
-// usually borrowed straight from the mmapped file.
+// Linear: y = x·Wᵀ + b with W [out, in] kept in the checkpoint's dtype (f32, f16, bf16).
+// W is re-laid out once, at construction, into kernels::PackedWeight panels (same dtype, so
+// the same number of bytes as the file's tensor); every forward runs on the packed form and
+// the original (usually a view of the mmapped file) is never read again after loading.
 #pragma once
 
 #include <string>
@@ -30,7 +32,9 @@ inline Tensor check_weight_dtype(const WeightStore& store, const std::string& na
 class Linear {
  public:
   Linear() = default;
-  Linear(Tensor weight, std::vector<float> bias) : w_(std::move(weight)), b_(std::move(bias)) {}
+  Linear(Tensor weight, std::vector<float> bias) : w_(std::move(weight)), b_(std::move(bias)) {
+    if (w_.rank() == 2 && w_.numel() > 0) packed_ = kernels::PackedWeight::pack(w_.raw(), w_.dtype(), w_.dim(0), w_.dim(1));
+  }
 
   // HF nn.Linear: "<prefix>.weight" [out, in] and, when `bias`, "<prefix>.bias" [out].
   static Linear load(const WeightStore& store, const std::string& prefix, int64_t in, int64_t out, bool bias) {
@@ -58,12 +62,18 @@ class Linear {
 
   // y[m, out] (row stride ldy) = x[m, in] (row stride ldx) · Wᵀ + b  (+ y when accumulate)
   void forward(const float* x, int64_t m, float* y, int64_t ldx = -1, int64_t ldy = -1, bool accumulate = false) const {
+    if (!packed_.empty()) {
+      kernels::gemm_packed(x, m, ldx < 0 ? in_features() : ldx, packed_, y, ldy < 0 ? out_features() : ldy,
+                           b_.empty() ? nullptr : b_.data(), accumulate);
+      return;
+    }
     kernels::gemm(x, m, in_features(), ldx < 0 ? in_features() : ldx, w_.raw(), w_.dtype(), out_features(), y,
                   ldy < 0 ? out_features() : ldy, b_.empty() ? nullptr : b_.data(), accumulate);
   }
 
  private:
   Tensor w_;
+  kernels::PackedWeight packed_;
   std::vector<float> b_;
 };
 
