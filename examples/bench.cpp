@@ -8,6 +8,7 @@
 #include <cmath>
 #include <numeric>
 #include <random>
+#include <time.h>
 
 #include "tessera/kernels/cpu.hpp"
 #include "tessera/models/load.hpp"
@@ -21,8 +22,9 @@ struct Result {
   std::string test;
   int threads;
   std::vector<double> tps;  // tokens/s of each repetition
-  double median() const {
-    auto v = tps;
+  std::vector<double> cpu_tps;  // tokens per second of process CPU time (see cpu_seconds)
+  double median() const { return median_of(tps); }
+  static double median_of(std::vector<double> v) {
     std::sort(v.begin(), v.end());
     return v.empty() ? 0 : (v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]));
   }
@@ -36,6 +38,15 @@ struct Result {
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// CPU time of the whole process (all threads). On a machine shared with other work, one
+// thread's tokens per CPU-second is the figure other processes do not distort; with more
+// threads it also counts the pool's waiting, so it is only printed for 1 thread.
+double cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
 }
 
 }  // namespace
@@ -100,32 +111,44 @@ int main(int argc, char** argv) {
         std::vector<std::vector<int32_t>> input(static_cast<size_t>(batch));
         for (auto& row : input) row.assign(prompt.begin(), prompt.begin() + std::min<int64_t>(seq, int64_t(prompt.size())));
         for (auto& row : input) row.resize(size_t(seq), 1);
-        Result r{fmt::format("enc{}x{}", batch, seq), threads, {}};
+        Result r{fmt::format("enc{}x{}", batch, seq), threads, {}, {}};
         for (int rep = -1; rep < reps; ++rep) {
           auto t0 = std::chrono::steady_clock::now();
+          const double c0 = cpu_seconds();
           model->encode(input);
-          if (rep >= 0) r.tps.push_back(double(batch * seq) / seconds_since(t0));
+          if (rep >= 0) {
+            r.tps.push_back(double(batch * seq) / seconds_since(t0));
+            r.cpu_tps.push_back(double(batch * seq) / (cpu_seconds() - c0));
+          }
         }
         results.push_back(r);
         continue;
       }
       if (pp > 0) {
-        Result r{fmt::format("pp{}", pp), threads, {}};
+        Result r{fmt::format("pp{}", pp), threads, {}, {}};
         for (int rep = -1; rep < reps; ++rep) {  // rep -1 warms up
           auto s = model->new_session({ctx});
           auto t0 = std::chrono::steady_clock::now();
+          const double c0 = cpu_seconds();
           model->decode(*s, prompt, logits, false);
-          if (rep >= 0) r.tps.push_back(double(pp) / seconds_since(t0));
+          if (rep >= 0) {
+            r.tps.push_back(double(pp) / seconds_since(t0));
+            r.cpu_tps.push_back(double(pp) / (cpu_seconds() - c0));
+          }
         }
         results.push_back(r);
       }
       if (tg > 0) {
-        Result r{fmt::format("tg{}", tg), threads, {}};
+        Result r{fmt::format("tg{}", tg), threads, {}, {}};
         for (int rep = -1; rep < reps; ++rep) {
           auto s = model->new_session({ctx});
           auto t0 = std::chrono::steady_clock::now();
+          const double c0 = cpu_seconds();
           for (int64_t i = 0; i < tg; ++i) model->decode(*s, std::span<const int32_t>(&prompt[size_t(i) % prompt.size()], 1), logits, false);
-          if (rep >= 0) r.tps.push_back(double(tg) / seconds_since(t0));
+          if (rep >= 0) {
+            r.tps.push_back(double(tg) / seconds_since(t0));
+            r.cpu_tps.push_back(double(tg) / (cpu_seconds() - c0));
+          }
         }
         results.push_back(r);
       }
@@ -135,14 +158,17 @@ int main(int argc, char** argv) {
       for (const auto& r : results)
         out.push_back({{"model", name}, {"family", info.family}, {"weight_dtype", info.weight_dtype}, {"weight_bytes", bytes},
                        {"parameters", params}, {"threads", r.threads}, {"test", r.test}, {"tokens_per_second", r.median()},
-                       {"stddev", r.stddev()}, {"samples", r.tps}});
+                       {"stddev", r.stddev()}, {"samples", r.tps},
+                       {"cpu_tokens_per_second", Result::median_of(r.cpu_tps)}});
       fmt::print("{}\n", out.dump(2));
     } else {
       fmt::print("model: {} ({}, {:.1f} MiB, {:.1f} M parameters), ISA {}\n\n", name, info.family, double(bytes) / (1 << 20),
                  double(params) / 1e6, kernels::isa_name(kernels::active_isa()));
-      fmt::print("| threads | test   |          t/s |\n|--------:|:-------|-------------:|\n");
+      fmt::print("| threads | test   |          t/s | t/CPU-s |\n|--------:|:-------|-------------:|--------:|\n");
       for (const auto& r : results) {
         fmt::print("| {:7} | {:6} | {:7.2f} ± {:4.2f} |", r.threads, r.test, r.median(), r.stddev());
+        if (r.threads == 1) fmt::print(" {:7.2f} |", Result::median_of(r.cpu_tps));
+        else fmt::print("       - |");
         if (r.test.rfind("enc", 0) == 0) fmt::print(" {:.1f} ms per batch", 1e3 * double(batch * seq) / r.median());
         fmt::print("\n");
       }
