@@ -42,6 +42,11 @@ struct KernelTable {
   // (or from C when load_c), so cutting K into kc blocks never changes a result.
   void (*packed_tile)(int64_t rows, int64_t kc, const float* ap, const void* bp, DType wt, float* c,
                       int64_t ldc, bool load_c, const float* bias);
+  // Decode variant (null: use packed_tile): the whole of K in one call (kc == K), rows <= 4,
+  // free to split each element's sum into interleaved partial chains. Only used when the
+  // whole gemm has M <= 4, so the choice never depends on the thread count.
+  void (*packed_gemv)(int64_t rows, int64_t k, const float* ap, const void* bp, DType wt, float* c,
+                      int64_t ldc, bool accumulate, const float* bias);
   int64_t packed_mr;  // rows of the register tile
   int64_t packed_kc;  // K block that keeps a panel slice in L1
 

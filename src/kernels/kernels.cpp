@@ -127,15 +127,18 @@ namespace {
 // packed A block stays in L2). Tiles that stick out of Y (last rows, last panel) run on a
 // local 32-wide buffer, so the register tile itself never masks.
 void packed_block(const KernelTable& t, const float* x, int64_t ldx, const PackedWeight& w, float* y, int64_t ldy,
-                  const float* bias, bool accumulate, int64_t m0, int64_t m1, int64_t q0, int64_t q1) {
+                  const float* bias, bool accumulate, int64_t m0, int64_t m1, int64_t q0, int64_t q1, bool decode) {
   // TESSERA_PACKED_KC / TESSERA_PACKED_MC override the blocking (tuning experiments only).
   static const int64_t kc_env = std::getenv("TESSERA_PACKED_KC") ? std::atoll(std::getenv("TESSERA_PACKED_KC")) : 0;
   static const int64_t mc_env = std::getenv("TESSERA_PACKED_MC") ? std::atoll(std::getenv("TESSERA_PACKED_MC")) : 0;
-  const int64_t k = w.k(), n = w.n(), mr = t.packed_mr, kcb = kc_env > 0 ? kc_env : t.packed_kc;
+  const int64_t k = w.k(), n = w.n(), mr = t.packed_mr;
+  // Decode streams each panel whole (no K blocks: x is tiny, the panel is one sequential read).
+  const int64_t kcb = decode ? k : kc_env > 0 ? kc_env : t.packed_kc;
   const int64_t mcb = mr * std::max<int64_t>(1, (mc_env > 0 ? mc_env : 336) / mr);
   const size_t es = dtype_size(w.dtype());
-  float* ap = thread_scratch(size_t(mcb * kcb + 32 * mr + 32));
-  float* edge = ap + mcb * kcb;        // [mr][32]
+  const int64_t acap = std::min(mcb, (m1 - m0 + mr - 1) / mr * mr) * std::min(kcb, k);  // packed A block
+  float* ap = thread_scratch(size_t(acap + 32 * mr + 32));
+  float* edge = ap + acap;             // [mr][32]
   float* ebias = edge + 32 * mr;       // [32]
   const auto* wb = static_cast<const unsigned char*>(w.data());
   for (int64_t pc = 0; pc < k; pc += kcb) {
@@ -168,12 +171,19 @@ void packed_block(const KernelTable& t, const float* x, int64_t ldx, const Packe
         for (int64_t ir = 0; ir < mc; ir += mr) {
           const int64_t rows = std::min(mr, mc - ir);
           float* c = y + (ic + ir) * ldy + j0;
-          if (cols == 32) {
-            t.packed_tile(rows, kc, ap + ir * kc, bp, w.dtype(), c, ldy, load_c, bs);
-          } else {
+          float* cc = c;
+          int64_t ldc = ldy;
+          if (cols < 32) {
             if (load_c)
               for (int64_t r = 0; r < rows; ++r) std::copy(c + r * ldy, c + r * ldy + cols, edge + r * 32);
-            t.packed_tile(rows, kc, ap + ir * kc, bp, w.dtype(), edge, 32, load_c, bs);
+            cc = edge;
+            ldc = 32;
+          }
+          if (decode)
+            t.packed_gemv(rows, kc, ap + ir * kc, bp, w.dtype(), cc, ldc, load_c, bs);
+          else
+            t.packed_tile(rows, kc, ap + ir * kc, bp, w.dtype(), cc, ldc, load_c, bs);
+          if (cols < 32) {
             for (int64_t r = 0; r < rows; ++r) std::copy(edge + r * 32, edge + r * 32 + cols, c + r * ldy);
           }
         }
@@ -205,8 +215,11 @@ void gemm_packed(const float* x, int64_t m, int64_t ldx, const PackedWeight& w, 
   const KernelTable& t = table();
   const int64_t panels = w.panels();
   const int threads = m * n * k < kMinParallelWork ? 1 : num_threads();
+  // M <= 4 with a decode tile: whole-K calls with split chains. Decided from M alone, so
+  // every thread count takes the same path (and the decode split below is over panels only).
+  const bool decode = t.packed_gemv != nullptr && m <= 4;
   auto run = [&](int64_t m0, int64_t m1, int64_t q0, int64_t q1) {
-    packed_block(t, x, ldx, w, y, ldy, bias, accumulate, m0, m1, q0, q1);
+    packed_block(t, x, ldx, w, y, ldy, bias, accumulate, m0, m1, q0, q1, decode);
   };
   if (threads == 1) return run(0, m, 0, panels);
   // Split the panels (each thread streams its own part of W) unless there are too few of

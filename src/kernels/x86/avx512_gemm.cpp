@@ -12,6 +12,10 @@
 
 #include "../dispatch.hpp"
 
+#ifndef PF_BYTES
+#define PF_BYTES 8192
+#endif
+
 namespace tessera::kernels::avx512 {
 namespace {
 
@@ -351,9 +355,83 @@ void packed_tile(int64_t rows, int64_t kc, const float* ap, const void* bp, DTyp
   }
 }
 
+// Decode (M <= 4, whole K per call): two interleaved accumulator sets (even / odd k) so that
+// one or two rows still have 4-8 independent FMA chains, and one sequential stream per
+// thread over consecutive panels (each panel is 32*K contiguous values), prefetched ~2 KiB
+// ahead. y = (accumulate ? y : 0) + (even + odd) + bias.
+constexpr int64_t kPfBytes = PF_BYTES;
+template <DType T, int R>
+void pgemv(int64_t k, const float* ap, const void* bp, float* c, int64_t ldc, bool accumulate, const float* bias) {
+  constexpr int64_t kMrP = 14;
+  __m512 e0[R], e1[R], o0[R], o1[R];
+  for (int r = 0; r < R; ++r) e0[r] = e1[r] = o0[r] = o1[r] = _mm512_setzero_ps();
+  const char* bb = static_cast<const char*>(bp);
+  int64_t p = 0;
+  for (; p + 2 <= k; p += 2) {
+    const char* pf = bb + p * 32 * wsize<T>() + kPfBytes;
+    _mm_prefetch(pf, _MM_HINT_T0);
+    _mm_prefetch(pf + 64, _MM_HINT_T0);
+    if constexpr (wsize<T>() == 4) {
+      _mm_prefetch(pf + 128, _MM_HINT_T0);
+      _mm_prefetch(pf + 192, _MM_HINT_T0);
+    }
+    const __m512 b0 = load_w<T>(bp, p * 32), b1 = load_w<T>(bp, p * 32 + 16);
+    const __m512 d0 = load_w<T>(bp, p * 32 + 32), d1 = load_w<T>(bp, p * 32 + 48);
+    for (int r = 0; r < R; ++r) {
+      const __m512 av = _mm512_set1_ps(ap[p * kMrP + r]), aw = _mm512_set1_ps(ap[(p + 1) * kMrP + r]);
+      e0[r] = _mm512_fmadd_ps(av, b0, e0[r]);
+      e1[r] = _mm512_fmadd_ps(av, b1, e1[r]);
+      o0[r] = _mm512_fmadd_ps(aw, d0, o0[r]);
+      o1[r] = _mm512_fmadd_ps(aw, d1, o1[r]);
+    }
+  }
+  if (p < k) {
+    const __m512 b0 = load_w<T>(bp, p * 32), b1 = load_w<T>(bp, p * 32 + 16);
+    for (int r = 0; r < R; ++r) {
+      const __m512 av = _mm512_set1_ps(ap[p * kMrP + r]);
+      e0[r] = _mm512_fmadd_ps(av, b0, e0[r]);
+      e1[r] = _mm512_fmadd_ps(av, b1, e1[r]);
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    __m512 v0 = _mm512_add_ps(e0[r], o0[r]), v1 = _mm512_add_ps(e1[r], o1[r]);
+    if (accumulate) {
+      v0 = _mm512_add_ps(_mm512_loadu_ps(c + r * ldc), v0);
+      v1 = _mm512_add_ps(_mm512_loadu_ps(c + r * ldc + 16), v1);
+    }
+    if (bias) {
+      v0 = _mm512_add_ps(v0, _mm512_loadu_ps(bias));
+      v1 = _mm512_add_ps(v1, _mm512_loadu_ps(bias + 16));
+    }
+    _mm512_storeu_ps(c + r * ldc, v0);
+    _mm512_storeu_ps(c + r * ldc + 16, v1);
+  }
+}
+
+template <DType T>
+void packed_gemv_t(int64_t rows, int64_t k, const float* ap, const void* bp, float* c, int64_t ldc, bool accumulate,
+                   const float* bias) {
+  switch (rows) {
+    case 1: return pgemv<T, 1>(k, ap, bp, c, ldc, accumulate, bias);
+    case 2: return pgemv<T, 2>(k, ap, bp, c, ldc, accumulate, bias);
+    case 3: return pgemv<T, 3>(k, ap, bp, c, ldc, accumulate, bias);
+    default: return pgemv<T, 4>(k, ap, bp, c, ldc, accumulate, bias);
+  }
+}
+
+void packed_gemv(int64_t rows, int64_t k, const float* ap, const void* bp, DType wt, float* c, int64_t ldc,
+                 bool accumulate, const float* bias) {
+  switch (wt) {
+    case DType::F16: return packed_gemv_t<DType::F16>(rows, k, ap, bp, c, ldc, accumulate, bias);
+    case DType::BF16: return packed_gemv_t<DType::BF16>(rows, k, ap, bp, c, ldc, accumulate, bias);
+    default: return packed_gemv_t<DType::F32>(rows, k, ap, bp, c, ldc, accumulate, bias);
+  }
+}
+
 }  // namespace
 
 void fill_gemm(KernelTable& t) {
+  t.packed_gemv = packed_gemv;
   t.packed_tile = packed_tile;
   t.packed_mr = 14;
   t.packed_kc = 256;
