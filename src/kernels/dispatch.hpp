@@ -47,6 +47,9 @@ struct KernelTable {
   // whole gemm has M <= 4, so the choice never depends on the thread count.
   void (*packed_gemv)(int64_t rows, int64_t k, const float* ap, const void* bp, DType wt, float* c,
                       int64_t ldc, bool accumulate, const float* bias);
+  // A micro-panel for packed_tile: dst[kk * packed_mr + r] = x[r * ldx + kk] for r < rows
+  // (<= packed_mr), kk < kc; lanes r >= rows are left unspecified. Null: a scalar loop.
+  void (*pack_a)(const float* x, int64_t ldx, int64_t rows, int64_t kc, float* dst);
   int64_t packed_mr;  // rows of the register tile
   int64_t packed_kc;  // K block that keeps a panel slice in L1
 

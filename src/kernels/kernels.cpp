@@ -150,8 +150,12 @@ void packed_block(const KernelTable& t, const float* x, int64_t ldx, const Packe
       for (int64_t ir = 0; ir < mc; ir += mr) {
         const int64_t rows = std::min(mr, mc - ir);
         float* dst = ap + ir * kc;
+        if (t.pack_a) {
+          t.pack_a(x + (ic + ir) * ldx + pc, ldx, rows, kc, dst);
+          continue;
+        }
         for (int64_t r = 0; r < rows; ++r) {
-          const float* src = x + (ic + ir + r) * ldx + pc;
+          const float* src = x + (ic + ir) * ldx + r * ldx + pc;
           for (int64_t kk = 0; kk < kc; ++kk) dst[kk * mr + r] = src[kk];
         }
       }
