@@ -8,6 +8,8 @@
 #   fuzz/run.sh                                   every target, 20 s each (CI)
 #   FUZZ_SECONDS=3600 fuzz/run.sh wav image       a long campaign on some targets
 #   FUZZ_JOBS=4 FUZZ_SECONDS=3600 fuzz/run.sh     4 fuzzing processes per target
+#   FUZZ_KEEP_GOING=1 fuzz/run.sh tokenizer_json  collect every finding instead of stopping at the first
+#   FUZZ_NO_BUILD=1 fuzz/run.sh                   run the binaries already built
 #   build-fuzz/fuzz_wav CRASH_FILE                replay one input
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,8 +18,10 @@ all="safetensors load_weights load_config tokenizer_json tokenizer_encode wav im
 targets="${*:-$all}"
 H=tests/data/hostile
 
-cmake -S fuzz -B build-fuzz -DCMAKE_CXX_COMPILER="${FUZZ_CXX:-clang++-14}" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build-fuzz -j"${FUZZ_BUILD_JOBS:-2}" --target $(printf 'fuzz_%s ' $targets)
+if [ -z "${FUZZ_NO_BUILD:-}" ]; then  # FUZZ_NO_BUILD=1: run the binaries already in build-fuzz
+  cmake -S fuzz -B build-fuzz -DCMAKE_CXX_COMPILER="${FUZZ_CXX:-clang++-14}" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build build-fuzz -j"${FUZZ_BUILD_JOBS:-2}" --target $(printf 'fuzz_%s ' $targets)
+fi
 
 seed() {  # target max_len files...
   local t=$1 dir=build-fuzz/seeds/$1
@@ -62,7 +66,8 @@ PY
   set +e
   build-fuzz/fuzz_$t -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=2048 \
     -max_len="$(max_len $t)" -print_final_stats=1 -artifact_prefix=build-fuzz/artifacts/$t/ \
-    ${FUZZ_JOBS:+-fork=$FUZZ_JOBS -ignore_crashes=0} "${dict[@]}" \
+    ${FUZZ_JOBS:+-fork=$FUZZ_JOBS} ${FUZZ_KEEP_GOING:+-fork=${FUZZ_JOBS:-1} -ignore_crashes=1 -ignore_ooms=1 -ignore_timeouts=1} \
+    "${dict[@]}" \
     build-fuzz/corpus/$t build-fuzz/seeds/$t >"$log" 2>&1
   rc=$?
   set -e

@@ -165,6 +165,7 @@ const std::vector<Case> kTokenizers = {
   {Kind::Tokenizer, "tokenizers/vocab_id_not_integer.json", {"model.vocab"}},
   {Kind::Tokenizer, "tokenizers/vocab_id_negative.json", {"model.vocab", "token 'a' has id -1"}},
   {Kind::Tokenizer, "tokenizers/vocab_id_huge.json", {"model.vocab", "token 'b' has id 4000000000"}},
+  {Kind::Tokenizer, "tokenizers/vocab_id_sparse_huge.json", {"model.vocab", "2000000000"}},
   {Kind::Tokenizer, "tokenizers/unknown_pre_tokenizer.json", {"pre_tokenizer.type", "Nope"}},
   {Kind::Tokenizer, "tokenizers/unknown_normalizer.json", {"normalizer.type", "Nope"}},
   {Kind::Tokenizer, "tokenizers/unknown_decoder.json", {"decoder.type", "Nope"}},

@@ -268,6 +268,9 @@ write("tokenizers/merge_not_string.json", tok(model=dict(BPE, merges=[5])))
 write("tokenizers/vocab_id_not_integer.json", tok(model=dict(BPE, vocab={"a": "zero"})))
 write("tokenizers/vocab_id_negative.json", tok(model=dict(BPE, vocab={"a": -1, "b": 1})))
 write("tokenizers/vocab_id_huge.json", tok(model=dict(BPE, vocab={"a": 0, "b": 4000000000})))
+# Found by fuzz_tokenizer_json: one id of 2e9 made the reader size its id -> token table by
+# the largest id (64 GB of strings) instead of refusing a vocabulary that sparse.
+write("tokenizers/vocab_id_sparse_huge.json", tok(model=dict(BPE, vocab={"a": 0, "b": 2000000000})))
 write("tokenizers/unknown_pre_tokenizer.json", tok(pre_tokenizer={"type": "Nope"}))
 write("tokenizers/unknown_normalizer.json", tok(normalizer={"type": "Nope"}))
 write("tokenizers/unknown_decoder.json", tok(decoder={"type": "Nope"}))
