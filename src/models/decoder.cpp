@@ -104,9 +104,7 @@ std::map<std::string, Tensor> DecoderModel::forward_named(const std::map<std::st
                                                           int64_t generate_tokens) const {
   std::map<std::string, Tensor> out;
   auto in = [&](const char* name) { return inputs.count(name) ? &inputs.at(name) : nullptr; };
-  for (const auto& [name, t] : inputs)
-    if (name != "input_ids" && name != "attention_mask" && name != "prompt_ids")
-      fail("input '{}' is not known to a decoder (inputs: input_ids, attention_mask, prompt_ids)", name);
+  check_input_names(inputs, {"input_ids", "attention_mask", "prompt_ids"}, "a decoder");
   if (!in("input_ids") && generate_tokens < 0) fail("no input named 'input_ids' (and no generation asked for)");
   if (const Tensor* ids = in("input_ids")) {
     auto rows = unpad_rows(*ids, in("attention_mask"), "input_ids");

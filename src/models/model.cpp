@@ -1,5 +1,7 @@
 #include "tessera/models/model.hpp"
 
+#include <algorithm>
+
 #include "tessera/core/error.hpp"
 
 namespace tessera {
@@ -44,6 +46,19 @@ std::vector<std::vector<int32_t>> unpad_rows(const Tensor& ids, const Tensor* ma
     }
   }
   return rows;
+}
+
+void check_input_names(const std::map<std::string, Tensor>& inputs, const std::vector<std::string>& accepted,
+                       const std::string& model_kind) {
+  static const std::vector<std::string> outputs = {"logits", "generated_ids", "last_hidden_state", "pooler_output",
+                                                   "encoder_last_hidden_state", "hidden_states", "past_key_values"};
+  for (const auto& [name, t] : inputs) {
+    if (std::find(accepted.begin(), accepted.end(), name) != accepted.end()) continue;
+    if (std::find(outputs.begin(), outputs.end(), name) != outputs.end()) continue;
+    std::string list;
+    for (const auto& a : accepted) list += (list.empty() ? "" : ", ") + a;
+    fail("input '{}' is not known to {} (inputs: {})", name, model_kind, list);
+  }
 }
 
 Tensor ids_tensor(const std::vector<int32_t>& ids) {

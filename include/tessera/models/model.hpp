@@ -87,6 +87,11 @@ class Model {
 // Rows of a [B, L] integer tensor cut to the real tokens of a right-padded attention_mask
 // (null: all tokens). Errors name `name` and say what is wrong (rank, left padding, ids < 0).
 std::vector<std::vector<int32_t>> unpad_rows(const Tensor& ids, const Tensor* mask, const std::string& name);
+// Refuses input names a model does not take (a misspelt 'input_id' must not be ignored),
+// except Hugging Face output names (logits, generated_ids, last_hidden_state, ...), skipped
+// so that a reference file of inputs and expected outputs can be fed back as it is.
+void check_input_names(const std::map<std::string, Tensor>& inputs, const std::vector<std::string>& accepted,
+                       const std::string& model_kind);
 // [1, n] int64 tensor of ids.
 Tensor ids_tensor(const std::vector<int32_t>& ids);
 
