@@ -150,7 +150,7 @@ void packed_block(const KernelTable& t, const float* x, int64_t ldx, const Packe
       for (int64_t ir = 0; ir < mc; ir += mr) {
         const int64_t rows = std::min(mr, mc - ir);
         float* dst = ap + ir * kc;
-        if (t.pack_a) {
+        if (t.pack_a && !decode) {  // decode: a row or four, the plain copy is cheaper than transposes
           t.pack_a(x + (ic + ir) * ldx + pc, ldx, rows, kc, dst);
           continue;
         }
