@@ -131,6 +131,8 @@ const std::vector<Case> kModels = {
   {Kind::Model, "models/config_heads_do_not_divide", {"config.json", "hidden_size 8 is not divisible by num_attention_heads 3"}},
   {Kind::Model, "models/config_kv_heads_do_not_divide", {"config.json", "num_attention_heads 2 is not a multiple of num_key_value_heads 3"}},
   {Kind::Model, "models/config_vocab_absurd", {"config.json", "'vocab_size'", "found 1099511627776"}},
+  {Kind::Model, "models/config_vocab_float_huge", {"config.json", "'vocab_size'", "expected an integer, found 3.8e+57"}},
+  {Kind::Model, "models/config_vocab_uint64_max", {"config.json", "'vocab_size'", "found 18446744073709551615"}},
   {Kind::Model, "models/config_vocab_mismatch", {"model.safetensors", "'model.embed_tokens.weight'", "expected shape [1073741824, 8], found [32, 8]"}},
   {Kind::Model, "models/config_intermediate_absurd", {"model.safetensors", "mlp.gate_proj.weight'", "expected shape [2147483647, 8], found [16, 8]"}},
   {Kind::Model, "models/config_head_dim_absurd", {"model.safetensors", "q_proj.weight'", "expected shape [131072, 8], found [8, 8]"}},

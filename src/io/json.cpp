@@ -1,5 +1,7 @@
 #include "tessera/io/json.hpp"
 
+#include <cmath>
+#include <cstdint>
 #include <set>
 #include <vector>
 
@@ -62,10 +64,11 @@ void JsonObject::type_error(const std::string& key, const char* expected) const 
 int64_t JsonObject::get_int(const std::string& key) const {
   if (!has(key)) fail("{}: missing required field '{}'", where_, key);
   const auto& v = j_.at(key);
+  if (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(INT64_MAX)) type_error(key, "a 64-bit integer");
   if (v.is_number_integer()) return v.get<int64_t>();
-  if (v.is_number_float()) {  // some configs write 4096.0
+  if (v.is_number_float()) {  // some configs write 4096.0; range first: casting 1e57 is undefined
     double d = v.get<double>();
-    if (d == double(int64_t(d)) && std::abs(d) < 9e15) return int64_t(d);
+    if (std::abs(d) < 9e15 && d == std::trunc(d)) return int64_t(d);
   }
   type_error(key, "an integer");
 }

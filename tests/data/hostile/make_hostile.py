@@ -193,6 +193,9 @@ model_dir("config_layers_negative", cfg(num_hidden_layers=-2), T)
 model_dir("config_heads_do_not_divide", cfg(num_attention_heads=3), T)
 model_dir("config_kv_heads_do_not_divide", cfg(num_key_value_heads=3), T)
 model_dir("config_vocab_absurd", cfg(vocab_size=1 << 40), T)
+# Found by fuzz_load_config: a float too large for int64 was cast before its range check (UB).
+model_dir("config_vocab_float_huge", cfg(vocab_size=3.8e57), T)
+model_dir("config_vocab_uint64_max", cfg(vocab_size=18446744073709551615), T)
 # Sizes that pass the range checks but would allocate gigabytes: the tensor shapes refuse.
 model_dir("config_vocab_mismatch", cfg(vocab_size=1 << 30), T)
 model_dir("config_intermediate_absurd", cfg(intermediate_size=(1 << 31) - 1), T)
