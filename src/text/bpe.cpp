@@ -222,6 +222,11 @@ std::unique_ptr<Model> make_bpe(const json& j, const JsonPath& p) {
       p.at("vocab").fail("token '" + it.key() + "' has id " + it.value().dump() + ", expected an integer in [0, 2^31)");
     max_id = std::max(max_id, it.value().get<int64_t>());
   }
+  // Ids index a dense table: an id far beyond the number of entries would make a hostile
+  // file allocate gigabytes.
+  if (max_id >= int64_t(vocab.size()) + (int64_t(1) << 20))
+    p.at("vocab").fail("has an id of " + std::to_string(max_id) + " but only " + std::to_string(vocab.size()) +
+                       " entries: ids must stay below " + std::to_string(int64_t(vocab.size()) + (int64_t(1) << 20)));
   m->vocab_r.resize(static_cast<size_t>(max_id + 1));
   m->present.assign(static_cast<size_t>(max_id + 1), false);
   m->vocab.reserve(vocab.size());

@@ -34,6 +34,9 @@ Tokenizer Tokenizer::from_tiktoken(const std::string& rank_file, std::string_vie
     } catch (const std::exception&) {
     }
     if (rank < 0 || rank > INT32_MAX || bytes.empty()) fail("{}: line {}: bad token or rank", rank_file, line_no);
+    // Ranks index a dense table: refuse one far beyond the lines read (a hostile file
+    // would otherwise allocate gigabytes).
+    if (rank >= long(line_no) + (1L << 20)) fail("{}: line {}: rank {} is far beyond the {} lines read", rank_file, line_no, rank, line_no);
     if (static_cast<size_t>(rank) >= by_rank.size()) by_rank.resize(static_cast<size_t>(rank) + 1);
     by_rank[static_cast<size_t>(rank)] = bytes;
     rank_of.emplace(std::move(bytes), static_cast<int32_t>(rank));

@@ -16,6 +16,9 @@ namespace tessera {
 // A small f32 vector (bias, norm scale) read from the store with a shape check.
 inline std::vector<float> load_vector(const WeightStore& store, const std::string& name, int64_t n) {
   Tensor t = store.get(name, {n});
+  if (!is_float(t.dtype()))
+    fail("{}: tensor '{}': dtype {} is not supported here (expected F32, F16, BF16 or F64)", store.file_of(name), name,
+         dtype_name(t.dtype()));
   std::vector<float> v(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i) v[size_t(i)] = t.get_f32(i);
   return v;
