@@ -323,7 +323,8 @@ TEST(Limits, FullContextIsAnErrorAndTheSessionSurvives) {
   auto fresh = m.new_session({.max_context = 6});
   Tensor want;
   m.decode(*fresh, std::vector<int32_t>{1, 2, 3, 4, 5, 6}, want, false);
-  for (int64_t i = 0; i < want.numel(); ++i) ASSERT_EQ(logits.get_f32(i), want.get_f32(i)) << i;
+  // (not bit-equal: a 2-row and a 6-row forward pass may take different GEMM paths)
+  for (int64_t i = 0; i < want.numel(); ++i) ASSERT_NEAR(logits.get_f32(i), want.get_f32(i), 1e-5) << i;
   EXPECT_THROW(m.decode(*s, std::vector<int32_t>{1}, logits, false), Error);
   EXPECT_EQ(s->position(), 6);
 }

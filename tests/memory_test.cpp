@@ -3,6 +3,7 @@
 // is watched. Mapped file pages only become resident when read, belong to the page cache and
 // can be dropped by the kernel; anonymous memory (where a hidden copy would live) cannot.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -89,7 +90,8 @@ const Checkpoint& checkpoint() {
   static const Checkpoint c = [] {
     namespace fs = std::filesystem;
     Checkpoint c;
-    const fs::path dir = fs::path(::testing::TempDir()) / "tessera_memory_test";
+    // per process: ctest runs the tests of this file in parallel processes
+    const fs::path dir = fs::path(::testing::TempDir()) / ("tessera_memory_test_" + std::to_string(::getpid()));
     fs::create_directories(dir);
     const int64_t d = 1024, ffn = 2816, vocab = 8192, layers = 2;
     std::map<std::string, Shape> shapes = {{"model.embed_tokens.weight", {vocab, d}},

@@ -99,6 +99,11 @@ Tensor SafetensorsFile::get(const std::string& name) const {
   return Tensor::borrow(e.dtype, e.shape, p, file_);
 }
 
+void SafetensorsFile::release(const std::string& name) const {
+  auto it = tensors_.find(name);
+  if (it != tensors_.end()) file_->release(it->second.begin, it->second.end - it->second.begin);
+}
+
 std::vector<std::string> SafetensorsFile::names() const {
   std::vector<std::string> out;
   for (const auto& [k, v] : tensors_) out.push_back(k);
@@ -183,6 +188,11 @@ std::vector<std::string> WeightStore::names() const {
   std::vector<std::string> out;
   for (const auto& [k, v] : where_) out.push_back(k);
   return out;
+}
+
+void WeightStore::release(const std::string& name) const {
+  auto it = where_.find(name);
+  if (it != where_.end()) files_[it->second].release(name);
 }
 
 const std::string& WeightStore::file_of(const std::string& name) const {

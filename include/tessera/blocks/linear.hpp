@@ -42,7 +42,11 @@ class Linear {
   // HF nn.Linear: "<prefix>.weight" [out, in] and, when `bias`, "<prefix>.bias" [out].
   static Linear load(const WeightStore& store, const std::string& prefix, int64_t in, int64_t out, bool bias) {
     Tensor w = check_weight_dtype(store, prefix + ".weight", store.get(prefix + ".weight", {out, in}));
-    return Linear(std::move(w), bias ? load_vector(store, prefix + ".bias", out) : std::vector<float>{});
+    Linear l(std::move(w), bias ? load_vector(store, prefix + ".bias", out) : std::vector<float>{});
+    // The packed panels hold every byte the kernels read: let the file's pages go, so that
+    // loading holds one copy of the weights, not two (they are re-read if ever touched).
+    if (!l.packed_.empty()) store.release(prefix + ".weight");
+    return l;
   }
 
   // GPT-2's Conv1D stores W as [in, out]: transposed once here into an owned [out, in].

@@ -16,6 +16,10 @@ class MappedFile {
   MappedFile& operator=(const MappedFile&) = delete;
 
   const unsigned char* data() const { return data_; }
+  // Drops the resident pages wholly inside [offset, offset + n) from this process (they are
+  // read back from the file if touched again): for bytes already copied elsewhere, e.g.
+  // weights re-laid out into packed panels, so they are not held twice.
+  void release(size_t offset, size_t n) const;
   size_t size() const { return size_; }
   const std::string& path() const { return path_; }
 

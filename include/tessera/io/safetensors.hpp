@@ -23,6 +23,8 @@ class SafetensorsFile {
   Tensor get(const std::string& name) const;
   std::vector<std::string> names() const;
   const std::map<std::string, std::string>& metadata() const { return metadata_; }
+  // Lets the tensor's pages leave memory (see MappedFile::release); the tensor stays valid.
+  void release(const std::string& name) const;
 
  private:
   struct Entry {
@@ -64,6 +66,8 @@ class WeightStore {
   const std::string& source() const { return source_; }
   // The file a tensor lives in (for messages).
   const std::string& file_of(const std::string& name) const;
+  // The tensor's bytes were copied (packed) elsewhere: let its mapped pages go.
+  void release(const std::string& name) const;
 
  private:
   struct Random;
