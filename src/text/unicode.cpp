@@ -1,5 +1,9 @@
-// UTF-8 helpers and the ICU-backed character properties and normalization forms.
+// UTF-8 helpers, the character properties (ICU where its Unicode version agrees with what
+// tokenizers uses, the generated tables in unicode_tables.inc where it does not) and the
+// ICU normalization forms.
 #include "unicode.hpp"
+
+#include <algorithm>
 
 #include <unicode/normalizer2.h>
 #include <unicode/uchar.h>
@@ -9,6 +13,39 @@
 #include "tessera/core/error.hpp"
 
 namespace tessera::text {
+
+namespace tables {
+struct CategoryRange {
+  char32_t first, last;
+  uint8_t category;
+};
+struct Range {
+  char32_t first, last;
+};
+struct ScriptRange {
+  char32_t first, last;
+  uint16_t script;
+};
+#include "unicode_tables.inc"
+}  // namespace tables
+
+namespace {
+
+// The entry of a sorted range table holding c, or nullptr.
+template <typename T, size_t N>
+const T* find_range(const T (&table)[N], char32_t c) {
+  const T* it = std::upper_bound(table, table + N, c, [](char32_t x, const T& r) { return x < r.first; });
+  if (it == table) return nullptr;
+  --it;
+  return c <= it->last ? it : nullptr;
+}
+
+Category regex_category(char32_t c) {
+  const auto* r = find_range(tables::kRegexCategories, c);
+  return r ? static_cast<Category>(r->category) : Category::kCn;
+}
+
+}  // namespace
 
 void append_utf8(std::string& out, char32_t c) {
   if (c < 0x80) {
@@ -133,8 +170,8 @@ bool is_alphabetic(char32_t c) {
 }
 bool is_numeric(char32_t c) {
   if (c < 0x80) return c >= '0' && c <= '9';
-  const auto t = u_charType(static_cast<UChar32>(c));
-  return t == U_DECIMAL_DIGIT_NUMBER || t == U_LETTER_NUMBER || t == U_OTHER_NUMBER;
+  // Rust's std is on Unicode 17, ICU 72 on 15.0.
+  return find_range(tables::kStdNumeric, c) != nullptr;
 }
 bool is_control(char32_t c) { return u_charType(static_cast<UChar32>(c)) == U_CONTROL_CHAR; }
 bool is_other_category(char32_t c) {
@@ -148,9 +185,10 @@ bool is_punctuation(char32_t c) {
 bool is_mark_nonspacing(char32_t c) { return u_charType(static_cast<UChar32>(c)) == U_NON_SPACING_MARK; }
 bool is_word_char(char32_t c) {
   if (c < 0x80) return c == '_' || is_alphabetic(c) || is_numeric(c);
-  const auto mask = U_MASK(u_charType(static_cast<UChar32>(c)));
-  return is_alphabetic(c) || (mask & (U_GC_M_MASK | U_GC_ND_MASK | U_GC_PC_MASK)) != 0 ||
-         u_hasBinaryProperty(static_cast<UChar32>(c), UCHAR_JOIN_CONTROL);
+  constexpr uint32_t kMask = category_bit(Category::kMn) | category_bit(Category::kMc) | category_bit(Category::kMe) |
+                             category_bit(Category::kNd) | category_bit(Category::kPc);
+  return c == 0x200C || c == 0x200D || find_range(tables::kRegexAlphabetic, c) != nullptr ||
+         (category_bit(regex_category(c)) & kMask) != 0;
 }
 bool is_cjk(char32_t c) {
   return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF) || (c >= 0x20000 && c <= 0x2A6DF) ||
@@ -194,23 +232,19 @@ size_t lowercase_count(char32_t c, char32_t out[4]) {
     out[0] = (c >= 'A' && c <= 'Z') ? c + 32 : c;
     return 1;
   }
-  UChar src[2];
-  int32_t src_len = 0;
-  U16_APPEND_UNSAFE(src, src_len, static_cast<UChar32>(c));
-  UChar dst[16];
-  UErrorCode status = U_ZERO_ERROR;
-  const int32_t n = u_strToLower(dst, 16, src, src_len, "", &status);
-  if (U_FAILURE(status)) {
-    out[0] = c;
-    return 1;
+  // Rust's std is on Unicode 17 (ICU 72 on 15.0): the generated mappings.
+  for (const auto& m : tables::kStdLowercaseMulti) {
+    if (m.from != c) continue;
+    size_t n = 0;
+    while (n < 3 && m.to[n] != 0) {
+      out[n] = m.to[n];
+      ++n;
+    }
+    return n;
   }
-  size_t count = 0;
-  for (int32_t k = 0; k < n && count < 4;) {
-    UChar32 cp;
-    U16_NEXT(dst, k, n, cp);
-    out[count++] = static_cast<char32_t>(cp);
-  }
-  return count;
+  const auto* r = find_range(tables::kStdLowercase, c);
+  out[0] = r && (c - r->first) % r->stride == 0 ? static_cast<char32_t>(static_cast<int32_t>(c) + r->delta) : c;
+  return 1;
 }
 
 void append_lowercase(std::string& out, char32_t c) {
@@ -252,5 +286,48 @@ bool is_normalized(std::string_view s, NormalizationForm form) {
   const bool r = normalizer(form)->isNormalized(src, status);
   return U_SUCCESS(status) && r;
 }
+
+CodeRanges regex_ranges_where(const std::function<bool(const RegexCharProps&)>& pred) {
+  // Every property is constant between two consecutive table boundaries: evaluate the
+  // predicate once per such segment instead of once per code point.
+  std::vector<char32_t> cuts{0, 0x110000};
+  const auto add = [&](const auto& table) {
+    for (const auto& r : table) {
+      cuts.push_back(r.first);
+      cuts.push_back(r.last + 1);
+    }
+  };
+  add(tables::kRegexCategories);
+  add(tables::kRegexAlphabetic);
+  add(tables::kPcre2CategoryChanges);
+  add(tables::kPcre2AlphabeticChanges);
+  std::sort(cuts.begin(), cuts.end());
+  cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
+  CodeRanges out;
+  for (size_t k = 0; k + 1 < cuts.size(); ++k) {
+    const char32_t c = cuts[k];
+    RegexCharProps p{};
+    p.category = regex_category(c);
+    const auto* changed = find_range(tables::kPcre2CategoryChanges, c);
+    p.pcre2_category = changed ? static_cast<Category>(changed->category) : p.category;
+    p.alphabetic = find_range(tables::kRegexAlphabetic, c) != nullptr;
+    p.pcre2_alphabetic = p.alphabetic != (find_range(tables::kPcre2AlphabeticChanges, c) != nullptr);
+    if (!pred(p)) continue;
+    if (!out.empty() && out.back().second + 1 == c)
+      out.back().second = cuts[k + 1] - 1;
+    else
+      out.emplace_back(c, cuts[k + 1] - 1);
+  }
+  return out;
+}
+
+const char* pcre2_base_unicode_version() { return tables::kPcre2UnicodeVersion; }
+
+uint16_t script_of(char32_t c) {
+  const auto* r = find_range(tables::kScripts, c);
+  return r ? r->script : 0;
+}
+
+ScriptValues script_values() { return {tables::kScriptHan, tables::kScriptHiragana, tables::kScriptKatakana}; }
 
 }  // namespace tessera::text
