@@ -1,11 +1,14 @@
 // BPE model: merges applied by rank exactly as tokenizers' Word::merge_all does (a min-heap
-// on (rank, position)), with unk / byte fallback, subword prefix/suffix and a word cache.
+// on (rank, position)), with unk / byte fallback, subword prefix/suffix, a word cache and
+// BPE dropout.
+#include <cmath>
 #include <mutex>
 #include <queue>
 #include <shared_mutex>
 #include <unordered_map>
 
 #include "components.hpp"
+#include "dropout.hpp"
 #include "tessera/core/error.hpp"
 #include "unicode.hpp"
 
@@ -37,7 +40,7 @@ struct BpeStringHash {
   size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
 };
 
-class Bpe final : public Model {
+class Bpe final : public Model, public StochasticModel {
  public:
   std::unordered_map<std::string, int32_t, BpeStringHash, std::equal_to<>> vocab;
   std::vector<std::string> vocab_r;
@@ -47,12 +50,27 @@ class Bpe final : public Model {
   bool fuse_unk = false, byte_fallback = false, ignore_merges = false;
   std::string byte_tokens[256];
   std::string origin;
+  // Probability of skipping each merge; 0 when the file has none, null or 0.0 (tokenizers
+  // treats 0.0 like no dropout: deterministic and cached).
+  float dropout = 0.0f;
 
-  std::vector<Token> tokenize(std::string_view w) const override {
+  bool is_stochastic() const override { return dropout > 0.0f; }
+  float dropout_probability() const override { return dropout; }
+  void set_dropout_probability(float p) override { dropout = p; }
+
+  // As tokenizers 0.23: with dropout the word is always merged afresh (no cache: the result
+  // is random) and ignore_merges is not consulted (checked against the npm package).
+  std::vector<Token> tokenize_random(std::string_view w, DropoutRng& rng) const override {
     std::vector<Token> out;
     if (w.empty()) return out;
+    return to_tokens(merge_word(w, &rng));
+  }
+
+  std::vector<Token> tokenize(std::string_view w) const override {
+    if (w.empty()) return {};
     if (ignore_merges) {
       if (auto it = vocab.find(w); it != vocab.end()) {
+        std::vector<Token> out;
         out.push_back({it->second, std::string(w), {0, w.size()}});
         return out;
       }
@@ -64,6 +82,11 @@ class Bpe final : public Model {
       word = merge_word(w);
       if (cacheable) store_cache(w, word);
     }
+    return to_tokens(word);
+  }
+
+  std::vector<Token> to_tokens(const std::vector<std::pair<int32_t, uint32_t>>& word) const {
+    std::vector<Token> out;
     out.reserve(word.size());
     size_t pos = 0;
     for (const auto& [id, len] : word) {
@@ -94,7 +117,11 @@ class Bpe final : public Model {
     return it->second;
   }
 
-  std::vector<std::pair<int32_t, uint32_t>> merge_word(std::string_view w) const {
+  // rng: null for plain BPE; with dropout, each merge popped from the queue is skipped with
+  // probability `dropout`, and the skipped ones go back into the queue once a merge is not
+  // skipped (tokenizers' Word::merge_all), so a skip delays a merge rather than forbidding it
+  // unless nothing else is left to merge.
+  std::vector<std::pair<int32_t, uint32_t>> merge_word(std::string_view w, DropoutRng* rng = nullptr) const {
     std::vector<Symbol> symbols;
     symbols.reserve(w.size());
     const auto add = [&](int32_t id, uint32_t len) {
@@ -155,6 +182,7 @@ class Bpe final : public Model {
     if (!symbols.empty()) symbols.back().next = -1;
 
     std::priority_queue<MergeCandidate> queue;
+    std::vector<MergeCandidate> skipped;
     for (size_t k = 0; k + 1 < symbols.size(); ++k) {
       if (auto it = merges.find(pair_key(symbols[k].id, symbols[k + 1].id)); it != merges.end())
         queue.push({it->second.first, static_cast<int32_t>(k), it->second.second});
@@ -162,6 +190,14 @@ class Bpe final : public Model {
     while (!queue.empty()) {
       const MergeCandidate top = queue.top();
       queue.pop();
+      if (rng) {
+        if (rng->uniform() < dropout) {
+          skipped.push_back(top);
+          continue;
+        }
+        for (const auto& m : skipped) queue.push(m);
+        skipped.clear();
+      }
       Symbol& cur = symbols[static_cast<size_t>(top.pos)];
       if (cur.len == 0 || cur.next == -1) continue;
       const size_t next_pos = static_cast<size_t>(cur.next);
@@ -245,6 +281,14 @@ std::unique_ptr<Model> make_bpe(const json& j, const JsonPath& p) {
   m->fuse_unk = opt_bool(j, "fuse_unk", p, false);
   m->byte_fallback = opt_bool(j, "byte_fallback", p, false);
   m->ignore_merges = opt_bool(j, "ignore_merges", p, false);
+  if (auto it = j.find("dropout"); it != j.end() && !it->is_null()) {
+    // tokenizers accepts [0, 1] (an f32); anything else would make every merge or none
+    // happen silently, so it is refused like tokenizers refuses it.
+    if (!it->is_number()) p.at("dropout").fail("is " + it->dump() + ", expected a number in [0, 1] or null");
+    const double d = it->get<double>();
+    if (!(d >= 0.0 && d <= 1.0)) p.at("dropout").fail("is " + it->dump() + ", expected a number in [0, 1] or null");
+    m->dropout = static_cast<float>(d);
+  }
   for (int b = 0; b < 256; ++b) m->byte_tokens[b] = fmt::format("<0x{:02X}>", b);
 
   const json& merges = req(j, "merges", p);

@@ -2,12 +2,15 @@
 // pre-tokenizer, model, truncation, post-processor, padding), then decodes back.
 #include "tessera/text/tokenizer.hpp"
 
+#include <atomic>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "added_vocabulary.hpp"
 #include "components.hpp"
+#include "dropout.hpp"
 #include "tessera/core/error.hpp"
 #include "tessera/core/parallel.hpp"
 #include "unicode.hpp"
@@ -28,14 +31,34 @@ struct Tokenizer::Impl {
   std::optional<TruncationParams> truncation;
   std::optional<PaddingParams> padding;
   std::optional<int32_t> bos, eos, pad;
+  // The model when it draws random numbers (BPE dropout), else null; see set_dropout_seed.
+  text::StochasticModel* stochastic = nullptr;
+  uint64_t dropout_seed = 0;
+  mutable std::atomic<uint64_t> dropout_calls{0};
 
-  Encoding encode_single(std::string_view s, int32_t type_id, OffsetType unit) const {
+  void find_stochastic() {
+    auto* s = dynamic_cast<text::StochasticModel*>(model.get());
+    stochastic = s && s->is_stochastic() ? s : nullptr;
+  }
+  // The generator for the next `n` calls (one per text of a batch): reserving call numbers
+  // up front makes text i of a batch use stream base + i whichever thread encodes it.
+  std::optional<uint64_t> reserve_calls(size_t n) const {
+    if (!stochastic) return std::nullopt;
+    return dropout_calls.fetch_add(n, std::memory_order_relaxed);
+  }
+  std::optional<text::DropoutRng> rng_for(std::optional<uint64_t> call) const {
+    if (!call) return std::nullopt;
+    return text::DropoutRng::for_call(dropout_seed, *call);
+  }
+
+  Encoding encode_single(std::string_view s, int32_t type_id, OffsetType unit, std::optional<text::DropoutRng>& rng) const {
     text::PreTokenizedString pts = added.extract_and_normalize(normalizer.get(), s);
     if (pre_tokenizer) pre_tokenizer->pre_tokenize(pts);
     Encoding e;
     for (size_t w = 0; w < pts.splits.size(); ++w) {
       auto& split = pts.splits[w];
-      if (!split.tokens) split.tokens = model->tokenize(split.normalized.get());
+      if (!split.tokens)
+        split.tokens = rng ? stochastic->tokenize_random(split.normalized.get(), *rng) : model->tokenize(split.normalized.get());
       for (auto& t : *split.tokens) {
         e.ids.push_back(t.id);
         e.offsets.push_back(split.normalized.convert_offsets(t.offsets.first, t.offsets.second));
@@ -382,6 +405,7 @@ Tokenizer Tokenizer::from_json(std::string_view json_text, const std::string& or
   impl->eos = pick("eos_token", {"</s>", "<|end_of_text|>", "<eos>", "[SEP]", "<|endoftext|>"});
   impl->pad = pick("pad_token", {"<pad>", "[PAD]", "<|pad|>"});
   if (!impl->pad && impl->padding) impl->pad = impl->padding->pad_id;
+  impl->find_stochastic();
   return Tokenizer(std::move(impl));
 }
 
@@ -391,23 +415,32 @@ Encoding Tokenizer::encode(std::string_view s, bool add_special_tokens) const {
 
 Encoding Tokenizer::encode(std::string_view s, bool add_special_tokens, OffsetType unit) const {
   text::check_utf8(s, "the text to encode");
-  return impl_->post_process(impl_->encode_single(s, 0, unit), std::nullopt, add_special_tokens);
+  auto rng = impl_->rng_for(impl_->reserve_calls(1));
+  return impl_->post_process(impl_->encode_single(s, 0, unit, rng), std::nullopt, add_special_tokens);
 }
 
 Encoding Tokenizer::encode_pair(std::string_view s, std::string_view pair, bool add_special_tokens, OffsetType unit) const {
   text::check_utf8(s, "the text to encode");
   text::check_utf8(pair, "the pair text to encode");
-  return impl_->post_process(impl_->encode_single(s, 0, unit), impl_->encode_single(pair, 1, unit), add_special_tokens);
+  // One stream for both texts, the first text drawing first (hence the named temporaries:
+  // the order in which function arguments are evaluated is unspecified).
+  auto rng = impl_->rng_for(impl_->reserve_calls(1));
+  Encoding first = impl_->encode_single(s, 0, unit, rng);
+  Encoding second = impl_->encode_single(pair, 1, unit, rng);
+  return impl_->post_process(std::move(first), std::move(second), add_special_tokens);
 }
 
 std::vector<Encoding> Tokenizer::encode_batch(const std::vector<std::string>& texts, bool add_special_tokens,
                                               OffsetType unit) const {
   for (size_t i = 0; i < texts.size(); ++i) text::check_utf8(texts[i], fmt::format("text {} of the batch", i));
   std::vector<Encoding> out(texts.size());
+  const auto base = impl_->reserve_calls(texts.size());
   parallel_for(static_cast<int64_t>(texts.size()), [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i)
+    for (int64_t i = b; i < e; ++i) {
+      auto rng = impl_->rng_for(base ? std::optional<uint64_t>(*base + static_cast<uint64_t>(i)) : std::nullopt);
       out[static_cast<size_t>(i)] =
-          impl_->post_process(impl_->encode_single(texts[static_cast<size_t>(i)], 0, unit), std::nullopt, add_special_tokens);
+          impl_->post_process(impl_->encode_single(texts[static_cast<size_t>(i)], 0, unit, rng), std::nullopt, add_special_tokens);
+    }
   });
   if (impl_->padding) Impl::pad_encodings(out, *impl_->padding);
   return out;
@@ -420,11 +453,14 @@ std::vector<Encoding> Tokenizer::encode_pair_batch(const std::vector<std::pair<s
     text::check_utf8(pairs[i].second, fmt::format("pair text {} of the batch", i));
   }
   std::vector<Encoding> out(pairs.size());
+  const auto base = impl_->reserve_calls(pairs.size());
   parallel_for(static_cast<int64_t>(pairs.size()), [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) {
       const auto& p = pairs[static_cast<size_t>(i)];
-      out[static_cast<size_t>(i)] =
-          impl_->post_process(impl_->encode_single(p.first, 0, unit), impl_->encode_single(p.second, 1, unit), add_special_tokens);
+      auto rng = impl_->rng_for(base ? std::optional<uint64_t>(*base + static_cast<uint64_t>(i)) : std::nullopt);
+      Encoding first = impl_->encode_single(p.first, 0, unit, rng);
+      Encoding second = impl_->encode_single(p.second, 1, unit, rng);
+      out[static_cast<size_t>(i)] = impl_->post_process(std::move(first), std::move(second), add_special_tokens);
     }
   });
   if (impl_->padding) Impl::pad_encodings(out, *impl_->padding);
@@ -472,6 +508,28 @@ std::optional<int32_t> Tokenizer::pad_id() const { return impl_->pad; }
 
 void Tokenizer::set_truncation(std::optional<TruncationParams> p) { impl_->truncation = std::move(p); }
 void Tokenizer::set_padding(std::optional<PaddingParams> p) { impl_->padding = std::move(p); }
+void Tokenizer::set_dropout_seed(uint64_t seed) {
+  impl_->dropout_seed = seed;
+  impl_->dropout_calls.store(0, std::memory_order_relaxed);
+}
+
+std::optional<float> Tokenizer::dropout() const {
+  auto* s = dynamic_cast<const text::StochasticModel*>(impl_->model.get());
+  if (!s || !s->is_stochastic()) return std::nullopt;
+  return s->dropout_probability();
+}
+
+void Tokenizer::set_dropout(std::optional<float> p) {
+  auto* s = dynamic_cast<text::StochasticModel*>(impl_->model.get());
+  if (p && !(*p >= 0.0f && *p <= 1.0f)) fail("tokenizer: dropout is {}, expected a probability in [0, 1]", *p);
+  if (!s) {
+    if (p && *p > 0.0f) fail("tokenizer: dropout {} was asked for, but only a BPE model has dropout", *p);
+    return;
+  }
+  s->set_dropout_probability(p.value_or(0.0f));
+  impl_->find_stochastic();
+}
+
 const std::optional<TruncationParams>& Tokenizer::truncation() const { return impl_->truncation; }
 const std::optional<PaddingParams>& Tokenizer::padding() const { return impl_->padding; }
 

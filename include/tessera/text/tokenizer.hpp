@@ -120,6 +120,25 @@ class Tokenizer {
   void set_truncation(std::optional<TruncationParams> params);
   void set_padding(std::optional<PaddingParams> params);
   const std::optional<TruncationParams>& truncation() const;
+
+  // BPE dropout (https://arxiv.org/abs/1910.13267): a BPE model whose tokenizer.json has
+  // "dropout": p in (0, 1] skips each merge with probability p, as Hugging Face tokenizers
+  // does, so the same text gets different (always valid) segmentations; p = 1 applies no
+  // merges at all. 0 and null mean no dropout; values outside [0, 1] are refused at load.
+  //
+  // Unlike tokenizers (which draws from an unseeded thread-local generator) the draws here
+  // are reproducible: every encode call (and every text of a batch) takes the next call
+  // number n of this Tokenizer and draws from a stream fixed by (seed, n). The default seed
+  // is 0, so a freshly loaded tokenizer gives the same sequence of segmentations in every
+  // run; call set_dropout_seed with a different (e.g. random) seed for different runs.
+  // Text i of encode_batch uses call number base + i, whatever thread encodes it.
+  // set_dropout_seed also resets the call counter (not safe while other threads encode).
+  void set_dropout_seed(uint64_t seed);
+  // The dropout in effect (nullopt: none). set_dropout(nullopt or 0) turns it off, e.g. to
+  // run inference with a tokenizer.json saved for training; a value outside [0, 1], or
+  // dropout > 0 on a model other than BPE, throws Error. Not safe while other threads encode.
+  std::optional<float> dropout() const;
+  void set_dropout(std::optional<float> p);
   const std::optional<PaddingParams>& padding() const;
 
   // Feeds ids one at a time and returns only complete text: never half a UTF-8 character,
