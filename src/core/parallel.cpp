@@ -1,14 +1,24 @@
-// The thread pool behind parallel_for: persistent workers woken per call, the caller
-// takes chunk 0 itself. Chunking is static so results never depend on scheduling.
+// The thread pool behind parallel_for: persistent workers, the caller takes chunk 0 itself.
+// Chunking is static so results never depend on scheduling.
+//
+// Hand-off is by spinning first, sleeping later: decode runs ~100 parallel regions per token,
+// each 10–100 µs long, and a condition-variable wake costs about as much as a region (a
+// 2-thread tg128 was slower than 1 thread with wakes alone). So a worker spins on the
+// generation counter for kSpin after its last job before it sleeps on the condition
+// variable, and the caller spins the same way for the workers to finish. Idle pools sleep.
 #include "tessera/core/parallel.hpp"
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <mutex>
 #include <thread>
 #include <vector>
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+#endif
 
 #include "tessera/core/error.hpp"
 
@@ -16,6 +26,33 @@ namespace tessera {
 namespace {
 
 thread_local bool in_worker = false;
+
+constexpr auto kSpin = std::chrono::microseconds(100);
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(_M_X64)
+  _mm_pause();
+#else
+  std::this_thread::yield();
+#endif
+}
+
+// Waits until done() for at most kSpin without sleeping: a few pause-spins (the common case,
+// the other side is running and about to finish), then sched_yield between checks, so that
+// on an oversubscribed machine the thread we wait for gets the core instead of our spin.
+template <typename Done>
+bool spin_until(Done done) {
+  for (int i = 0; i < 128; ++i) {
+    if (done()) return true;
+    cpu_relax();
+  }
+  const auto until = std::chrono::steady_clock::now() + kSpin;
+  for (;;) {
+    if (done()) return true;
+    std::this_thread::yield();
+    if (std::chrono::steady_clock::now() >= until) return done();
+  }
+}
 
 class Pool {
  public:
@@ -27,9 +64,9 @@ class Pool {
   void resize(int n) {
     stop();
     size_ = std::max(1, n);
-    quit_ = false;
+    quit_.store(false);
     // New workers must not mistake the last finished call for a new one.
-    const uint64_t current = generation_;
+    const uint64_t current = generation_.load();
     for (int i = 1; i < size_; ++i) workers_.emplace_back([this, i, current] { loop(i, current); });
   }
 
@@ -49,44 +86,54 @@ class Pool {
 
   void run_fn(int chunks, const RunFn& job) {
     std::unique_lock<std::mutex> call_lock(call_mu_);  // one parallel region at a time
-    {
-      std::lock_guard<std::mutex> lk(mu_);
-      job_ = &job;
-      chunks_ = chunks;
-      pending_ = chunks - 1;
-      ++generation_;
+    job_.store(&job, std::memory_order_relaxed);
+    chunks_.store(chunks, std::memory_order_relaxed);
+    // Every worker acknowledges every generation (even without a chunk), so that none can
+    // still be reading job_/chunks_ when the next call overwrites them.
+    pending_.store(size_ - 1, std::memory_order_relaxed);
+    generation_.fetch_add(1, std::memory_order_seq_cst);  // publishes the three stores above
+    if (sleepers_.load(std::memory_order_seq_cst) > 0) {
+      std::lock_guard<std::mutex> lk(mu_);  // a sleeper is between its check and its wait, or in the wait
+      cv_.notify_all();
     }
-    cv_.notify_all();
     in_worker = true;
     job(0);
     in_worker = false;
-    std::unique_lock<std::mutex> lk(mu_);
-    done_cv_.wait(lk, [this] { return pending_ == 0; });
-    job_ = nullptr;
+    auto finished = [this] { return pending_.load() == 0; };
+    if (!spin_until(finished)) {
+      std::unique_lock<std::mutex> lk(mu_);
+      caller_sleeping_.store(true, std::memory_order_seq_cst);
+      done_cv_.wait(lk, finished);
+      caller_sleeping_.store(false, std::memory_order_relaxed);
+    }
+    job_.store(nullptr, std::memory_order_relaxed);
   }
 
   void loop(int index, uint64_t seen) {
     in_worker = true;
     for (;;) {
-      const RunFn* job;
-      {
+      // seq_cst loads: they pair with the seq_cst sleepers_/caller_sleeping_ flags (no lost wake-up).
+      auto changed = [&] { return quit_.load() || generation_.load() != seen; };
+      if (!spin_until(changed)) {
         std::unique_lock<std::mutex> lk(mu_);
-        cv_.wait(lk, [&] { return quit_ || generation_ != seen; });
-        if (quit_) return;
-        seen = generation_;
-        if (index >= chunks_) continue;
-        job = job_;
+        sleepers_.fetch_add(1, std::memory_order_seq_cst);
+        cv_.wait(lk, changed);
+        sleepers_.fetch_sub(1, std::memory_order_relaxed);
       }
-      (*job)(index);
-      std::lock_guard<std::mutex> lk(mu_);
-      if (--pending_ == 0) done_cv_.notify_one();
+      if (quit_.load(std::memory_order_acquire)) return;
+      seen = generation_.load(std::memory_order_acquire);
+      if (index < chunks_.load(std::memory_order_relaxed)) (*job_.load(std::memory_order_relaxed))(index);
+      if (pending_.fetch_sub(1) == 1 && caller_sleeping_.load()) {
+        std::lock_guard<std::mutex> lk(mu_);
+        done_cv_.notify_one();
+      }
     }
   }
 
   void stop() {
     {
       std::lock_guard<std::mutex> lk(mu_);
-      quit_ = true;
+      quit_.store(true);
     }
     cv_.notify_all();
     for (auto& t : workers_) t.join();
@@ -97,10 +144,10 @@ class Pool {
   std::vector<std::thread> workers_;
   std::mutex call_mu_, mu_;
   std::condition_variable cv_, done_cv_;
-  const RunFn* job_ = nullptr;
-  int chunks_ = 0, pending_ = 0;
-  uint64_t generation_ = 0;
-  bool quit_ = false;
+  std::atomic<const RunFn*> job_{nullptr};
+  std::atomic<int> chunks_{0}, pending_{0}, sleepers_{0};
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<bool> quit_{false}, caller_sleeping_{false};
 };
 
 int default_threads() {
