@@ -371,6 +371,27 @@ TEST(Limits, KvCacheBudgetIsCheckedWhenTheSessionIsCreated) {
   EXPECT_THROW(m.new_session(o), Error);
 }
 
+// The same limits on the other model kinds: encoder-decoders size their decoder's self-attention
+// cache by max_context (BART: learned positions cap it), encoders refuse negative values.
+TEST(Limits, EncoderDecoderAndEncoderSessionsCheckTheirOptions) {
+  const auto bart = load(std::string(TESSERA_TEST_DATA) + "/hf/bart");  // 2 decoder layers, d_model 72, 64 positions
+  EXPECT_EQ(bart->new_session()->capacity(), 64);
+  EXPECT_THROW(bart->new_session({.max_context = 65}), Error);
+  EXPECT_THROW(bart->new_session({.max_context = -1}), Error);
+  // 2 layers × (keys + values) × 72 floats × 4 bytes = 1152 bytes a position.
+  EXPECT_EQ(bart->new_session({.max_context = 10, .kv_cache_bytes = 11520})->capacity(), 10);
+  try {
+    bart->new_session({.max_context = 10, .kv_cache_bytes = 11519});
+    FAIL() << "expected the KV cache budget to be refused";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("1152 bytes a position"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(bart->new_session({.kv_cache_bytes = -5}), Error);
+  const auto bert = load(std::string(TESSERA_TEST_DATA) + "/hf/bert");
+  EXPECT_THROW(bert->new_session({.max_context = -1}), Error);
+  EXPECT_THROW(bert->new_session({.kv_cache_bytes = -1}), Error);
+}
+
 TEST(Limits, GenerationStopsAtMaxNewTokensAndAtTheContext) {
   const Model& m = tiny_model();
   GenerationOptions g;

@@ -43,27 +43,11 @@ class DecoderSession final : public Session {
 }  // namespace
 
 std::unique_ptr<Session> DecoderModel::new_session(const SessionOptions& options) const {
-  int64_t cap = meta.max_positions > 0 ? meta.max_positions : 4096;
-  if (options.max_context < 0) fail("{}: max_context must be >= 0 (0: the model's default), found {}", meta.dir, options.max_context);
-  if (options.kv_cache_bytes < 0) fail("{}: kv_cache_bytes must be >= 0 (0: no limit), found {}", meta.dir, options.kv_cache_bytes);
-  if (options.max_context > 0) {
-    if (position_embed && options.max_context > position_embed->rows())
-      fail("{}: max_context {} exceeds the {} learned positions of this model", meta.dir, options.max_context,
-           position_embed->rows());
-    cap = options.max_context;
-  }
-  if (options.kv_cache_bytes > 0) {
-    // Keys and values in f32 for every layer; computed in long double so that an absurd
-    // max_context cannot overflow into a small number.
-    int64_t per_position = 0;
-    for (const Layer& l : layers) per_position += 2 * l.attn.kv_width() * int64_t(sizeof(float));
-    const long double need = static_cast<long double>(cap) * static_cast<long double>(per_position);
-    if (need > static_cast<long double>(options.kv_cache_bytes))
-      fail("{}: a KV cache for {} positions needs {:.0f} bytes ({} layers, {} bytes a position), more than "
-           "kv_cache_bytes = {}; lower max_context to at most {}",
-           meta.dir, cap, double(need), layers.size(), per_position, options.kv_cache_bytes,
-           per_position > 0 ? options.kv_cache_bytes / per_position : 0);
-  }
+  // Keys and values in f32 for every layer.
+  int64_t per_position = 0;
+  for (const Layer& l : layers) per_position += 2 * l.attn.kv_width() * int64_t(sizeof(float));
+  const int64_t cap = session_capacity(options, meta.dir, meta.max_positions > 0 ? meta.max_positions : 4096,
+                                       position_embed ? position_embed->rows() : 0, per_position);
   return std::make_unique<DecoderSession>(*this, cap);
 }
 

@@ -25,7 +25,8 @@ int64_t total_of(const std::vector<int64_t>& lengths) { return std::accumulate(l
 }  // namespace
 
 std::unique_ptr<Session> EncoderModel::new_session(const SessionOptions& options) const {
-  return std::make_unique<EncoderSession>(options.max_context > 0 ? options.max_context : meta.max_positions);
+  // Encoders keep no cache: only the negative-value checks apply.
+  return std::make_unique<EncoderSession>(session_capacity(options, meta.dir, meta.max_positions, 0, 0));
 }
 
 int64_t EncoderModel::max_tokens() const {

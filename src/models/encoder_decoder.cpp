@@ -76,13 +76,12 @@ void EncoderDecoderModel::finalize() {
 }
 
 std::unique_ptr<Session> EncoderDecoderModel::new_session(const SessionOptions& options) const {
+  // The decoder's self-attention keys and values in f32 for every layer. The cross-attention
+  // memory is sized by the source, not by max_context, and is not counted here.
+  int64_t per_position = 0;
+  for (const Layer& l : decoder.layers) per_position += 2 * l.attn.kv_width() * int64_t(sizeof(float));
   const int64_t limit = decoder.positions.limit();
-  int64_t cap = limit > 0 ? limit : 4096;
-  if (options.max_context > 0) {
-    if (limit > 0 && options.max_context > limit)
-      fail("{}: max_context {} exceeds the {} decoder positions of this model", meta.dir, options.max_context, limit);
-    cap = options.max_context;
-  }
+  const int64_t cap = session_capacity(options, meta.dir, limit > 0 ? limit : 4096, limit, per_position);
   return std::make_unique<EncoderDecoderSession>(*this, cap);
 }
 

@@ -19,6 +19,28 @@ void Model::set_source_features(Session&, const Tensor&) const {
   fail("{} ({}) does not take input features", info().dir, info().architecture);
 }
 
+int64_t session_capacity(const SessionOptions& options, const std::string& dir, int64_t default_capacity,
+                         int64_t limit, int64_t bytes_per_position) {
+  if (options.max_context < 0) fail("{}: max_context must be >= 0 (0: the model's default), found {}", dir, options.max_context);
+  if (options.kv_cache_bytes < 0) fail("{}: kv_cache_bytes must be >= 0 (0: no limit), found {}", dir, options.kv_cache_bytes);
+  int64_t cap = default_capacity;
+  if (options.max_context > 0) {
+    if (limit > 0 && options.max_context > limit)
+      fail("{}: max_context {} exceeds the {} learned positions of this model", dir, options.max_context, limit);
+    cap = options.max_context;
+  }
+  if (options.kv_cache_bytes > 0) {
+    // In long double, so that an absurd max_context cannot overflow into a small number.
+    const long double need = static_cast<long double>(cap) * static_cast<long double>(bytes_per_position);
+    if (need > static_cast<long double>(options.kv_cache_bytes))
+      fail("{}: a KV cache for {} positions needs {:.0f} bytes ({} bytes a position), more than kv_cache_bytes = {}; "
+           "lower max_context to at most {}",
+           dir, cap, double(need), bytes_per_position, options.kv_cache_bytes,
+           bytes_per_position > 0 ? options.kv_cache_bytes / bytes_per_position : 0);
+  }
+  return cap;
+}
+
 std::vector<std::vector<int32_t>> unpad_rows(const Tensor& ids, const Tensor* mask, const std::string& name) {
   if (ids.rank() != 2) fail("input '{}': expected rank 2 [batch, length], found shape {}", name, shape_str(ids.shape()));
   if (is_float(ids.dtype())) fail("input '{}': expected an integer tensor (I64), found {}", name, dtype_name(ids.dtype()));

@@ -92,6 +92,12 @@ std::vector<std::vector<int32_t>> unpad_rows(const Tensor& ids, const Tensor* ma
 // so that a reference file of inputs and expected outputs can be fed back as it is.
 void check_input_names(const std::map<std::string, Tensor>& inputs, const std::vector<std::string>& accepted,
                        const std::string& model_kind);
+// The positions a new session holds: options.max_context (0: `default_capacity`), refused
+// when negative, above `limit` (the model's learned positions; 0: none), or when its KV cache
+// (`bytes_per_position` over all layers) would exceed options.kv_cache_bytes. `dir` names the
+// model in errors. Every model's new_session() goes through here, so the limits mean the same.
+int64_t session_capacity(const SessionOptions& options, const std::string& dir, int64_t default_capacity,
+                         int64_t limit, int64_t bytes_per_position);
 // [1, n] int64 tensor of ids.
 Tensor ids_tensor(const std::vector<int32_t>& ids);
 
