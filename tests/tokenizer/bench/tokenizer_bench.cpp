@@ -1,54 +1,95 @@
-// tessera_tokenizer_bench: encode throughput (MB/s of UTF-8 input) of a tokenizer on a text
-// file, one line per input, single-threaded encode() and threaded encode_batch().
-// Usage: tessera_tokenizer_bench TOKENIZER_DIR_OR_JSON TEXT_FILE [SECONDS]
+// tessera_tokenizer_bench: encode throughput (MB/s of UTF-8 input) of a tokenizer on a corpus
+// of documents, single-threaded encode() and encode_batch() at 1 and 2 threads.
+// Usage: tessera_tokenizer_bench TOKENIZER_DIR_OR_JSON CORPUS [REPETITIONS [ROWS]]
+// ROWS picks rows for profiling: any of "encode", "batch1", "batch2" (default: all three).
+// CORPUS holds the documents separated by NUL bytes (run.sh writes it). Prints one RESULT
+// line per row with the median over the repetitions of
+//   cpu_mbps   MB per CPU-second of the process (all threads): for the 1-thread rows the
+//              figure that the load of a shared machine disturbs least;
+//   wall_mbps  MB per wall-clock second: what the 2-thread rows must be read in.
+#include <time.h>
+
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "tessera/core/parallel.hpp"
 #include "tessera/text/tokenizer.hpp"
 
+namespace {
+
+double cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: %s TOKENIZER TEXT_FILE [SECONDS]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s TOKENIZER CORPUS [REPETITIONS]\n", argv[0]);
     return 2;
   }
-  const double seconds = argc > 3 ? std::stod(argv[3]) : 3.0;
+  const int reps = argc > 3 ? std::max(1, std::stoi(argv[3])) : 3;
+  const std::string rows = argc > 4 ? argv[4] : "encode,batch1,batch2";
   const auto tok = tessera::Tokenizer::from_file(argv[1]);
-  std::ifstream f(argv[2]);
-  std::vector<std::string> lines;
+  std::ifstream f(argv[2], std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  const std::string all = ss.str();
+  std::vector<std::string> docs;
   size_t bytes = 0;
-  for (std::string line; std::getline(f, line);) {
-    bytes += line.size() + 1;
-    lines.push_back(line + "\n");
+  for (size_t b = 0; b < all.size();) {
+    size_t e = all.find('\0', b);
+    if (e == std::string::npos) e = all.size();
+    if (e > b) {
+      docs.emplace_back(all.substr(b, e - b));
+      bytes += e - b;
+    }
+    b = e + 1;
   }
-  using clock = std::chrono::steady_clock;
-  const auto run = [&](auto&& body) {
-    size_t rounds = 0, tokens = 0;
-    const auto t0 = clock::now();
-    double elapsed = 0;
-    do {
-      tokens += body();
-      ++rounds;
-      elapsed = std::chrono::duration<double>(clock::now() - t0).count();
-    } while (elapsed < seconds);
-    return std::make_pair(static_cast<double>(bytes) * static_cast<double>(rounds) / elapsed / 1e6,
-                          static_cast<double>(tokens) / elapsed / 1e6);
+  const double mb = static_cast<double>(bytes) / 1e6;
+  std::printf("%s: %.2f MB in %zu documents, %d repetitions (+1 warm-up)\n", argv[1], mb, docs.size(), reps);
+
+  // One warm-up pass (fills the BPE cache, as a long-running tokenizer would have it), then
+  // `reps` timed passes over the whole corpus.
+  const auto row = [&](const char* name, int threads, auto&& pass) {
+    tessera::set_num_threads(threads);
+    size_t tokens = pass();
+    std::vector<double> cpu, wall;
+    for (int r = 0; r < reps; ++r) {
+      const double c0 = cpu_seconds();
+      const auto w0 = std::chrono::steady_clock::now();
+      tokens = pass();
+      wall.push_back(mb / std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count());
+      cpu.push_back(mb / (cpu_seconds() - c0));
+    }
+    std::printf("RESULT impl=tessera row=%s threads=%d cpu_mbps=%.2f wall_mbps=%.2f tokens=%zu\n", name, threads,
+                median(cpu), median(wall), tokens);
+    std::fflush(stdout);
   };
-  const auto [mb1, mt1] = run([&] {
+  const auto one_at_a_time = [&] {
     size_t n = 0;
-    for (const auto& l : lines) n += tok.encode(l, false).size();
+    for (const auto& d : docs) n += tok.encode(d, false).size();
     return n;
-  });
-  const auto [mbn, mtn] = run([&] {
+  };
+  const auto batch = [&] {
     size_t n = 0;
-    for (const auto& e : tok.encode_batch(lines, false)) n += e.size();
+    for (const auto& e : tok.encode_batch(docs, false)) n += e.size();
     return n;
-  });
-  std::printf("%s: %.2f MB of text, %zu lines\n", argv[1], static_cast<double>(bytes) / 1e6, lines.size());
-  std::printf("  encode, 1 thread:           %8.2f MB/s  %6.2f M tokens/s\n", mb1, mt1);
-  std::printf("  encode_batch, %2d threads:   %8.2f MB/s  %6.2f M tokens/s\n", tessera::num_threads(), mbn, mtn);
+  };
+  if (rows.find("encode") != std::string::npos) row("encode", 1, one_at_a_time);
+  if (rows.find("batch1") != std::string::npos) row("encode_batch", 1, batch);
+  if (rows.find("batch2") != std::string::npos) row("encode_batch", 2, batch);
   return 0;
 }
