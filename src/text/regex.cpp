@@ -49,13 +49,13 @@ constexpr uint32_t kAllCategories = (1u << 30) - 1;
 
 // A character class of Oniguruma (Unicode 16) expressed for PCRE2 (Unicode 14).
 struct ClassSpec {
-  std::function<bool(Category, bool)> has;  // (category, alphabetic) -> member
+  std::function<bool(Category, bool, uint16_t)> has;  // (category, alphabetic, script) -> member
   std::string pcre2;  // PCRE2's own spelling of the class, "" when PCRE2 has none to reuse
-  bool join_control = false;  // also U+200C..U+200D (\w), the same in every version
+  CodeRanges extra = {};  // code points it also holds, whatever their properties
 };
 
 ClassSpec category_class(uint32_t mask, std::string pcre2) {
-  return {[mask](Category c, bool) { return (category_bit(c) & mask) != 0; }, std::move(pcre2)};
+  return {[mask](Category c, bool, uint16_t) { return (category_bit(c) & mask) != 0; }, std::move(pcre2)};
 }
 
 uint32_t bits(std::initializer_list<Category> cs) {
@@ -113,15 +113,28 @@ std::optional<ClassSpec> find_class(std::string_view name) {
     // PCRE2 knows the one- and two-letter names (LC as L&).
     return category_class(n.mask, std::string(n.shortname) == "LC" ? "\\p{L&}" : "\\p{" + std::string(n.shortname) + "}");
   }
-  if (key == "alphabetic" || key == "alpha") return ClassSpec{[](Category, bool a) { return a; }, "\\p{Alphabetic}"};
+  if (key == "alphabetic" || key == "alpha") return ClassSpec{[](Category, bool a, uint16_t) { return a; }, "\\p{Alphabetic}"};
   if (key == "word")
-    return ClassSpec{[](Category c, bool a) {
+    return ClassSpec{[](Category c, bool a, uint16_t) {
                        return a || (category_bit(c) & bits({C::kMn, C::kMc, C::kMe, C::kNd, C::kPc})) != 0;
                      },
-                     "\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}\\p{Join_Control}", true};
+                     "\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}",
+                     // Oniguruma's \w is Alphabetic, M, Nd and Pc (without UTS#18's
+                     // Join_Control); outside a bracket class, below U+0100 it reads a
+                     // Latin-1 table that also counts ² ³ ¹ ¼ ½ ¾ (No) (measured on
+                     // tokenizers: [\w] does not hold them).
+                     {{0xB2, 0xB3}, {0xB9, 0xB9}, {0xBC, 0xBE}}};
   if (key == "digit") return category_class(bits({C::kNd}), "\\p{Nd}");
   if (key == "any") return category_class(kAllCategories, "");
   if (key == "assigned") return category_class(kAllCategories & ~bits({C::kCn}), "");
+  // Scripts: Oniguruma's \p{Han} is the Script property (PCRE2's is Script_Extensions), so
+  // these are always listed in full. Short aliases (Hani) are left to PCRE2.
+  const auto names = regex_script_names();
+  for (size_t k = 0; k < names.size(); ++k) {
+    if (loose_name(names[k]) != key) continue;
+    const auto id = static_cast<uint16_t>(k + 1);
+    return ClassSpec{[id](Category, bool, uint16_t script) { return script == id; }, ""};
+  }
   return std::nullopt;
 }
 
@@ -161,19 +174,20 @@ bool pcre2_is_base_version() {
 // the code points added since are listed, which keeps the compiled class small and fast;
 // otherwise every range is listed.
 std::string class_body(const ClassSpec& spec, bool negated) {
-  const auto target = [&](const RegexCharProps& p) { return spec.has(p.category, p.alphabetic); };
-  const auto base = [&](const RegexCharProps& p) { return spec.has(p.pcre2_category, p.pcre2_alphabetic); };
+  const auto target = [&](const RegexCharProps& p) { return spec.has(p.category, p.alphabetic, p.script); };
+  // Only for classes without a script (pcre2 spelling set), so the script does not matter.
+  const auto base = [&](const RegexCharProps& p) { return spec.has(p.pcre2_category, p.pcre2_alphabetic, p.script); };
   std::string out;
   if (!negated && !spec.pcre2.empty() && pcre2_is_base_version() &&
       regex_ranges_where([&](const RegexCharProps& p) { return base(p) && !target(p); }).empty()) {
     out = spec.pcre2;
     append_ranges(out, regex_ranges_where([&](const RegexCharProps& p) { return target(p) && !base(p); }));
+    append_ranges(out, spec.extra);
     return out;
   }
   CodeRanges r = regex_ranges_where(target);
-  if (spec.join_control) {
-    // Add U+200C..U+200D, then merge.
-    r.emplace_back(0x200C, 0x200D);
+  if (!spec.extra.empty()) {
+    r.insert(r.end(), spec.extra.begin(), spec.extra.end());
     std::sort(r.begin(), r.end());
     CodeRanges merged;
     for (const auto& x : r) {
@@ -198,11 +212,12 @@ std::string class_body(const ClassSpec& spec, bool negated) {
   return out;
 }
 
-const std::string& cached_body(std::string_view name, const ClassSpec& spec, bool negated) {
+const std::string& cached_body(std::string_view name, ClassSpec spec, bool negated, bool in_class) {
   // The expansions are the same for every pattern: compute each once per process.
   static std::mutex mu;
   static std::map<std::string, std::string, std::less<>> cache;
-  const std::string key = std::string(negated ? "^" : "") + loose_name(name);
+  const std::string key = std::string(negated ? "^" : "") + (in_class ? "[" : "") + loose_name(name);
+  if (in_class) spec.extra.clear();
   std::lock_guard<std::mutex> lock(mu);
   auto it = cache.find(key);
   if (it == cache.end()) it = cache.emplace(key, class_body(spec, negated)).first;
@@ -211,7 +226,7 @@ const std::string& cached_body(std::string_view name, const ClassSpec& spec, boo
 
 }  // namespace
 
-std::string translate_onig(std::string_view p) {
+std::string translate_onig(std::string_view p, RegexSyntax syntax) {
   std::string out;
   bool in_class = false;
   // Set after an expansion inside a class: a '-' right after it is a literal in Oniguruma
@@ -223,9 +238,17 @@ std::string translate_onig(std::string_view p) {
     after_expansion = in_class;
   };
   const auto put_named = [&](std::string_view name, bool negated) {
-    const auto spec = find_class(name);
+    auto spec = find_class(name);
     if (!spec) return false;
-    const std::string& body = cached_body(name, *spec, negated);
+    std::string key(name);
+    if (syntax == RegexSyntax::kRustRegex && loose_name(name) == "word") {
+      // The regex crate's \w is UTS#18's word: Join_Control instead of Oniguruma's Latin-1
+      // additions.
+      spec->extra = {{0x200C, 0x200D}};
+      spec->pcre2 += "\\p{Join_Control}";
+      key = "rust word";
+    }
+    const std::string& body = cached_body(key, *spec, negated, in_class && syntax == RegexSyntax::kOniguruma);
     // An empty class matches nothing: PCRE2 cannot spell [], (?!) can.
     if (body.empty()) {
       if (!in_class) out += "(?!)";
@@ -306,8 +329,9 @@ std::string regex_escape(std::string_view s) {
   return out;
 }
 
-Regex::Regex(std::string_view pattern, std::string_view origin) : code_(std::make_unique<Code>()), pattern_(pattern) {
-  const std::string translated = translate_onig(pattern);
+Regex::Regex(std::string_view pattern, std::string_view origin, RegexSyntax syntax)
+    : code_(std::make_unique<Code>()), pattern_(pattern) {
+  const std::string translated = translate_onig(pattern, syntax);
   int err = 0;
   PCRE2_SIZE err_off = 0;
   code_->code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(translated.data()), translated.size(),

@@ -1,6 +1,7 @@
 // Regex: a compiled PCRE2 pattern (UTF + UCP, JIT) used by the Split and ByteLevel
 // pre-tokenizers and the Replace normalizer/decoder. Patterns are written for Oniguruma
-// (what Hugging Face uses); translate_onig() adjusts the few places where PCRE2 differs.
+// (what Hugging Face uses); translate_onig() adjusts the places where PCRE2 differs,
+// character tables included.
 #pragma once
 
 #include <memory>
@@ -12,10 +13,14 @@
 
 namespace tessera::text {
 
+// Whose pattern syntax and character classes to follow: Oniguruma's (Split, Replace,
+// ByteLevel: tokenizers' SysRegex) or the regex crate's (the Whitespace pre-tokenizer).
+enum class RegexSyntax { kOniguruma, kRustRegex };
+
 class Regex {
  public:
   // Throws tessera::Error naming `origin` when the pattern does not compile.
-  Regex(std::string_view pattern, std::string_view origin);
+  Regex(std::string_view pattern, std::string_view origin, RegexSyntax syntax = RegexSyntax::kOniguruma);
   ~Regex();
   Regex(const Regex&) = delete;
   Regex& operator=(const Regex&) = delete;
@@ -32,9 +37,13 @@ class Regex {
 };
 
 // Rewrites an Oniguruma pattern into PCRE2 syntax with the same meaning: \s and \S mean
-// White_Space (PCRE2's UCP \s leaves out U+0085), \w is UTS#18's word
-// (Alphabetic, M, Nd, Pc, Join_Control), \h is a hex digit.
-std::string translate_onig(std::string_view pattern);
+// White_Space (PCRE2's UCP \s leaves out U+0085), \w is Oniguruma's word (Alphabetic, M,
+// Nd, Pc, and ² ³ ¹ ¼ ½ ¾), \h is a hex digit. The classes whose content depends on the
+// Unicode version (\p{<general category>}, \p{Alphabetic}, \p{<script>}, \w, \d and their
+// negations) are spelled out with Unicode 16 tables, Oniguruma's version, since PCRE2 has
+// Unicode 14; other \p{..} are left to PCRE2. With kRustRegex, \w is UTS#18's word
+// (Alphabetic, M, Nd, Pc, Join_Control), as the regex crate has it.
+std::string translate_onig(std::string_view pattern, RegexSyntax syntax = RegexSyntax::kOniguruma);
 // Escapes a literal string for use in a pattern.
 std::string regex_escape(std::string_view s);
 

@@ -196,35 +196,18 @@ bool is_cjk(char32_t c) {
          (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x2F800 && c <= 0x2FA1F);
 }
 
-namespace {
-// The Unicode version of the unicode_categories crate (0.1.1) that tokenizers uses.
-constexpr uint8_t kCategoriesMajor = 8;
-// The Unicode version of unicode-normalization-alignments' is_combining_mark.
-constexpr uint8_t kCombiningMarkMajor = 9;
-bool hf_known(char32_t c, uint8_t major = kCategoriesMajor) {
-  UVersionInfo age;
-  u_charAge(static_cast<UChar32>(c), age);
-  return age[0] != 0 && age[0] <= major;
-}
-}  // namespace
-
+// The tables of the unicode_categories crate (Unicode 8.0) and of
+// unicode-normalization-alignments (9.0): characters assigned later are in none of them,
+// and those whose category changed since keep their old one.
 bool hf_is_other(char32_t c) {
   if (c < 0x80) return c < 0x20 || c == 0x7F;
-  const auto mask = U_MASK(u_charType(static_cast<UChar32>(c)));
-  return (mask & (U_GC_CC_MASK | U_GC_CF_MASK | U_GC_CO_MASK)) != 0 && hf_known(c);
+  return find_range(tables::kCategoriesOther, c) != nullptr;
 }
-bool hf_is_mark_nonspacing(char32_t c) {
-  if (c == 0x1734) return true;  // HANUNOO SIGN PAMUDPOD: Mn until Unicode 14 made it Mc
-  return c >= 0x300 && is_mark_nonspacing(c) && hf_known(c);
-}
-bool hf_is_combining_mark(char32_t c) {
-  if (c < 0x300) return false;
-  const auto mask = U_MASK(u_charType(static_cast<UChar32>(c)));
-  return (mask & U_GC_M_MASK) != 0 && hf_known(c, kCombiningMarkMajor);
-}
+bool hf_is_mark_nonspacing(char32_t c) { return c >= 0x300 && find_range(tables::kCategoriesNonspacingMark, c) != nullptr; }
+bool hf_is_combining_mark(char32_t c) { return c >= 0x300 && find_range(tables::kNormalizationCombiningMark, c) != nullptr; }
 bool hf_is_punctuation(char32_t c) {
   if (c < 0x80) return is_punctuation(c);
-  return is_punctuation(c) && hf_known(c);
+  return find_range(tables::kCategoriesPunctuation, c) != nullptr;
 }
 
 size_t lowercase_count(char32_t c, char32_t out[4]) {
@@ -301,6 +284,7 @@ CodeRanges regex_ranges_where(const std::function<bool(const RegexCharProps&)>& 
   add(tables::kRegexAlphabetic);
   add(tables::kPcre2CategoryChanges);
   add(tables::kPcre2AlphabeticChanges);
+  add(tables::kRegexScripts);
   std::sort(cuts.begin(), cuts.end());
   cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
   CodeRanges out;
@@ -311,6 +295,8 @@ CodeRanges regex_ranges_where(const std::function<bool(const RegexCharProps&)>& 
     const auto* changed = find_range(tables::kPcre2CategoryChanges, c);
     p.pcre2_category = changed ? static_cast<Category>(changed->category) : p.category;
     p.alphabetic = find_range(tables::kRegexAlphabetic, c) != nullptr;
+    const auto* script = find_range(tables::kRegexScripts, c);
+    p.script = script ? script->script : 0;
     p.pcre2_alphabetic = p.alphabetic != (find_range(tables::kPcre2AlphabeticChanges, c) != nullptr);
     if (!pred(p)) continue;
     if (!out.empty() && out.back().second + 1 == c)
@@ -322,6 +308,10 @@ CodeRanges regex_ranges_where(const std::function<bool(const RegexCharProps&)>& 
 }
 
 const char* pcre2_base_unicode_version() { return tables::kPcre2UnicodeVersion; }
+
+std::vector<std::string_view> regex_script_names() {
+  return {std::begin(tables::kRegexScriptNames), std::end(tables::kRegexScriptNames)};
+}
 
 uint16_t script_of(char32_t c) {
   const auto* r = find_range(tables::kScripts, c);

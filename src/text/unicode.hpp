@@ -82,13 +82,14 @@ bool is_mark_nonspacing(char32_t c);  // general category Mn
 // Unicode 16, as tokenizers' single_word added tokens test it.
 bool is_word_char(char32_t c);
 bool is_cjk(char32_t c);
-// The categories tokenizers takes from the unicode_categories crate, whose tables stop at an
-// old Unicode version: characters assigned later are in none of them.
+// The categories tokenizers takes from the unicode_categories crate, whose tables are
+// Unicode 8.0: characters assigned later are in none of them.
 bool hf_is_other(char32_t c);            // Cc | Cf | Co
 bool hf_is_mark_nonspacing(char32_t c);  // Mn
 bool hf_is_punctuation(char32_t c);      // P*
-// unicode-normalization-alignments' is_combining_mark (StripAccents): any M* category.
-bool hf_is_combining_mark(char32_t c);           // the CJK ranges BERT isolates
+// unicode-normalization-alignments' is_combining_mark (StripAccents): any M* category of
+// Unicode 9.0.
+bool hf_is_combining_mark(char32_t c);
 // Appends the full lowercase mapping of c, as Rust's char::to_lowercase (Unicode 17, no
 // context: final sigma stays σ).
 void append_lowercase(std::string& out, char32_t c);
@@ -120,6 +121,7 @@ constexpr uint32_t category_bit(Category c) { return 1u << static_cast<unsigned>
 struct RegexCharProps {
   Category category, pcre2_category;
   bool alphabetic, pcre2_alphabetic;
+  uint16_t script;  // Unicode 16 Script: 1 + index in regex_script_names()
 };
 // Sorted, disjoint, non-adjacent ranges [first, last] of code points.
 using CodeRanges = std::vector<std::pair<char32_t, char32_t>>;
@@ -127,6 +129,8 @@ using CodeRanges = std::vector<std::pair<char32_t, char32_t>>;
 CodeRanges regex_ranges_where(const std::function<bool(const RegexCharProps&)>& pred);
 // The Unicode version the generated PCRE2 difference tables assume PCRE2 has ("14.0.0").
 const char* pcre2_base_unicode_version();
+// Oniguruma's (Unicode 16) script names, long form ("Old_Italic").
+std::vector<std::string_view> regex_script_names();
 
 // Script of c in tokenizers' UnicodeScripts table (Unicode 9.0), 0 when it has none
 // (unassigned then, or assigned later), and the script values that pre-tokenizer remaps.

@@ -11,6 +11,8 @@ const fs = require('fs');
 
 const args = process.argv.slice(2);
 const data = args.includes('--data') ? args[args.indexOf('--data') + 1] : '/tmp/tessera-unicode/node_modules';
+// --only WORD: run only the probes whose name holds WORD (onig, std, categories, scripts).
+const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : '';
 const hf = require(path.join(__dirname, '..', '..', 'tests', 'tokenizer', 'node_modules', 'tokenizers'));
 const VERSIONS = fs.readdirSync(path.join(data, '@unicode')).map((d) => d.replace('unicode-', '')).sort((a, b) =>
   a.split('.').map(Number).reduce((x, v, i) => x || v - b.split('.').map(Number)[i], 0));
@@ -59,12 +61,19 @@ async function lowerMap(version) {
   return m;
 }
 
-async function report(name, got, prop, extra = (s) => s) {
+// Prints, for each Unicode version, how many code points `got` and the union of `props`
+// (plus `extra` code points) disagree on.
+async function report(name, got, props, extra = []) {
   const rows = [];
   for (const v of VERSIONS) {
-    const want = await load(v, prop);
-    if (!want) continue;
-    const w = extra(new Set(want));
+    const w = new Set(extra);
+    let missing = false;
+    for (const p of [].concat(props)) {
+      const want = await load(v, p);
+      if (!want) { missing = true; break; }
+      for (const c of want) w.add(c);
+    }
+    if (missing) continue;
     let diff = 0;
     const ex = [];
     for (const c of ALL) if (got.has(c) !== w.has(c)) { diff++; if (ex.length < 4) ex.push(c.toString(16)); }
@@ -81,12 +90,38 @@ async function main() {
     Pf: 'Final_Punctuation', Po: 'Other_Punctuation', S: 'Symbol', Sm: 'Math_Symbol', Sc: 'Currency_Symbol',
     Sk: 'Modifier_Symbol', So: 'Other_Symbol', Z: 'Separator', Zs: 'Space_Separator', Cc: 'Control', Cf: 'Format',
     Co: 'Private_Use' };
+  const run = (section) => section.includes(only);
   console.log('component / property                     differing code points per Unicode version (first few)');
-  for (const [short, long] of Object.entries(gc)) await report(`onig \\p{${short}}`, regexSet(`\\p{${short}}`), 'General_Category/' + long);
-  await report('onig \\s', regexSet('\\s'), 'Binary_Property/White_Space');
-  await report('onig \\p{Alphabetic}', regexSet('\\p{Alphabetic}'), 'Binary_Property/Alphabetic');
-  await report('onig \\p{Han}', regexSet('\\p{Han}'), 'Script/Han');
-  await report('onig \\p{Latin}', regexSet('\\p{Latin}'), 'Script/Latin');
+  if (run('categories')) {
+    // unicode_categories: BertPreTokenizer's punctuation (ASCII punctuation or P*),
+    // BertNormalizer's clean_text (drops Cc|Cf|Co but \t \n \r), strip_accents (drops Mn
+    // after NFD: only characters without a decomposition tell), and
+    // unicode-normalization-alignments' is_combining_mark (StripAccents, any M*).
+    const bert = hf.bertPreTokenizer();
+    const ascii = [...'!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~'].map((x) => x.codePointAt(0));
+    await report('unicode_categories P (BertPreTokenizer)', charSet((s) => bert.preTokenizeString('a' + s + 'a').length === 3),
+      'General_Category/Punctuation', ascii);
+    const clean = hf.bertNormalizer({ cleanText: true, handleChineseChars: false, stripAccents: false, lowercase: false });
+    await report('unicode_categories Cc|Cf|Co (clean_text)',
+      charSet((s, c) => c !== 0 && c !== 0xfffd && clean.normalizeString(s) === ''),
+      ['General_Category/Control', 'General_Category/Format', 'General_Category/Private_Use'], [9, 10, 13].filter(() => false));
+    const nfd = hf.nfdNormalizer();
+    const plain = charSet((s) => nfd.normalizeString(s) === s);
+    const strip = hf.bertNormalizer({ cleanText: false, handleChineseChars: false, stripAccents: true, lowercase: false });
+    const mn = charSet((s, c) => plain.has(c) && strip.normalizeString(s) === '');
+    for (const c of ALL) if (!plain.has(c)) mn.add(-1);
+    await report('unicode_categories Mn (strip_accents; no decomposition)', charSet((s, c) => plain.has(c) && mn.has(c)), 'General_Category/Nonspacing_Mark');
+    const accents = hf.stripAccentsNormalizer();
+    await report('normalization is_combining_mark (StripAccents)', charSet((s) => accents.normalizeString(s) === ''), 'General_Category/Mark');
+  }
+  if (run('onig')) {
+    for (const [short, long] of Object.entries(gc)) await report(`onig \\p{${short}}`, regexSet(`\\p{${short}}`), 'General_Category/' + long);
+    await report('onig \\s', regexSet('\\s'), 'Binary_Property/White_Space');
+    await report('onig \\p{Alphabetic}', regexSet('\\p{Alphabetic}'), 'Binary_Property/Alphabetic');
+    await report('onig \\p{Han}', regexSet('\\p{Han}'), 'Script/Han');
+    await report('onig \\p{Latin}', regexSet('\\p{Latin}'), 'Script/Latin');
+  }
+  if (!run('std')) return;
   // Rust std char methods.
   const ws = hf.whitespaceSplitPreTokenizer();
   await report('std char::is_whitespace (WhitespaceSplit)', charSet((s) => ws.preTokenizeString(s).length === 0), 'Binary_Property/White_Space');
