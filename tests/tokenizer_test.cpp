@@ -141,4 +141,71 @@ TEST(TokenizerErrors, MalformedJsonNamesFileAndField) {
                "added_tokens[0].content");
 }
 
+// A tokenizer with only `pre_tokenizer` (and `normalizer`) over a vocabulary of [UNK]: every
+// pre-token is one token, so the code point offsets show where the pipeline split.
+std::vector<std::pair<size_t, size_t>> pieces(const json& pre, std::string_view text, const json& normalizer = nullptr) {
+  const json j = {{"normalizer", normalizer},
+                  {"pre_tokenizer", pre},
+                  {"model", {{"type", "WordLevel"}, {"vocab", {{"[UNK]", 0}}}, {"unk_token", "[UNK]"}}}};
+  const auto tok = tessera::Tokenizer::from_json(j.dump(), "pieces.json");
+  return tok.encode(text, false, tessera::OffsetType::kChar).offsets;
+}
+using Spans = std::vector<std::pair<size_t, size_t>>;
+json split(const std::string& regex) {
+  return {{"type", "Split"}, {"pattern", {{"Regex", regex}}}, {"behavior", "Isolated"}, {"invert", false}};
+}
+
+// Expected values below are what tokenizers (npm 0.23.2) gives.
+TEST(TokenizerUnicodeScripts, SplitsWhereTheScriptChanges) {
+  const json pre = {{"type", "UnicodeScripts"}};
+  // Hiragana, Katakana and U+30FC count as Han; the ideographic full stop is Common.
+  EXPECT_EQ(pieces(pre, "どこで生れ。Yes"), (Spans{{0, 5}, {5, 6}, {6, 9}}));
+  // A space belongs to the piece it is in.
+  EXPECT_EQ(pieces(pre, "Apples are りんご 林檎"), (Spans{{0, 11}, {11, 17}}));
+  EXPECT_EQ(pieces(pre, "aーbカな漢 x1"), (Spans{{0, 1}, {1, 2}, {2, 3}, {3, 7}, {7, 8}, {8, 9}}));
+  // Spaces before the first character with a script are dropped, as tokenizers does.
+  EXPECT_EQ(pieces(pre, "  abc"), (Spans{{2, 5}}));
+  EXPECT_TRUE(pieces(pre, "   ").empty());
+}
+
+// Each component follows the Unicode version of the crate tokenizers takes it from.
+TEST(TokenizerUnicodeVersions, RegexClassesAreOnigurumasUnicode16) {
+  // U+1CCF5, U+1CCF6: OUTLINED DIGIT FIVE, SIX (Nd since Unicode 16; PCRE2 has 14).
+  EXPECT_EQ(pieces(split("\\p{N}+"), "x\U0001CCF5\U0001CCF6y"), (Spans{{0, 1}, {1, 3}, {3, 4}}));
+  // Oniguruma's \w counts ² but not U+200C (ZWNJ); the regex crate's (Whitespace) the reverse.
+  EXPECT_EQ(pieces(split("\\w+"), "a²b\u200Cc"), (Spans{{0, 3}, {3, 4}, {4, 5}}));
+  EXPECT_EQ(pieces({{"type", "Whitespace"}}, "a²b\u200Cc"), (Spans{{0, 1}, {1, 2}, {2, 5}}));
+  // \p{Han} is the Script property: 々 is Han, 、 is Common (Han only by Script_Extensions).
+  EXPECT_EQ(pieces(split("\\p{Han}+"), "a\u3005\u3001漢b"), (Spans{{0, 1}, {1, 2}, {2, 3}, {3, 4}, {4, 5}}));
+}
+
+TEST(TokenizerUnicodeVersions, StdCharMethodsAreUnicode17AndCategoriesUnicode8) {
+  // U+11DE0: a Unicode 17 digit, numeric for Rust's std.
+  EXPECT_EQ(pieces({{"type", "Digits"}, {"individual_digits", true}}, "a\U00011DE0b"), (Spans{{0, 1}, {1, 2}, {2, 3}}));
+  // Unicode 17 lowercase (U+A7CE -> U+A7CF), İ -> i̇, no final sigma: 4 code points.
+  const json lower = {{"type", "Lowercase"}};
+  const auto tok = tessera::Tokenizer::from_json(
+      json({{"normalizer", lower},
+            {"pre_tokenizer", split(".")},
+            {"model", {{"type", "WordLevel"}, {"vocab", {{"[UNK]", 0}, {"\uA7CF", 1}, {"i", 2}, {"\u0307", 3}, {"σ", 4}}}, {"unk_token", "[UNK]"}}}})
+          .dump(),
+      "lower.json");
+  EXPECT_EQ(tok.encode("\uA7CEİΣ", false).ids, (std::vector<int32_t>{1, 2, 3, 4}));
+  // BertNormalizer's strip_accents drops Mn of Unicode 8: U+1885 was Lo then (Mn since 9).
+  const json bert = {{"type", "BertNormalizer"}, {"clean_text", true}, {"handle_chinese_chars", false},
+                     {"strip_accents", true}, {"lowercase", false}};
+  EXPECT_EQ(pieces(split("."), "a\u1885\u0301b", bert).size(), 3u);
+}
+
+TEST(TokenizerUnicodeVersions, UnknownRegexPropertyNamesTheRegex) {
+  try {
+    pieces(split("\\p{NoSuchProperty}"), "x");
+    FAIL() << "expected tessera::Error";
+  } catch (const tessera::Error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("NoSuchProperty"), std::string::npos) << what;
+    EXPECT_NE(what.find("cannot compile"), std::string::npos) << what;
+  }
+}
+
 }  // namespace

@@ -1,5 +1,6 @@
 // Pre-tokenizers: ByteLevel, Split, Whitespace, WhitespaceSplit, BertPreTokenizer,
-// Metaspace, Digits, Punctuation, CharDelimiterSplit and Sequence, as in tokenizers.
+// Metaspace, Digits, Punctuation, CharDelimiterSplit, UnicodeScripts and Sequence, as in
+// tokenizers.
 #include <memory>
 
 #include "byte_level.hpp"
@@ -125,7 +126,8 @@ class CharSplitPre final : public PreTokenizer {
 
 class WhitespacePre final : public PreTokenizer {
  public:
-  WhitespacePre() : regex_(R"(\w+|[^\w\s]+)", "Whitespace") {}
+  // tokenizers runs this one on the regex crate, not Oniguruma.
+  WhitespacePre() : regex_(R"(\w+|[^\w\s]+)", "Whitespace", RegexSyntax::kRustRegex) {}
   void pre_tokenize(PreTokenizedString& pts) const override {
     pts.split([&](size_t, NormalizedString&& n) {
       auto m = cover_matches(n.size(), regex_.find_all(n.get()));
@@ -177,6 +179,45 @@ class MetaspacePre final : public PreTokenizer {
   bool split_;
 };
 
+// UnicodeScripts: splits where the script changes, with tokenizers' own table (Unicode 9.0)
+// and its adjustments: Hiragana, Katakana and U+30FC count as Han; spaces and characters
+// without a script belong to the piece they are in (and, as in tokenizers, those before the
+// first character with a script are dropped).
+class UnicodeScriptsPre final : public PreTokenizer {
+ public:
+  UnicodeScriptsPre() : values_(script_values()) {}
+  void pre_tokenize(PreTokenizedString& pts) const override {
+    pts.split([&](size_t, NormalizedString&& n) {
+      const std::string& s = n.get();
+      std::vector<size_t> cuts;
+      uint16_t last = 0;
+      size_t i = 0;
+      while (i < s.size()) {
+        const size_t start = i;
+        const uint16_t script = fixed_script(next_cp(s, i));
+        if (script == 0) continue;
+        if (script != last) cuts.push_back(start);
+        last = script;
+      }
+      cuts.push_back(s.size());
+      std::vector<NormalizedString> out;
+      out.reserve(cuts.size());
+      for (size_t k = 0; k + 1 < cuts.size(); ++k) out.push_back(n.slice(cuts[k], cuts[k + 1]));
+      return out;
+    });
+  }
+
+ private:
+  // 0 is tokenizers' Script::Any.
+  uint16_t fixed_script(char32_t c) const {
+    if (c == 0x30FC) return values_.han;
+    if (c == ' ') return 0;
+    const uint16_t s = script_of(c);
+    return s == values_.hiragana || s == values_.katakana ? values_.han : s;
+  }
+  ScriptValues values_;
+};
+
 class SequencePre final : public PreTokenizer {
  public:
   explicit SequencePre(std::vector<std::unique_ptr<PreTokenizer>> items) : items_(std::move(items)) {}
@@ -210,6 +251,7 @@ std::unique_ptr<PreTokenizer> make_pre_tokenizer(const json& j, const JsonPath& 
   if (type == "WhitespaceSplit")
     return std::make_unique<CharSplitPre>([](char32_t c) { return is_whitespace(c); }, SplitBehavior::kRemoved);
   if (type == "BertPreTokenizer") return std::make_unique<BertPre>();
+  if (type == "UnicodeScripts") return std::make_unique<UnicodeScriptsPre>();
   if (type == "Punctuation")
     return std::make_unique<CharSplitPre>(is_bert_punctuation, parse_behavior(j, "behavior", p, SplitBehavior::kIsolated));
   if (type == "Digits") {

