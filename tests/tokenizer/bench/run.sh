@@ -59,25 +59,25 @@ for t in "${tokenizers[@]}"; do
 done
 echo "LOAD end $(uptime)" | tee -a "$log"
 
-# The table: MB/s per row, and tessera's ratio to the Rust tokenizers on the same row.
+# The table: per row, MB per CPU-second and MB per wall second for each implementation, and
+# tessera's ratio to the Rust tokenizers on the same row (CPU and wall).
 node - "$log" <<'JS'
 const lines = require('fs').readFileSync(process.argv[2], 'utf8').split('\n');
 const rows = [];
 for (const l of lines) {
   if (!l.startsWith('RESULT ')) continue;
-  const r = Object.fromEntries(l.slice(7).split(' ').map((kv) => kv.split('=')));
-  rows.push(r);
+  rows.push(Object.fromEntries(l.slice(7).split(' ').map((kv) => kv.split('='))));
 }
 const find = (t, impl, row, th) => rows.find((r) => r.tokenizer === t && r.impl === impl && r.row === row && r.threads === String(th));
-console.log('\n| tokenizer | row | tessera | HF tokenizers (Rust) | tiktoken (wasm) | tessera / HF |');
-console.log('|---|---|---|---|---|---|');
+const v = (x, k) => (x ? Number(x[k]).toFixed(2) : '–');
+const ratio = (a, b, k) => (a && b ? (Number(a[k]) / Number(b[k])).toFixed(2) + '×' : '–');
+console.log('\n| tokenizer | row | tessera CPU | tessera wall | HF CPU | HF wall | tiktoken CPU | tiktoken wall | tessera/HF CPU | tessera/HF wall |');
+console.log('|---|---|---|---|---|---|---|---|---|---|');
 for (const t of [...new Set(rows.map((r) => r.tokenizer))]) {
-  for (const [row, th, unit] of [['encode', 1, 'cpu'], ['encode_batch', 1, 'wall'], ['encode_batch', 2, 'wall']]) {
-    const key = unit + '_mbps';
+  for (const [row, th] of [['encode', 1], ['encode_batch', 1], ['encode_batch', 2]]) {
     const a = find(t, 'tessera', row, th), b = find(t, 'hf', row, th), c = find(t, 'tiktoken', row, th);
-    const v = (x) => (x ? Number(x[key]).toFixed(2) : '–');
-    const ratio = a && b ? (Number(a[key]) / Number(b[key])).toFixed(2) + '×' : '–';
-    console.log(`| ${t} | ${row}, ${th} thread${th > 1 ? 's' : ''} (${unit === 'cpu' ? 'MB/CPU-s' : 'MB/s wall'}) | ${v(a)} | ${v(b)} | ${v(c)} | ${ratio} |`);
+    console.log(`| ${t} | ${row}, ${th} thread${th > 1 ? 's' : ''} | ${v(a, 'cpu_mbps')} | ${v(a, 'wall_mbps')} | ${v(b, 'cpu_mbps')} | ${v(b, 'wall_mbps')} | ${v(c, 'cpu_mbps')} | ${v(c, 'wall_mbps')} | ${ratio(a, b, 'cpu_mbps')} | ${ratio(a, b, 'wall_mbps')} |`);
   }
 }
+console.log('\nCPU: MB per CPU-second of the process (all its threads); wall: MB per wall-clock second.');
 JS

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -61,21 +62,36 @@ int main(int argc, char** argv) {
   const double mb = static_cast<double>(bytes) / 1e6;
   std::printf("%s: %.2f MB in %zu documents, %d repetitions (+1 warm-up)\n", argv[1], mb, docs.size(), reps);
 
-  // One warm-up pass (fills the BPE cache, as a long-running tokenizer would have it), then
-  // `reps` timed passes over the whole corpus.
-  const auto row = [&](const char* name, int threads, auto&& pass) {
-    tessera::set_num_threads(threads);
-    size_t tokens = pass();
+  // Each row: one warm-up pass (fills the BPE cache, as a long-running tokenizer would have
+  // it), then `reps` timed passes over the whole corpus. Rows given together are timed in
+  // turn, pass by pass (1 thread, 2 threads, 1 thread, ...), so that on a shared machine
+  // they see the same load rather than whatever load each had in its own ten seconds.
+  struct Row {
+    const char* name;
+    int threads;
+    std::function<size_t()> pass;
     std::vector<double> cpu, wall;
-    for (int r = 0; r < reps; ++r) {
-      const double c0 = cpu_seconds();
-      const auto w0 = std::chrono::steady_clock::now();
-      tokens = pass();
-      wall.push_back(mb / std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count());
-      cpu.push_back(mb / (cpu_seconds() - c0));
+    size_t tokens = 0;
+  };
+  const auto run_rows = [&](std::vector<Row> rows_in_turn) {
+    for (auto& r : rows_in_turn) {
+      tessera::set_num_threads(r.threads);
+      r.tokens = r.pass();
     }
-    std::printf("RESULT impl=tessera row=%s threads=%d cpu_mbps=%.2f wall_mbps=%.2f tokens=%zu\n", name, threads,
-                median(cpu), median(wall), tokens);
+    for (int rep = 0; rep < reps; ++rep) {
+      for (auto& r : rows_in_turn) {
+        tessera::set_num_threads(r.threads);
+        const double c0 = cpu_seconds();
+        const auto w0 = std::chrono::steady_clock::now();
+        r.tokens = r.pass();
+        r.wall.push_back(mb / std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count());
+        r.cpu.push_back(mb / (cpu_seconds() - c0));
+      }
+    }
+    for (const auto& r : rows_in_turn) {
+      std::printf("RESULT impl=tessera row=%s threads=%d cpu_mbps=%.2f wall_mbps=%.2f tokens=%zu\n", r.name, r.threads,
+                  median(r.cpu), median(r.wall), r.tokens);
+    }
     std::fflush(stdout);
   };
   const auto one_at_a_time = [&] {
@@ -88,8 +104,10 @@ int main(int argc, char** argv) {
     for (const auto& e : tok.encode_batch(docs, false)) n += e.size();
     return n;
   };
-  if (rows.find("encode") != std::string::npos) row("encode", 1, one_at_a_time);
-  if (rows.find("batch1") != std::string::npos) row("encode_batch", 1, batch);
-  if (rows.find("batch2") != std::string::npos) row("encode_batch", 2, batch);
+  if (rows.find("encode") != std::string::npos) run_rows({Row{"encode", 1, one_at_a_time, {}, {}}});
+  std::vector<Row> batch_rows;
+  if (rows.find("batch1") != std::string::npos) batch_rows.push_back(Row{"encode_batch", 1, batch, {}, {}});
+  if (rows.find("batch2") != std::string::npos) batch_rows.push_back(Row{"encode_batch", 2, batch, {}, {}});
+  if (!batch_rows.empty()) run_rows(std::move(batch_rows));
   return 0;
 }
