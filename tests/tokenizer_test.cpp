@@ -175,6 +175,9 @@ TEST(TokenizerUnicodeVersions, RegexClassesAreOnigurumasUnicode16) {
   // Oniguruma's \w counts ² but not U+200C (ZWNJ); the regex crate's (Whitespace) the reverse.
   EXPECT_EQ(pieces(split("\\w+"), "a²b\u200Cc"), (Spans{{0, 3}, {3, 4}, {4, 5}}));
   EXPECT_EQ(pieces({{"type", "Whitespace"}}, "a²b\u200Cc"), (Spans{{0, 1}, {1, 2}, {2, 5}}));
+  // POSIX brackets: [:punct:] is P | S, [:alpha:] Alphabetic (U+0345 is an Mn).
+  EXPECT_EQ(pieces(split("[[:punct:]]+"), "a$€!b"), (Spans{{0, 1}, {1, 4}, {4, 5}}));
+  EXPECT_EQ(pieces(split("[[:alpha:]]+"), "aͅb1"), (Spans{{0, 3}, {3, 4}}));
   // \p{Han} is the Script property: 々 is Han, 、 is Common (Han only by Script_Extensions).
   EXPECT_EQ(pieces(split("\\p{Han}+"), "a\u3005\u3001漢b"), (Spans{{0, 1}, {1, 2}, {2, 3}, {3, 4}, {4, 5}}));
 }

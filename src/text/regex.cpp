@@ -52,6 +52,7 @@ struct ClassSpec {
   std::function<bool(Category, bool, uint16_t)> has;  // (category, alphabetic, script) -> member
   std::string pcre2;  // PCRE2's own spelling of the class, "" when PCRE2 has none to reuse
   CodeRanges extra = {};  // code points it also holds, whatever their properties
+  bool extra_outside_class_only = false;  // extra holds only outside a bracket class (\w)
 };
 
 ClassSpec category_class(uint32_t mask, std::string pcre2) {
@@ -123,7 +124,8 @@ std::optional<ClassSpec> find_class(std::string_view name) {
                      // Join_Control); outside a bracket class, below U+0100 it reads a
                      // Latin-1 table that also counts ² ³ ¹ ¼ ½ ¾ (No) (measured on
                      // tokenizers: [\w] does not hold them).
-                     {{0xB2, 0xB3}, {0xB9, 0xB9}, {0xBC, 0xBE}}};
+                     {{0xB2, 0xB3}, {0xB9, 0xB9}, {0xBC, 0xBE}},
+                     true};
   if (key == "digit") return category_class(bits({C::kNd}), "\\p{Nd}");
   if (key == "any") return category_class(kAllCategories, "");
   if (key == "assigned") return category_class(kAllCategories & ~bits({C::kCn}), "");
@@ -135,6 +137,35 @@ std::optional<ClassSpec> find_class(std::string_view name) {
     const auto id = static_cast<uint16_t>(k + 1);
     return ClassSpec{[id](Category, bool, uint16_t script) { return script == id; }, ""};
   }
+  return std::nullopt;
+}
+
+// Oniguruma's POSIX brackets ([:alpha:] inside a class) on Unicode, as measured on
+// tokenizers: alpha Alphabetic, digit Nd, alnum Alphabetic | Nd, upper Lu | Other_Uppercase,
+// lower Ll | Other_Lowercase, punct P | S, word Alphabetic | M | Nd | Pc, graph everything
+// but Z, Cc, Cn and Cs, print graph | Zs, cntrl Cc, blank Zs | tab, space White_Space
+// (handled by the caller), xdigit and ascii ASCII.
+std::optional<ClassSpec> find_posix_class(std::string_view name) {
+  using C = Category;
+  const auto cats = [](uint32_t mask) { return category_class(mask, ""); };
+  if (name == "alpha") return ClassSpec{[](Category, bool a, uint16_t) { return a; }, ""};
+  if (name == "digit") return cats(bits({C::kNd}));
+  if (name == "alnum") return ClassSpec{[](Category c, bool a, uint16_t) { return a || c == C::kNd; }, ""};
+  if (name == "upper") return ClassSpec{cats(bits({C::kLu})).has, "", regex_other_uppercase()};
+  if (name == "lower") return ClassSpec{cats(bits({C::kLl})).has, "", regex_other_lowercase()};
+  if (name == "punct")
+    return cats(bits({C::kPc, C::kPd, C::kPs, C::kPe, C::kPi, C::kPf, C::kPo, C::kSm, C::kSc, C::kSk, C::kSo}));
+  if (name == "word")
+    return ClassSpec{[](Category c, bool a, uint16_t) {
+                       return a || (category_bit(c) & bits({C::kMn, C::kMc, C::kMe, C::kNd, C::kPc})) != 0;
+                     },
+                     ""};
+  if (name == "graph") return cats(kAllCategories & ~bits({C::kZs, C::kZl, C::kZp, C::kCc, C::kCn, C::kCs}));
+  if (name == "print") return cats(kAllCategories & ~bits({C::kZl, C::kZp, C::kCc, C::kCn, C::kCs}));
+  if (name == "cntrl") return cats(bits({C::kCc}));
+  if (name == "blank") return ClassSpec{cats(bits({C::kZs})).has, "", {{0x09, 0x09}}};
+  if (name == "xdigit") return ClassSpec{cats(0).has, "", {{'0', '9'}, {'A', 'F'}, {'a', 'f'}}};
+  if (name == "ascii") return ClassSpec{cats(0).has, "", {{0, 0x7F}}};
   return std::nullopt;
 }
 
@@ -217,7 +248,7 @@ const std::string& cached_body(std::string_view name, ClassSpec spec, bool negat
   static std::mutex mu;
   static std::map<std::string, std::string, std::less<>> cache;
   const std::string key = std::string(negated ? "^" : "") + (in_class ? "[" : "") + loose_name(name);
-  if (in_class) spec.extra.clear();
+  if (in_class && spec.extra_outside_class_only) spec.extra.clear();
   std::lock_guard<std::mutex> lock(mu);
   auto it = cache.find(key);
   if (it == cache.end()) it = cache.emplace(key, class_body(spec, negated)).first;
@@ -300,6 +331,26 @@ std::string translate_onig(std::string_view p, RegexSyntax syntax) {
       }
       ++i;
       continue;
+    }
+    if (c == '[' && in_class && i + 1 < p.size() && p[i + 1] == ':') {
+      // A POSIX bracket: [:name:] or [:^name:].
+      const size_t close = p.find(":]", i + 2);
+      if (close != std::string_view::npos) {
+        std::string_view name = p.substr(i + 2, close - i - 2);
+        const bool negated = !name.empty() && name[0] == '^';
+        if (negated) name.remove_prefix(1);
+        if (name == "space") {
+          put(negated ? kNotSpace : kSpace);
+          i = close + 1;
+          continue;
+        }
+        if (const auto spec = find_posix_class(name)) {
+          out += cached_body(std::string("posix ") + std::string(name), *spec, negated, true);
+          after_expansion = true;
+          i = close + 1;
+          continue;
+        }
+      }
     }
     if (c == '[' && !in_class) {
       in_class = true;

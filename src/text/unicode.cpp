@@ -309,6 +309,18 @@ CodeRanges regex_ranges_where(const std::function<bool(const RegexCharProps&)>& 
 
 const char* pcre2_base_unicode_version() { return tables::kPcre2UnicodeVersion; }
 
+namespace {
+template <size_t N>
+CodeRanges to_ranges(const tables::Range (&table)[N]) {
+  CodeRanges out;
+  for (const auto& r : table) out.emplace_back(r.first, r.last);
+  return out;
+}
+}  // namespace
+
+CodeRanges regex_other_uppercase() { return to_ranges(tables::kRegexOtherUppercase); }
+CodeRanges regex_other_lowercase() { return to_ranges(tables::kRegexOtherLowercase); }
+
 std::vector<std::string_view> regex_script_names() {
   return {std::begin(tables::kRegexScriptNames), std::end(tables::kRegexScriptNames)};
 }

@@ -129,6 +129,9 @@ using CodeRanges = std::vector<std::pair<char32_t, char32_t>>;
 CodeRanges regex_ranges_where(const std::function<bool(const RegexCharProps&)>& pred);
 // The Unicode version the generated PCRE2 difference tables assume PCRE2 has ("14.0.0").
 const char* pcre2_base_unicode_version();
+// Unicode 16 Other_Uppercase and Other_Lowercase (Oniguruma's [:upper:], [:lower:]).
+CodeRanges regex_other_uppercase();
+CodeRanges regex_other_lowercase();
 // Oniguruma's (Unicode 16) script names, long form ("Old_Italic").
 std::vector<std::string_view> regex_script_names();
 

@@ -100,7 +100,9 @@ async function everyCodePoint() {
   for (const cls of ['\\p{L}', '\\p{Lu}', '\\p{Ll}', '\\p{Lt}', '\\p{Lm}', '\\p{Lo}', '\\p{M}', '\\p{Mn}', '\\p{Mc}',
     '\\p{N}', '\\p{Nd}', '\\p{Nl}', '\\p{No}', '\\p{P}', '\\p{Pd}', '\\p{Po}', '\\p{S}', '\\p{Sm}', '\\p{Sc}', '\\p{So}',
     '\\p{Z}', '\\p{C}', '\\p{Cf}', '\\p{Cn}', '\\p{Alphabetic}', '\\P{L}', '\\p{^N}', '\\w', '\\W', '\\d', '\\s', '\\S',
-    '[^\\s\\p{L}\\p{N}]', '[\\w-]', '[\\W]', '[^\\w]', '\\D', '[\\d\\S]', '\\p{Han}', '\\p{Latin}'])
+    '[^\\s\\p{L}\\p{N}]', '[\\w-]', '[\\W]', '[^\\w]', '\\D', '[\\d\\S]', '\\p{Han}', '\\p{Latin}',
+    '[[:alpha:]]', '[[:alnum:]]', '[[:upper:]]', '[[:lower:]]', '[[:punct:]]', '[[:graph:]]', '[[:print:]]', '[[:blank:]]',
+    '[[:space:]]', '[^[:word:][:^ascii:]]'])
     pipelines.push([`Split ${cls}`, null, { type: 'Split', pattern: { Regex: cls }, behavior: 'Isolated', invert: false }, wordLevel]);
   for (const pre of [{ type: 'Whitespace' }, { type: 'WhitespaceSplit' }, { type: 'BertPreTokenizer' }, { type: 'UnicodeScripts' },
     { type: 'Digits', individual_digits: true }, { type: 'Punctuation', behavior: 'Isolated' }])

@@ -109,6 +109,11 @@ async function main() {
     ([a, b, g]) => `{${hex(a)}, ${hex(b)}, ${g}}`);
   emit(lines, 'Range', 'kRegexAlphabetic', runs((c) => onigAlpha[c], true),
     `Unicode ${ONIG} Alphabetic`, ([a, b]) => `{${hex(a)}, ${hex(b)}}`);
+  // POSIX brackets: [:upper:] is Lu | Other_Uppercase, [:lower:] Ll | Other_Lowercase.
+  emit(lines, 'Range', 'kRegexOtherUppercase', runs(await flags(ONIG, 'Binary_Property/Other_Uppercase').then((f) => (c) => f[c]), true),
+    `Unicode ${ONIG} Other_Uppercase`, ([a, b]) => `{${hex(a)}, ${hex(b)}}`);
+  emit(lines, 'Range', 'kRegexOtherLowercase', runs(await flags(ONIG, 'Binary_Property/Other_Lowercase').then((f) => (c) => f[c]), true),
+    `Unicode ${ONIG} Other_Lowercase`, ([a, b]) => `{${hex(a)}, ${hex(b)}}`);
   emit(lines, 'CategoryRange', 'kPcre2CategoryChanges',
     runs((c) => (pcreCat[c] === onigCat[c] ? -1 : pcreCat[c]), false).filter((r) => r[2] !== -1),
     `Code points whose Unicode ${PCRE2} category (PCRE2's) differs from ${ONIG}, with the ${PCRE2} one`,
