@@ -130,10 +130,12 @@ std::optional<ClassSpec> find_class(std::string_view name) {
   if (key == "any") return category_class(kAllCategories, "");
   if (key == "assigned") return category_class(kAllCategories & ~bits({C::kCn}), "");
   // Scripts: Oniguruma's \p{Han} is the Script property (PCRE2's is Script_Extensions), so
-  // these are always listed in full. Short aliases (Hani) are left to PCRE2.
+  // these are always listed in full. Short aliases (Hani) are resolved by ICU.
   const auto names = regex_script_names();
+  const std::string alias = loose_name(script_long_name(name));
   for (size_t k = 0; k < names.size(); ++k) {
-    if (loose_name(names[k]) != key) continue;
+    const std::string script = loose_name(names[k]);
+    if (script != key && script != alias) continue;
     const auto id = static_cast<uint16_t>(k + 1);
     return ClassSpec{[id](Category, bool, uint16_t script) { return script == id; }, ""};
   }

@@ -41,8 +41,7 @@ class Regex {
 // Nd, Pc, and ² ³ ¹ ¼ ½ ¾), \h is a hex digit. The classes whose content depends on the
 // Unicode version (\p{<general category>}, \p{Alphabetic}, \p{<script>}, \w, \d, POSIX
 // brackets and their negations) are spelled out with Unicode 16 tables, Oniguruma's
-// version, since PCRE2 has Unicode 14; other \p{..} (binary properties, short script
-// aliases such as Hani) are left to PCRE2. With kRustRegex, \w is UTS#18's word
+// version, since PCRE2 has Unicode 14; other \p{..} (binary properties) are left to PCRE2. With kRustRegex, \w is UTS#18's word
 // (Alphabetic, M, Nd, Pc, Join_Control), as the regex crate has it.
 std::string translate_onig(std::string_view pattern, RegexSyntax syntax = RegexSyntax::kOniguruma);
 // Escapes a literal string for use in a pattern.

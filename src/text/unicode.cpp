@@ -321,6 +321,15 @@ CodeRanges to_ranges(const tables::Range (&table)[N]) {
 CodeRanges regex_other_uppercase() { return to_ranges(tables::kRegexOtherUppercase); }
 CodeRanges regex_other_lowercase() { return to_ranges(tables::kRegexOtherLowercase); }
 
+std::string script_long_name(std::string_view alias) {
+  // ICU knows the aliases (Hani, Latn, ...) of every script up to its Unicode version.
+  const std::string a(alias);
+  const int32_t v = u_getPropertyValueEnum(UCHAR_SCRIPT, a.c_str());
+  if (v == UCHAR_INVALID_CODE) return {};
+  const char* name = u_getPropertyValueName(UCHAR_SCRIPT, v, U_LONG_PROPERTY_NAME);
+  return name ? name : "";
+}
+
 std::vector<std::string_view> regex_script_names() {
   return {std::begin(tables::kRegexScriptNames), std::end(tables::kRegexScriptNames)};
 }

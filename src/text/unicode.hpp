@@ -134,6 +134,8 @@ CodeRanges regex_other_uppercase();
 CodeRanges regex_other_lowercase();
 // Oniguruma's (Unicode 16) script names, long form ("Old_Italic").
 std::vector<std::string_view> regex_script_names();
+// The long name of a script alias ("Hani" -> "Han"), "" when unknown.
+std::string script_long_name(std::string_view alias);
 
 // Script of c in tokenizers' UnicodeScripts table (Unicode 9.0), 0 when it has none
 // (unassigned then, or assigned later), and the script values that pre-tokenizer remaps.

@@ -102,7 +102,7 @@ async function everyCodePoint() {
     '\\p{Z}', '\\p{C}', '\\p{Cf}', '\\p{Cn}', '\\p{Alphabetic}', '\\P{L}', '\\p{^N}', '\\w', '\\W', '\\d', '\\s', '\\S',
     '[^\\s\\p{L}\\p{N}]', '[\\w-]', '[\\W]', '[^\\w]', '\\D', '[\\d\\S]', '\\p{Han}', '\\p{Latin}',
     '[[:alpha:]]', '[[:alnum:]]', '[[:upper:]]', '[[:lower:]]', '[[:punct:]]', '[[:graph:]]', '[[:print:]]', '[[:blank:]]',
-    '[[:space:]]', '[^[:word:][:^ascii:]]'])
+    '[[:space:]]', '[^[:word:][:^ascii:]]', '\\p{Hani}', '\\p{Zinh}'])
     pipelines.push([`Split ${cls}`, null, { type: 'Split', pattern: { Regex: cls }, behavior: 'Isolated', invert: false }, wordLevel]);
   for (const pre of [{ type: 'Whitespace' }, { type: 'WhitespaceSplit' }, { type: 'BertPreTokenizer' }, { type: 'UnicodeScripts' },
     { type: 'Digits', individual_digits: true }, { type: 'Punctuation', behavior: 'Isolated' }])
