@@ -114,18 +114,23 @@ async function everyCodePoint() {
   // SentencePiece's charsmap, applied grapheme by grapheme (unicode-segmentation's clusters).
   const spm = JSON.parse(fs.readFileSync(path.join(dataDir, 'spm-unigram', 'tokenizer.json'), 'utf8'));
   pipelines.push(['Precompiled', spm.normalizer.normalizers[0], null, bytes]);
+  // A single_word added token right after each code point (then a space): it matches where
+  // that code point is not a word character (the regex crate's \w).
+  const X = { id: 1, content: 'X', single_word: true, lstrip: false, rstrip: false, normalized: false, special: false };
+  pipelines.push(['single_word added token', null, null, { ...wordLevel, vocab: { '[UNK]': 0, X: 1 } }, [X],
+    chunks.map((ch) => Array.from(ch, (c) => c + 'X ').join(''))]);
   const dir = fs.mkdtempSync(path.join(require('os').tmpdir(), 'tessera-codepoints-'));
   let bad = 0;
   const lines = [];
-  for (const [name, normalizer, pre, model] of pipelines) {
+  for (const [name, normalizer, pre, model, added = [], inputs = chunks] of pipelines) {
     const file = path.join(dir, 'tokenizer.json');
-    fs.writeFileSync(file, JSON.stringify({ version: '1.0', truncation: null, padding: null, added_tokens: [], normalizer,
+    fs.writeFileSync(file, JSON.stringify({ version: '1.0', truncation: null, padding: null, added_tokens: added, normalizer,
       pre_tokenizer: pre, post_processor: null, decoder: null, model }));
     const ref = hf.Tokenizer.fromFile(file);
-    const refEnc = await ref.encodeBatch(chunks, { addSpecialTokens: false });
-    const got = tessera(file, chunks, ['--char-offsets', '--no-special']);
+    const refEnc = await ref.encodeBatch(inputs, { addSpecialTokens: false });
+    const got = tessera(file, inputs, ['--char-offsets', '--no-special']);
     let wrong = 0, first = '';
-    for (let i = 0; i < chunks.length; i++) {
+    for (let i = 0; i < inputs.length; i++) {
       const ids = refEnc[i].getIds(), offs = refEnc[i].getOffsets();
       if (same(ids, got[i].ids) && same(offs, got[i].offsets)) continue;
       wrong++;
@@ -133,7 +138,7 @@ async function everyCodePoint() {
         let k = 0;
         while (k < ids.length && ids[k] === got[i].ids[k] && same(offs[k], got[i].offsets[k])) k++;
         const at = k < offs.length ? offs[k][0] : k < got[i].offsets.length ? got[i].offsets[k][0] : 0;
-        first = ` (first at U+${Array.from(chunks[i])[at].codePointAt(0).toString(16).toUpperCase().padStart(4, '0')})`;
+        first = ` (first at U+${Array.from(inputs[i])[at].codePointAt(0).toString(16).toUpperCase().padStart(4, '0')})`;
       }
     }
     bad += wrong;
