@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
-#include <vector>
 #include <memory>
+#include <vector>
+
+#include <sys/mman.h>
 
 #include "dispatch.hpp"
 #include "tessera/core/error.hpp"
@@ -14,6 +16,23 @@
 
 namespace tessera::kernels {
 namespace {
+
+// Storage for packed panels, 64-byte aligned and zeroed. Large buffers get their own anonymous
+// mapping so that freeing one (fused projections replace their parts at load) hands the pages
+// straight back to the system instead of leaving holes in the malloc heap.
+std::shared_ptr<void> alloc_panels(size_t bytes) {
+  bytes = std::max<size_t>(bytes, 64);
+  constexpr size_t kOwnMapping = size_t(1) << 20;
+  if (bytes >= kOwnMapping) {
+    void* mem = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    TESSERA_CHECK(mem != MAP_FAILED, "PackedWeight: out of memory for {} bytes", bytes);
+    return std::shared_ptr<void>(mem, [bytes](void* q) { munmap(q, bytes); });  // pages come zeroed
+  }
+  void* mem = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
+  TESSERA_CHECK(mem != nullptr, "PackedWeight: out of memory for {} bytes", bytes);
+  std::memset(mem, 0, bytes);
+  return std::shared_ptr<void>(mem, [](void* q) { std::free(q); });
+}
 
 struct FreeDeleter {
   void operator()(float* p) const { std::free(p); }
@@ -83,6 +102,29 @@ void gemm(const float* x, int64_t m, int64_t k, int64_t ldx, const void* w, DTyp
 }
 
 
+PackedWeight PackedWeight::concat(const std::vector<const PackedWeight*>& parts) {
+  TESSERA_CHECK(!parts.empty(), "PackedWeight::concat: no parts");
+  PackedWeight p;
+  p.type_ = parts[0]->type_;
+  p.k_ = parts[0]->k_;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const PackedWeight& q = *parts[i];
+    TESSERA_CHECK(!q.empty() && q.type_ == p.type_ && q.k_ == p.k_,
+                  "PackedWeight::concat: part {} is empty or differs in dtype/K ({} K={} vs {} K={})", i,
+                  dtype_name(q.type_), q.k_, dtype_name(p.type_), p.k_);
+    TESSERA_CHECK(i + 1 == parts.size() || q.n_ % kPanel == 0,
+                  "PackedWeight::concat: part {} has N={}, not a multiple of {}", i, q.n_, kPanel);
+    p.n_ += q.n_;
+  }
+  p.data_ = alloc_panels(p.bytes());
+  auto* dst = static_cast<unsigned char*>(p.data_.get());
+  for (const PackedWeight* q : parts) {
+    std::memcpy(dst, q->data(), q->bytes());
+    dst += q->bytes();
+  }
+  return p;
+}
+
 PackedWeight PackedWeight::pack(const void* w, DType type, int64_t n, int64_t k) {
   TESSERA_CHECK(is_weight_type(type), "PackedWeight: weights must be F32, F16 or BF16, got {}", dtype_name(type));
   TESSERA_CHECK(n >= 0 && k >= 0, "PackedWeight: negative size N={} K={}", n, k);
@@ -90,12 +132,9 @@ PackedWeight PackedWeight::pack(const void* w, DType type, int64_t n, int64_t k)
   p.type_ = type;
   p.n_ = n;
   p.k_ = k;
-  const size_t bytes = std::max<size_t>(p.bytes(), 64);
-  void* mem = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
-  TESSERA_CHECK(mem != nullptr, "PackedWeight: out of memory for {} bytes", bytes);
-  p.data_ = std::shared_ptr<void>(mem, [](void* q) { std::free(q); });
+  p.data_ = alloc_panels(p.bytes());
+  void* mem = p.data_.get();
   const size_t es = dtype_size(type);
-  std::memset(mem, 0, bytes);
   TESSERA_CHECK(w != nullptr || n * k == 0, "PackedWeight: null weights");
   // dst[panel][kk][j] = W[panel*32 + j][kk]; 32 rows are read side by side, each sequentially.
   const int64_t panels = p.panels();

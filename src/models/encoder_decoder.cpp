@@ -72,7 +72,10 @@ std::vector<float> im2col3(int64_t channels, int64_t frames, int64_t stride, int
 
 void EncoderDecoderModel::finalize() {
   for (TransformerStack* s : {&encoder, &decoder})
-    for (Layer& l : s->layers) l.self_bias = s->bias ? &s->bias : nullptr;
+    for (Layer& l : s->layers) {
+      l.self_bias = s->bias ? &s->bias : nullptr;
+      l.fuse_projections();
+    }
 }
 
 std::unique_ptr<Session> EncoderDecoderModel::new_session(const SessionOptions& options) const {

@@ -48,6 +48,17 @@ class Attention {
                   cfg.heads, cfg.kv_heads);
   }
 
+  // Self-attention: q, k and v become one fused projection when they can share a packing
+  // (Linear::fuse), so decode streams one weight per layer instead of three. Not for
+  // cross-attention, whose k and v read the encoder memory, not the layer's input.
+  void fuse_projections() {
+    if (qkv) return;
+    if (auto f = Linear::fuse({&q, &k, &v})) {
+      qkv = std::move(f);
+      q = k = v = Linear();
+    }
+  }
+
   // qkv_out[m, qkv_width] = [q | k | v] of m tokens.
   void project(const float* x, int64_t m, float* qkv_out) const {
     const int64_t w = qkv_width();

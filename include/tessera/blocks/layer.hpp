@@ -37,6 +37,12 @@ class Layer {
   MLP mlp;
   const ScoreBias* self_bias = nullptr;  // T5's relative bias (owned by the model)
 
+  // After loading: fuse q/k/v and gate/up where the weights allow (see Linear::fuse).
+  void fuse_projections() {
+    attn.fuse_projections();
+    mlp.fuse_projections();
+  }
+
   // x[m, hidden] ← layer(x).
   void forward(float* x, int64_t m, const std::vector<Segment>& segs, LayerScratch& s) const {
     const int64_t d = attn.cfg.hidden;

@@ -4,6 +4,7 @@
 // the original (usually a view of the mmapped file) is never read again after loading.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -62,8 +63,36 @@ class Linear {
     return Linear(std::move(w), bias ? load_vector(store, prefix + ".bias", out) : std::vector<float>{});
   }
 
-  int64_t in_features() const { return w_.dim(1); }
-  int64_t out_features() const { return w_.dim(0); }
+  // One Linear whose outputs are the parts' side by side, [y0 | y1 | ...] (q|k|v, gate|up):
+  // decode then streams one weight instead of several and prefill packs X once. The result
+  // is bit-identical to running the parts (each output is the same FMA chain over K).
+  // std::nullopt when the parts cannot share one packing (not packed, different dtypes or
+  // input sizes, or a part other than the last that is not a whole number of panels).
+  static std::optional<Linear> fuse(const std::vector<const Linear*>& parts) {
+    std::vector<const kernels::PackedWeight*> packed;
+    bool bias = false;
+    for (size_t i = 0; i < parts.size(); ++i) {
+      const Linear& l = *parts[i];
+      if (l.packed_.empty() || l.packed_.dtype() != parts[0]->packed_.dtype() || l.in_features() != parts[0]->in_features())
+        return std::nullopt;
+      if (i + 1 < parts.size() && l.out_features() % kernels::PackedWeight::kPanel != 0) return std::nullopt;
+      packed.push_back(&l.packed_);
+      bias = bias || l.has_bias();
+    }
+    if (packed.empty()) return std::nullopt;
+    Linear f;
+    f.packed_ = kernels::PackedWeight::concat(packed);
+    if (bias)  // a part without bias adds zeros
+      for (const Linear* l : parts) {
+        if (l->has_bias()) f.b_.insert(f.b_.end(), l->b_.begin(), l->b_.end());
+        else f.b_.insert(f.b_.end(), size_t(l->out_features()), 0.0f);
+      }
+    return f;
+  }
+
+  int64_t in_features() const { return packed_.empty() ? w_.dim(1) : packed_.k(); }
+  int64_t out_features() const { return packed_.empty() ? w_.dim(0) : packed_.n(); }
+  // The checkpoint's tensor; empty for a fused Linear (only the packed form exists).
   const Tensor& weight() const { return w_; }
   bool has_bias() const { return !b_.empty(); }
 

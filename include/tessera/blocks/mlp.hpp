@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <optional>
 #include <vector>
 
 #include "tessera/blocks/linear.hpp"
@@ -19,6 +20,7 @@ class MLP {
   Activation act = Activation::Silu;
   int64_t hidden = 0, ffn = 0;
   Linear up, down, gate;  // dense uses up (fc1) and down (fc2)
+  std::optional<Linear> gate_up;  // gated: [gate | up] in one weight (fuse_projections)
 
   struct Expert {
     Linear gate, up, down;
@@ -28,12 +30,30 @@ class MLP {
   int64_t top_k = 0;
   bool normalize_top_k = true;  // renormalise the chosen experts' weights to sum to 1
 
+  // Gated: gate and up become one fused projection when they can share a packing
+  // (Linear::fuse): one weight stream per token instead of two, X packed once.
+  void fuse_projections() {
+    if (kind != Kind::Gated || gate_up) return;
+    if (auto f = Linear::fuse({&gate, &up})) {
+      gate_up = std::move(f);
+      gate = up = Linear();
+    }
+  }
+
   // out[m, hidden] += mlp(x[m, hidden])  (accumulates: the residual add is fused).
   void forward(const float* x, int64_t m, float* out, std::vector<float>& scratch) const {
     if (kind == Kind::MoE) return forward_moe(x, m, out, scratch);
     scratch.resize(size_t(2 * m * ffn));
     float* a = scratch.data();
     float* b = a + m * ffn;
+    if (gate_up) {
+      // Rows of [gate | up]; act(gate)·up goes into the gate half, which down reads with
+      // a row stride of 2·ffn.
+      gate_up->forward(x, m, a);
+      for (int64_t i = 0; i < m; ++i) kernels::activate_mul(act, a + i * 2 * ffn, a + i * 2 * ffn + ffn, ffn);
+      down.forward(a, m, out, 2 * ffn, -1, /*accumulate=*/true);
+      return;
+    }
     if (kind == Kind::Dense) {
       up.forward(x, m, a);
       kernels::activate(act, a, m * ffn);

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "tessera/core/dtype.hpp"
 #include "tessera/kernels/cpu.hpp"
@@ -30,6 +31,10 @@ class PackedWeight {
   PackedWeight() = default;
   // w: [n, k] row-major, dtype F32, F16 or BF16.
   static PackedWeight pack(const void* w, DType type, int64_t n, int64_t k);
+  // The packing of the parts' weights stacked along N ([W0; W1; ...]), made by copying their
+  // panels: all of one dtype and K, every part but the last a whole number of panels (a
+  // multiple of kPanel rows; the last part's padding becomes the result's).
+  static PackedWeight concat(const std::vector<const PackedWeight*>& parts);
   bool empty() const { return data_ == nullptr; }
   int64_t n() const { return n_; }
   int64_t k() const { return k_; }

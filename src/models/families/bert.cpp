@@ -81,6 +81,7 @@ std::shared_ptr<const Model> load_bert_like(const JsonObject& cfg, const WeightS
     layer.mlp.ffn = ffn;
     layer.mlp.up = Linear::load(store, lp + "intermediate.dense", d, ffn, true);
     layer.mlp.down = Linear::load(store, lp + "output.dense", ffn, d, true);
+    layer.fuse_projections();
     model->layers.push_back(std::move(layer));
   }
   // Heads (masked LM, sequence classification, ...) are ignored: encode() and forward_named

@@ -110,6 +110,7 @@ std::shared_ptr<const Model> load_llama(const JsonObject& cfg, const WeightStore
       mlp.up = Linear::load(store, lp + "mlp.up_proj", d, ffn, mlp_bias);
       mlp.down = Linear::load(store, lp + "mlp.down_proj", ffn, d, mlp_bias);
     }
+    layer.fuse_projections();
     model->layers.push_back(std::move(layer));
   }
   model->final_norm = Norm::load(store, p + "norm", NormKind::RMSNorm, d, eps, false, gemma);

@@ -91,6 +91,7 @@ std::shared_ptr<const Model> load_vit(const JsonObject& cfg, const WeightStore& 
     layer.mlp.ffn = ffn;
     layer.mlp.up = Linear::load(store, lp + "intermediate.dense", d, ffn, true);
     layer.mlp.down = Linear::load(store, lp + "output.dense", ffn, d, true);
+    layer.fuse_projections();
     model->layers.push_back(std::move(layer));
   }
   model->final_norm = Norm::load(store, p + "layernorm", NormKind::LayerNorm, d, eps);
