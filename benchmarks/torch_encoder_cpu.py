@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """PyTorch encoder peer timed in wall *and* process CPU time (the 2 cores of the development
 machine are shared with other builds, so one-thread wall time mostly measures the load).
 Same model as /work/shared/tools/torch_encoder_bench.py: BERT-base-shaped
