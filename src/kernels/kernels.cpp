@@ -59,6 +59,17 @@ constexpr int64_t kMinParallelWork = int64_t(1) << 16;
 
 }  // namespace
 
+namespace {
+// K = 0: the product is zero, so Y is the bias (plus Y when accumulating).
+void empty_product(int64_t m, int64_t n, float* y, int64_t ldy, const float* bias, bool accumulate) {
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      const float v = accumulate ? y[i * ldy + j] : 0.0f;
+      y[i * ldy + j] = bias ? v + bias[j] : v;
+    }
+}
+}  // namespace
+
 void gemm(const float* x, int64_t m, int64_t k, int64_t ldx, const void* w, DType wtype, int64_t n,
           float* y, int64_t ldy, const float* bias, bool accumulate) {
   TESSERA_CHECK(m >= 0 && k >= 0 && n >= 0, "gemm: negative size M={} K={} N={}", m, k, n);
@@ -67,14 +78,7 @@ void gemm(const float* x, int64_t m, int64_t k, int64_t ldx, const void* w, DTyp
   if (m == 0 || n == 0) return;
   TESSERA_CHECK(ldy >= n, "gemm: ldy={} is smaller than N={}", ldy, n);
   TESSERA_CHECK(y != nullptr, "gemm: null output");
-  if (k == 0) {
-    for (int64_t i = 0; i < m; ++i)
-      for (int64_t j = 0; j < n; ++j) {
-        float v = accumulate ? y[i * ldy + j] : 0.0f;
-        y[i * ldy + j] = bias ? v + bias[j] : v;
-      }
-    return;
-  }
+  if (k == 0) return empty_product(m, n, y, ldy, bias, accumulate);
   TESSERA_CHECK(ldx >= k, "gemm: ldx={} is smaller than K={}", ldx, k);
   TESSERA_CHECK(x != nullptr && w != nullptr, "gemm: null input");
 
@@ -245,14 +249,7 @@ void gemm_packed(const float* x, int64_t m, int64_t ldx, const PackedWeight& w, 
   TESSERA_CHECK(!w.empty() || k == 0, "gemm_packed: empty PackedWeight");
   TESSERA_CHECK(ldy >= n, "gemm_packed: ldy={} is smaller than N={}", ldy, n);
   TESSERA_CHECK(y != nullptr, "gemm_packed: null output");
-  if (k == 0) {
-    for (int64_t i = 0; i < m; ++i)
-      for (int64_t j = 0; j < n; ++j) {
-        float v = accumulate ? y[i * ldy + j] : 0.0f;
-        y[i * ldy + j] = bias ? v + bias[j] : v;
-      }
-    return;
-  }
+  if (k == 0) return empty_product(m, n, y, ldy, bias, accumulate);
   TESSERA_CHECK(ldx >= k, "gemm_packed: ldx={} is smaller than K={}", ldx, k);
   TESSERA_CHECK(x != nullptr, "gemm_packed: null input");
   const KernelTable& t = table();

@@ -43,9 +43,7 @@ class DecoderSession final : public Session {
 }  // namespace
 
 std::unique_ptr<Session> DecoderModel::new_session(const SessionOptions& options) const {
-  // Keys and values in f32 for every layer.
-  int64_t per_position = 0;
-  for (const Layer& l : layers) per_position += 2 * l.attn.kv_width() * int64_t(sizeof(float));
+  const int64_t per_position = kv_cache_bytes_per_position(layers);
   const int64_t cap = session_capacity(options, meta.dir, meta.max_positions > 0 ? meta.max_positions : 4096,
                                        position_embed ? position_embed->rows() : 0, per_position);
   return std::make_unique<DecoderSession>(*this, cap);

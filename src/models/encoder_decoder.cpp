@@ -79,10 +79,8 @@ void EncoderDecoderModel::finalize() {
 }
 
 std::unique_ptr<Session> EncoderDecoderModel::new_session(const SessionOptions& options) const {
-  // The decoder's self-attention keys and values in f32 for every layer. The cross-attention
-  // memory is sized by the source, not by max_context, and is not counted here.
-  int64_t per_position = 0;
-  for (const Layer& l : decoder.layers) per_position += 2 * l.attn.kv_width() * int64_t(sizeof(float));
+  // The cross-attention memory (encoder-decoders) is sized by the source, not counted here.
+  const int64_t per_position = kv_cache_bytes_per_position(decoder.layers);
   const int64_t limit = decoder.positions.limit();
   const int64_t cap = session_capacity(options, meta.dir, limit > 0 ? limit : 4096, limit, per_position);
   return std::make_unique<EncoderDecoderSession>(*this, cap);
