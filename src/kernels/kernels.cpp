@@ -19,14 +19,26 @@ namespace {
 
 // Storage for packed panels, 64-byte aligned and zeroed. Large buffers get their own anonymous
 // mapping so that freeing one (fused projections replace their parts at load) hands the pages
-// straight back to the system instead of leaving holes in the malloc heap.
+// straight back to the system instead of leaving holes in the malloc heap. Those of 2 MiB and
+// more are aligned to 2 MiB and asked for transparent huge pages: decode streams every weight
+// once per token, and with 4 KiB pages it takes a TLB walk every 4 KiB of that stream
+// (measured: decode +1% f32, +3% f16 at 1 thread, alternating A/B). Where THP is off or
+// set to "never" the advice is ignored.
 std::shared_ptr<void> alloc_panels(size_t bytes) {
   bytes = std::max<size_t>(bytes, 64);
-  constexpr size_t kOwnMapping = size_t(1) << 20;
+  constexpr size_t kOwnMapping = size_t(1) << 20, kHuge = size_t(2) << 20;
   if (bytes >= kOwnMapping) {
-    void* mem = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    const size_t pad = bytes >= kHuge ? kHuge : 0, len = bytes + pad;
+    void* mem = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     TESSERA_CHECK(mem != MAP_FAILED, "PackedWeight: out of memory for {} bytes", bytes);
-    return std::shared_ptr<void>(mem, [bytes](void* q) { munmap(q, bytes); });  // pages come zeroed
+    auto* base = static_cast<unsigned char*>(mem);
+    unsigned char* start = base;
+    if (pad) {
+      start = base + (kHuge - reinterpret_cast<uintptr_t>(base) % kHuge) % kHuge;
+      madvise(start, bytes, MADV_HUGEPAGE);  // advice only: failure leaves 4 KiB pages
+    }
+    // The deleter unmaps the whole mapping; the pointer handed out is the aligned start.
+    return std::shared_ptr<void>(start, [base, len](void*) { munmap(base, len); });  // pages come zeroed
   }
   void* mem = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
   TESSERA_CHECK(mem != nullptr, "PackedWeight: out of memory for {} bytes", bytes);
