@@ -70,8 +70,10 @@ struct KernelTable {
 };
 
 inline size_t attention_scratch_floats(const AttentionArgs& a, int64_t rows) {
-  const int64_t units = rows * (a.heads / a.kv_heads);
-  return size_t(a.head_dim * 64 + units * (64 + a.head_dim + 8) + 8);
+  // K tile [hd][64], V tile [64][hdp], scores [units][64], O [units][hdp], max, sum, key
+  // ranges; hdp is head_dim rounded up to 64, the widest chunk an ISA's tile uses.
+  const int64_t units = rows * (a.heads / a.kv_heads), hdp = (a.head_dim + 63) / 64 * 64;
+  return size_t(a.head_dim * 64 + 64 * hdp + units * (64 + hdp + 8) + 8);
 }
 
 // The active table (chosen once from CPUID / TESSERA_ISA; set_isa switches it).

@@ -154,6 +154,17 @@ void exp_inplace(float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) x[i] = std::exp(x[i]);
 }
 
+// The vector vocabulary attention_impl.inc is written in, one float wide: the reference path
+// stays plain scalar C++ on every architecture (multiply, then add: no fused rounding).
+using AttVec = float;
+constexpr int64_t kAttVec = 1;
+constexpr int kAttRows = 4;
+inline AttVec att_load(const float* p) { return *p; }
+inline void att_store(float* p, AttVec v) { *p = v; }
+inline AttVec att_set1(float x) { return x; }
+inline AttVec att_fma(AttVec a, AttVec b, AttVec c) { return a * b + c; }
+inline AttVec att_mul(AttVec a, AttVec b) { return a * b; }
+
 #include "attention_impl.inc"
 
 // Pre-packed W: C[rows x 32] (+)= Ap·Bp, one chain per element in k order (see dispatch.hpp).

@@ -297,6 +297,17 @@ void exp_inplace(float* x, int64_t n) {
   }
 }
 
+// The vector vocabulary attention_impl.inc is written in: 2 rows x 4 ymm = 8 accumulators
+// (16 registers in all: the four loaded vectors and a broadcast fit beside them).
+using AttVec = __m256;
+constexpr int64_t kAttVec = W;
+constexpr int kAttRows = 2;
+inline AttVec att_load(const float* p) { return _mm256_loadu_ps(p); }
+inline void att_store(float* p, AttVec v) { _mm256_storeu_ps(p, v); }
+inline AttVec att_set1(float x) { return _mm256_set1_ps(x); }
+inline AttVec att_fma(AttVec a, AttVec b, AttVec c) { return _mm256_fmadd_ps(a, b, c); }
+inline AttVec att_mul(AttVec a, AttVec b) { return _mm256_mul_ps(a, b); }
+
 #include "../attention_impl.inc"
 
 }  // namespace

@@ -273,6 +273,16 @@ void exp_inplace(float* x, int64_t n) {
   }
 }
 
+// The vector vocabulary attention_impl.inc is written in: 4 rows x 4 zmm = 16 accumulators.
+using AttVec = __m512;
+constexpr int64_t kAttVec = W;
+constexpr int kAttRows = 4;
+inline AttVec att_load(const float* p) { return _mm512_loadu_ps(p); }
+inline void att_store(float* p, AttVec v) { _mm512_storeu_ps(p, v); }
+inline AttVec att_set1(float x) { return _mm512_set1_ps(x); }
+inline AttVec att_fma(AttVec a, AttVec b, AttVec c) { return _mm512_fmadd_ps(a, b, c); }
+inline AttVec att_mul(AttVec a, AttVec b) { return _mm512_mul_ps(a, b); }
+
 #include "../attention_impl.inc"
 
 }  // namespace
