@@ -230,6 +230,20 @@ void packed_block(const KernelTable& t, const float* x, int64_t ldx, const Packe
         for (int64_t ir = 0; ir < mc; ir += mr) {
           const int64_t rows = std::min(mr, mc - ir);
           float* c = y + (ic + ir) * ldy + j0;
+          if (!decode) {
+            // The next tile's C rows (the next panel's first tile after the last): a tile
+            // computes for ~1 µs, long enough to bring them in from L3 or DRAM, which it
+            // would otherwise wait for at its first load (K blocks after the first) or
+            // at its stores.
+            const int64_t nr = ir + mr < mc ? ir + mr : 0, nj = ir + mr < mc ? j0 : j0 + 32;
+            if (nj < n)
+              for (int64_t r = 0; r < std::min(mr, mc - nr); ++r) {
+                const float* nc = y + (ic + nr + r) * ldy + nj;
+                __builtin_prefetch(nc, 1, 3);
+                __builtin_prefetch(nc + 16, 1, 3);
+                __builtin_prefetch(nc + 31, 1, 3);
+              }
+          }
           float* cc = c;
           int64_t ldc = ldy;
           if (cols < 32) {
