@@ -79,11 +79,20 @@ class Attention {
     std::vector<float> freq_scratch;
     const std::vector<float>* freqs = nullptr;
     if (rope.enabled()) freqs = &rope.frequencies(pos0 + m - 1, freq_scratch);
-    for (int64_t i = 0; i < m; ++i) {
-      float* row = qkv + i * w;
-      for (int64_t h = 0; h < cfg.heads; ++h) prepare(row + h * hd, q_norm, pos0 + i, freqs);
-      for (int64_t h = 0; h < cfg.kv_heads; ++h) prepare(row + q_width() + h * hd, k_norm, pos0 + i, freqs);
-    }
+    // Per row: q/k norms (Qwen3, Gemma 3, OLMo 2), then RoPE; rows are independent, so a
+    // prompt's rows are split between threads.
+    if (q_norm || k_norm || freqs)
+      parallel_for(m, [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i) {
+          float* row = qkv + i * w;
+          if (q_norm) q_norm->forward(row, row, cfg.heads);  // one norm row per head
+          if (k_norm) k_norm->forward(row + q_width(), row + q_width(), cfg.kv_heads);
+          if (freqs) {
+            rope.apply(row, cfg.heads, hd, pos0 + i, *freqs);
+            rope.apply(row + q_width(), cfg.kv_heads, hd, pos0 + i, *freqs);
+          }
+        }
+      }, 16);
     int64_t first = cache.append(m);
     TESSERA_CHECK(first == pos0, "attention: cache holds {} positions but the new tokens start at {}", first, pos0);
     for (int64_t i = 0; i < m; ++i) {
@@ -132,12 +141,6 @@ class Attention {
       a.bias_ctx = bias;
     }
     kernels::attention(a);
-  }
-
- private:
-  void prepare(float* head, const std::optional<Norm>& norm, int64_t pos, const std::vector<float>* freqs) const {
-    if (norm) norm->forward(head, head, 1);
-    if (freqs) rope.apply(head, pos, *freqs);
   }
 };
 

@@ -48,20 +48,33 @@ class Rope {
     return scratch;
   }
 
-  // Rotate the first rotary_dim features of one head vector at position `pos`, in the
-  // rotate_half layout (pairs (i, i + rotary_dim/2)), as Hugging Face's apply_rotary_pos_emb.
-  void apply(float* v, int64_t pos, const std::vector<float>& freqs) const {
+  // Rotate the first rotary_dim features of `heads` head vectors (v, v + stride, ...) at
+  // position `pos`, in the rotate_half layout (pairs (i, i + rotary_dim/2)), as Hugging
+  // Face's apply_rotary_pos_emb. cos/sin are computed once per position for all the heads
+  // (they were 1.3% of a prefill, recomputed per head), in stack chunks: no allocation.
+  void apply(float* v, int64_t heads, int64_t stride, int64_t pos, const std::vector<float>& freqs) const {
+    constexpr int64_t kChunk = 64;
     const int64_t half = spec_.rotary_dim / 2;
-    for (int64_t i = 0; i < half; ++i) {
-      float angle = float(pos) * freqs[size_t(i)];  // f32 product, as torch computes it
-      float c = std::cos(angle), s = std::sin(angle);
-      if (spec_.attention_factor != 1.0) {
-        c *= float(spec_.attention_factor);
-        s *= float(spec_.attention_factor);
+    float cs[kChunk], sn[kChunk];
+    for (int64_t i0 = 0; i0 < half; i0 += kChunk) {
+      const int64_t n = std::min(kChunk, half - i0);
+      for (int64_t i = 0; i < n; ++i) {
+        const float angle = float(pos) * freqs[size_t(i0 + i)];  // f32 product, as torch computes it
+        cs[i] = std::cos(angle);
+        sn[i] = std::sin(angle);
+        if (spec_.attention_factor != 1.0) {
+          cs[i] *= float(spec_.attention_factor);
+          sn[i] *= float(spec_.attention_factor);
+        }
       }
-      float a = v[i], b = v[i + half];
-      v[i] = a * c - b * s;
-      v[i + half] = b * c + a * s;
+      for (int64_t h = 0; h < heads; ++h) {
+        float* x = v + h * stride + i0;
+        for (int64_t i = 0; i < n; ++i) {
+          const float a = x[i], b = x[i + half];
+          x[i] = a * cs[i] - b * sn[i];
+          x[i + half] = b * cs[i] + a * sn[i];
+        }
+      }
     }
   }
 
