@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "tessera/blocks/linear.hpp"
+#include "tessera/core/parallel.hpp"
 
 namespace tessera {
 
@@ -50,17 +51,21 @@ class MLP {
       // Rows of [gate | up]; act(gate)·up goes into the gate half, which down reads with
       // a row stride of 2·ffn.
       gate_up->forward(x, m, a);
-      for (int64_t i = 0; i < m; ++i) kernels::activate_mul(act, a + i * 2 * ffn, a + i * 2 * ffn + ffn, ffn);
+      parallel_for(m, [&](int64_t r0, int64_t r1) {
+        for (int64_t i = r0; i < r1; ++i) kernels::activate_mul(act, a + i * 2 * ffn, a + i * 2 * ffn + ffn, ffn);
+      }, 8);
       down.forward(a, m, out, 2 * ffn, -1, /*accumulate=*/true);
       return;
     }
     if (kind == Kind::Dense) {
       up.forward(x, m, a);
-      kernels::activate(act, a, m * ffn);
+      parallel_for(m, [&](int64_t r0, int64_t r1) { kernels::activate(act, a + r0 * ffn, (r1 - r0) * ffn); }, 8);
     } else {
       gate.forward(x, m, a);
       up.forward(x, m, b);
-      kernels::activate_mul(act, a, b, m * ffn);
+      parallel_for(m, [&](int64_t r0, int64_t r1) {
+        kernels::activate_mul(act, a + r0 * ffn, b + r0 * ffn, (r1 - r0) * ffn);
+      }, 8);
     }
     down.forward(a, m, out, -1, -1, /*accumulate=*/true);
   }

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "tessera/blocks/linear.hpp"
+#include "tessera/core/parallel.hpp"
 
 namespace tessera {
 
@@ -31,14 +32,17 @@ class Norm {
 
   int64_t size() const { return n_; }
 
-  // Normalise m rows of n_ features; x and y may alias.
+  // Normalise m rows of n_ features; x and y may alias. A prompt's rows are split between
+  // threads (16 or more rows per share; a decoded token's one row stays on the caller).
   void forward(const float* x, float* y, int64_t m) const {
-    for (int64_t r = 0; r < m; ++r) {
-      if (kind_ == NormKind::RMSNorm)
-        kernels::rms_norm(x + r * n_, w_.data(), y + r * n_, n_, eps_);
-      else
-        kernels::layer_norm(x + r * n_, w_.data(), b_.empty() ? nullptr : b_.data(), y + r * n_, n_, eps_);
-    }
+    parallel_for(m, [&](int64_t b, int64_t e) {
+      for (int64_t r = b; r < e; ++r) {
+        if (kind_ == NormKind::RMSNorm)
+          kernels::rms_norm(x + r * n_, w_.data(), y + r * n_, n_, eps_);
+        else
+          kernels::layer_norm(x + r * n_, w_.data(), b_.empty() ? nullptr : b_.data(), y + r * n_, n_, eps_);
+      }
+    }, 16);
   }
 
  private:
