@@ -321,7 +321,7 @@ void check_gemm(const GemmCase& c, const std::string& tag) {
 }
 
 TEST_P(Kernels, GemmShapes) {
-  const int64_t ms[] = {1, 2, 5, 8, 9, 33, 64, 100};
+  const int64_t ms[] = {1, 2, 3, 4, 5, 8, 9, 33, 64, 100};  // 1-4: every row count of the decode tiles
   const std::pair<int64_t, int64_t> nks[] = {{1, 1},   {7, 3},    {16, 16},  {33, 17},
                                              {64, 64}, {97, 255}, {40, 300}, {130, 513}};
   int64_t idx = 0;
