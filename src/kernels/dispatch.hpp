@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #include "tessera/core/dtype.hpp"
 #include "tessera/kernels/kernels.hpp"
@@ -68,6 +69,18 @@ struct KernelTable {
   // dtype is F32, F16 or BF16 (checked by the caller).
   void (*to_f32)(const void* src, DType type, float* dst, int64_t n);
 };
+
+// Calls f(std::integral_constant<DType, T>{}) with T = wt, for the dtype-templated kernels of
+// every ISA (one switch instead of one per entry point); wt is F32, F16 or BF16, checked by
+// the caller.
+template <typename F>
+inline void with_weight_type(DType wt, F&& f) {
+  switch (wt) {
+    case DType::F16: return f(std::integral_constant<DType, DType::F16>{});
+    case DType::BF16: return f(std::integral_constant<DType, DType::BF16>{});
+    default: return f(std::integral_constant<DType, DType::F32>{});
+  }
+}
 
 inline size_t attention_scratch_floats(const AttentionArgs& a, int64_t rows) {
   // K tile [hd][64], V tile [64][hdp], scores [units][64], O [units][hdp], max, sum, key

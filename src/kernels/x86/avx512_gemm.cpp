@@ -128,11 +128,7 @@ void gemv_t(const GemmArgs& a, int64_t n0, int64_t n1) {
 }
 
 void gemv(const GemmArgs& a, int64_t n0, int64_t n1) {
-  switch (a.wtype) {
-    case DType::F16: return gemv_t<DType::F16>(a, n0, n1);
-    case DType::BF16: return gemv_t<DType::BF16>(a, n0, n1);
-    default: return gemv_t<DType::F32>(a, n0, n1);
-  }
+  with_weight_type(a.wtype, [&](auto t) { gemv_t<decltype(t)::value>(a, n0, n1); });
 }
 
 // ---- larger M: packed panels and a register-blocked micro-kernel ----
@@ -271,11 +267,7 @@ void gemm_block_t(const GemmArgs& a, int64_t m0, int64_t m1, int64_t n0, int64_t
 }
 
 void gemm_block(const GemmArgs& a, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float* scratch) {
-  switch (a.wtype) {
-    case DType::F16: return gemm_block_t<DType::F16>(a, m0, m1, n0, n1, scratch);
-    case DType::BF16: return gemm_block_t<DType::BF16>(a, m0, m1, n0, n1, scratch);
-    default: return gemm_block_t<DType::F32>(a, m0, m1, n0, n1, scratch);
-  }
+  with_weight_type(a.wtype, [&](auto t) { gemm_block_t<decltype(t)::value>(a, m0, m1, n0, n1, scratch); });
 }
 
 // ---- pre-packed W (PackedWeight): panels [K][32] in W's dtype, A packed per call ----
@@ -348,11 +340,7 @@ void packed_tile_t(int64_t rows, int64_t kc, const float* ap, const void* bp, fl
 
 void packed_tile(int64_t rows, int64_t kc, const float* ap, const void* bp, DType wt, float* c, int64_t ldc,
                  bool load_c, const float* bias) {
-  switch (wt) {
-    case DType::F16: return packed_tile_t<DType::F16>(rows, kc, ap, bp, c, ldc, load_c, bias);
-    case DType::BF16: return packed_tile_t<DType::BF16>(rows, kc, ap, bp, c, ldc, load_c, bias);
-    default: return packed_tile_t<DType::F32>(rows, kc, ap, bp, c, ldc, load_c, bias);
-  }
+  with_weight_type(wt, [&](auto t) { packed_tile_t<decltype(t)::value>(rows, kc, ap, bp, c, ldc, load_c, bias); });
 }
 
 // Decode (M <= 4, whole K per call): two interleaved accumulator sets (even / odd k) so that
@@ -421,11 +409,7 @@ void packed_gemv_t(int64_t rows, int64_t k, const float* ap, const void* bp, flo
 
 void packed_gemv(int64_t rows, int64_t k, const float* ap, const void* bp, DType wt, float* c, int64_t ldc,
                  bool accumulate, const float* bias) {
-  switch (wt) {
-    case DType::F16: return packed_gemv_t<DType::F16>(rows, k, ap, bp, c, ldc, accumulate, bias);
-    case DType::BF16: return packed_gemv_t<DType::BF16>(rows, k, ap, bp, c, ldc, accumulate, bias);
-    default: return packed_gemv_t<DType::F32>(rows, k, ap, bp, c, ldc, accumulate, bias);
-  }
+  with_weight_type(wt, [&](auto t) { packed_gemv_t<decltype(t)::value>(rows, k, ap, bp, c, ldc, accumulate, bias); });
 }
 
 // A micro-panel (14 rows) by in-register 16x16 transposes: 16 row loads, the transpose, 16
