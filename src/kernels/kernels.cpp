@@ -35,7 +35,9 @@ std::shared_ptr<void> alloc_panels(size_t bytes) {
     unsigned char* start = base;
     if (pad) {
       start = base + (kHuge - reinterpret_cast<uintptr_t>(base) % kHuge) % kHuge;
+#ifdef MADV_HUGEPAGE  // Linux only
       madvise(start, bytes, MADV_HUGEPAGE);  // advice only: failure leaves 4 KiB pages
+#endif
     }
     // The deleter unmaps the whole mapping; the pointer handed out is the aligned start.
     return std::shared_ptr<void>(start, [base, len](void*) { munmap(base, len); });  // pages come zeroed

@@ -79,7 +79,7 @@ class Attention {
     std::vector<float> freq_scratch;
     const std::vector<float>* freqs = nullptr;
     if (rope.enabled()) freqs = &rope.frequencies(pos0 + m - 1, freq_scratch);
-    // Per row: q/k norms (Qwen3, Gemma 3, OLMo 2), then RoPE; rows are independent, so a
+    // Per row: q/k norms (Qwen3), then RoPE; rows are independent, so a
     // prompt's rows are split between threads.
     if (q_norm || k_norm || freqs)
       parallel_for(m, [&](int64_t b, int64_t e) {
