@@ -1,5 +1,5 @@
-// Element types tessera stores: weights keep the file's type (f32, f16, bf16); ids and
-// masks arrive as integers.
+// Element types tessera stores: weights keep the file's type (f32, f16, bf16, or one of
+// ggml's block-quantized types from a GGUF file); ids and masks arrive as integers.
 #pragma once
 
 #include <cstddef>
@@ -9,7 +9,13 @@
 
 namespace tessera {
 
-enum class DType : uint8_t { F32, F16, BF16, F64, I64, I32, I16, I8, U8, Bool };
+enum class DType : uint8_t {
+  F32, F16, BF16, F64, I64, I32, I16, I8, U8, Bool,
+  // ggml's block-quantized types, bit for bit as GGUF stores them (see kernels/quant.hpp):
+  // a row of n elements is n / dtype_block_elems blocks of dtype_block_bytes bytes.
+  Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K,
+  Q8_K,  // activations only (the K-quant dot products' other operand), never in a file
+};
 
 constexpr size_t dtype_size(DType t) {
   switch (t) {
@@ -17,8 +23,42 @@ constexpr size_t dtype_size(DType t) {
     case DType::F32: case DType::I32: return 4;
     case DType::F16: case DType::BF16: case DType::I16: return 2;
     case DType::I8: case DType::U8: case DType::Bool: return 1;
+    default: return 0;  // block-quantized: see dtype_block_bytes
   }
-  return 0;
+}
+
+constexpr bool is_quantized(DType t) { return t >= DType::Q4_0; }
+
+// Elements per block: 1 for plain types, 32 or 256 for the quantized ones.
+constexpr int64_t dtype_block_elems(DType t) {
+  switch (t) {
+    case DType::Q4_0: case DType::Q4_1: case DType::Q5_0: case DType::Q5_1: case DType::Q8_0: return 32;
+    case DType::Q2_K: case DType::Q3_K: case DType::Q4_K: case DType::Q5_K: case DType::Q6_K: case DType::Q8_K: return 256;
+    default: return 1;
+  }
+}
+
+// Bytes per block (per element for plain types).
+constexpr size_t dtype_block_bytes(DType t) {
+  switch (t) {
+    case DType::Q4_0: return 18;
+    case DType::Q4_1: return 20;
+    case DType::Q5_0: return 22;
+    case DType::Q5_1: return 24;
+    case DType::Q8_0: return 34;
+    case DType::Q2_K: return 84;
+    case DType::Q3_K: return 110;
+    case DType::Q4_K: return 144;
+    case DType::Q5_K: return 176;
+    case DType::Q6_K: return 210;
+    case DType::Q8_K: return 292;
+    default: return dtype_size(t);
+  }
+}
+
+// Bytes of n consecutive elements (n a multiple of the block size; callers check).
+constexpr size_t dtype_bytes(DType t, int64_t n) {
+  return size_t(n / dtype_block_elems(t)) * dtype_block_bytes(t);
 }
 
 // Names as safetensors writes them.
@@ -34,6 +74,17 @@ constexpr std::string_view dtype_name(DType t) {
     case DType::I8: return "I8";
     case DType::U8: return "U8";
     case DType::Bool: return "BOOL";
+    case DType::Q4_0: return "Q4_0";
+    case DType::Q4_1: return "Q4_1";
+    case DType::Q5_0: return "Q5_0";
+    case DType::Q5_1: return "Q5_1";
+    case DType::Q8_0: return "Q8_0";
+    case DType::Q2_K: return "Q2_K";
+    case DType::Q3_K: return "Q3_K";
+    case DType::Q4_K: return "Q4_K";
+    case DType::Q5_K: return "Q5_K";
+    case DType::Q6_K: return "Q6_K";
+    case DType::Q8_K: return "Q8_K";
   }
   return "?";
 }

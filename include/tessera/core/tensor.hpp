@@ -85,7 +85,7 @@ class Tensor {
   int rank() const { return int(shape_.size()); }
   int64_t dim(int i) const { return shape_.at(i < 0 ? shape_.size() + i : size_t(i)); }
   int64_t numel() const { return shape_numel(shape_); }
-  size_t nbytes() const { return size_t(numel()) * dtype_size(dtype_); }
+  size_t nbytes() const { return dtype_bytes(dtype_, numel()); }
   bool empty() const { return data_ == nullptr; }
 
   const void* raw() const { return data_; }
