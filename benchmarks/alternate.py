@@ -9,11 +9,13 @@ first engine: that ratio is the number docs/PERFORMANCE.md quotes.
 
 usage: alternate.py [--rounds 4] [--threads 1] [--test pp|tg] [--dtype f32|f16]
                     [--spec llama:hidden=768,...] [--llama-bench PATH] [--gguf-dir DIR]
+                    [--model FILE.gguf] [--n-gen 64]
                     NAME=BINARY [NAME=BINARY ...]
 
-A BINARY is a tessera-bench (run on `--random SPEC[,dtype=f16]`), or the word `llama` for
-llama.cpp's llama-bench on DIR/llama-110m-DTYPE.gguf (written by make_gguf.py with the same
-shapes). Every run is 3 repetitions (+ warm-up) of tessera-bench / llama-bench.
+A BINARY is a tessera-bench (run on `--random SPEC[,dtype=f16]`, or on the GGUF file given
+with --model), or the word `llama` for llama.cpp's llama-bench on the --model file, or on
+DIR/llama-110m-DTYPE.gguf (written by make_gguf.py with the same shapes) without one. Every
+run is 3 repetitions (+ warm-up) of tessera-bench / llama-bench.
 """
 import argparse
 import re
@@ -28,17 +30,22 @@ ap.add_argument("--dtype", choices=["f32", "f16"], default="f32")
 ap.add_argument("--spec", default="llama:hidden=768,layers=12,heads=12,ffn=3072,vocab=32000")
 ap.add_argument("--llama-bench", default="llama-bench")
 ap.add_argument("--gguf-dir", default=".")
+ap.add_argument("--model", help="a GGUF file both engines run (quantized types: both read the same bytes)")
+ap.add_argument("--n-gen", type=int, default=64, help="tokens of the tg test")
 ap.add_argument("engines", nargs="+", metavar="NAME=BINARY")
 args = ap.parse_args()
 
 engines = [e.split("=", 1) for e in args.engines]
-size = ["-p", "512", "-n", "0"] if args.test == "pp" else ["-p", "0", "-n", "64"]
+size = ["-p", "512", "-n", "0"] if args.test == "pp" else ["-p", "0", "-n", str(args.n_gen)]
 spec = args.spec + (",dtype=f16" if args.dtype == "f16" else "")
-row = re.compile(r"\|\s+(?:pp512|tg64)\s+\|\s+([\d.]+)")
+row = re.compile(r"\|\s+(?:pp512|tg\d+)\s+\|\s+([\d.]+)")
 
 def run(binary):
     if binary == "llama":
-        cmd = [args.llama_bench, "-m", f"{args.gguf_dir}/llama-110m-{args.dtype}.gguf", "-t", args.threads, "-r", "3"]
+        model = args.model or f"{args.gguf_dir}/llama-110m-{args.dtype}.gguf"
+        cmd = [args.llama_bench, "-m", model, "-t", args.threads, "-r", "3"]
+    elif args.model:
+        cmd = [binary, args.model, "-t", args.threads, "-r", "3"]
     else:
         cmd = [binary, "--random", spec, "-t", args.threads, "-r", "3"]
     out = subprocess.run(cmd + size, capture_output=True, text=True)

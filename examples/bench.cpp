@@ -12,6 +12,7 @@
 
 #include "tessera/kernels/cpu.hpp"
 #include "tessera/models/load.hpp"
+#include "model_options.hpp"
 #include "tessera/tessera.hpp"
 
 using namespace tessera;
@@ -56,15 +57,18 @@ int main(int argc, char** argv) {
                "(tg: N tokens one at a time from an empty context), median tokens/s over repetitions.\n\n"
                "Examples:\n"
                "  tessera-bench models/pycode-6m -p 512 -n 128 -t 1,2\n"
+               "  tessera-bench model-Q4_K_M.gguf -p 512 -n 128 -t 1 --json\n"
                "  tessera-bench --random llama:hidden=768,layers=12,heads=12,ffn=3072,vocab=32000,dtype=f16",
                "tessera-bench"};
-  std::string dir, random_spec;
+  tools::ModelOptions mo;
+  std::string& dir = mo.path;
+  std::string random_spec;
   int64_t pp = 512, tg = 128;
   int reps = 5;
   std::vector<int> threads_list;
   bool json = false;
   int64_t batch = 8, seq = 128;
-  app.add_option("MODEL_DIR", dir, "model directory (or use --random)");
+  tools::add_model_options(app, mo, "the model (or use --random)", false);
   app.add_option("--random", random_spec, "random-weight model FAMILY:key=value,... (see tessera/models/load.hpp)");
   app.add_option("-p,--n-prompt", pp, "prompt tokens for the pp test (0: skip)")->check(CLI::NonNegativeNumber);
   app.add_option("-n,--n-gen", tg, "generated tokens for the tg test (0: skip)")->check(CLI::NonNegativeNumber);
@@ -75,7 +79,7 @@ int main(int argc, char** argv) {
   app.add_option("--seq", seq, "encoders: tokens per sequence")->check(CLI::PositiveNumber);
   CLI11_PARSE(app, argc, argv);
   if (dir.empty() == random_spec.empty()) {
-    fmt::print(stderr, "tessera-bench: give either MODEL_DIR or --random SPEC (see --help)\n");
+    fmt::print(stderr, "tessera-bench: give either MODEL or --random SPEC (see --help)\n");
     return 2;
   }
   try {
@@ -88,7 +92,7 @@ int main(int argc, char** argv) {
       bytes = r.weight_bytes;
       params = r.parameters;
     } else {
-      model = load(dir);
+      model = load(dir, mo.load_options());
       bytes = model->info().weight_bytes;
       params = model->info().parameters;
     }
@@ -130,7 +134,7 @@ int main(int argc, char** argv) {
           auto s = model->new_session({ctx});
           auto t0 = std::chrono::steady_clock::now();
           const double c0 = cpu_seconds();
-          model->decode(*s, prompt, logits, false);
+          model->decode(*s, std::span<const int32_t>(prompt.data(), size_t(pp)), logits, false);
           if (rep >= 0) {
             r.tps.push_back(double(pp) / seconds_since(t0));
             r.cpu_tps.push_back(double(pp) / (cpu_seconds() - c0));

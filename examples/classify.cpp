@@ -10,6 +10,7 @@
 #include "tessera/image/preprocess.hpp"
 #include "tessera/io/mmap.hpp"
 #include "tessera/models/encoder.hpp"
+#include "model_options.hpp"
 #include "tessera/tessera.hpp"
 
 using namespace tessera;
@@ -19,15 +20,15 @@ int main(int argc, char** argv) {
       "Classify PNG or JPEG images with a ViT image-classification model.\n\n"
       "Each image is converted to the model's channels (RGB or gray; alpha dropped), resized with Pillow's\n"
       "filters (the same pixels as Hugging Face's Pillow-based ViTImageProcessor), rescaled and normalised as\n"
-      "MODEL_DIR/preprocessor_config.json says, and run through the model. Prints the top-k classes with\n"
+      "MODEL/preprocessor_config.json says, and run through the model. Prints the top-k classes with\n"
       "softmax probabilities and config.json's id2label names: 'probability<TAB>id<TAB>label' per line.",
       "tessera-classify"};
-  std::string model_dir;
+  tools::ModelOptions mo;
+  std::string& model_dir = mo.path;
   std::vector<std::string> images;
   int64_t top_k = 5;
   int threads = 0;
-  app.add_option("MODEL_DIR", model_dir, "model directory (config.json, *.safetensors, preprocessor_config.json)")
-      ->required();
+  tools::add_model_options(app, mo, "the image classifier (config.json, *.safetensors, preprocessor_config.json)");
   app.add_option("IMAGE", images, "PNG or JPEG files")->required();
   app.add_option("-k,--top-k", top_k, "number of classes to print per image (default 5)")->check(CLI::PositiveNumber);
   app.add_option("-t,--threads", threads, "threads (default: all cores)");
@@ -35,7 +36,7 @@ int main(int argc, char** argv) {
 
   try {
     if (threads > 0) set_num_threads(threads);
-    auto model = load(model_dir);
+    auto model = load(model_dir, mo.load_options());
     const auto* vit = dynamic_cast<const EncoderModel*>(model.get());
     if (!vit || !vit->patches)
       fail("{} is a {} model ({}); tessera-classify needs an image model such as ViT", model_dir, model->info().family,

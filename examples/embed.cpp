@@ -9,6 +9,7 @@
 #include "tessera/io/json.hpp"
 #include "tessera/io/mmap.hpp"
 #include "tessera/models/embedding_pooling.hpp"
+#include "model_options.hpp"
 #include "tessera/tessera.hpp"
 
 using namespace tessera;
@@ -53,18 +54,20 @@ void print_row(const float* v, int64_t n, bool tsv) {
 int main(int argc, char** argv) {
   CLI::App app{
       "Embed lines of text with a text encoder (BERT, RoBERTa): one vector per input line, in input order.\n\n"
-      "Each line is tokenized with MODEL_DIR/tokenizer.json (special tokens added, truncated to the model's\n"
+      "Each line is tokenized with MODEL/tokenizer.json (special tokens added, truncated to the model's\n"
       "positions or sentence_bert_config.json's max_seq_length), encoded, and pooled: 'mean' averages every\n"
       "token vector of the line ([CLS]/[SEP] included, as sentence-transformers), 'cls' takes the first one.\n"
       "Defaults follow sentence-transformers files when present (1_Pooling/config.json; a Normalize module in\n"
       "modules.json turns on --normalize), else mean pooling without normalisation.\n"
       "Output: a JSON array per line (default) or tab-separated values (--format tsv).",
       "tessera-embed"};
-  std::string model_dir, input_path, pooling_name, format = "json";
+  tools::ModelOptions mo;
+  std::string& model_dir = mo.path;
+  std::string input_path, pooling_name, format = "json";
   bool normalize = false, no_normalize = false;
   int64_t batch = 32, max_length = 0;
   int threads = 0;
-  app.add_option("MODEL_DIR", model_dir, "model directory (config.json, *.safetensors, tokenizer.json)")->required();
+  tools::add_model_options(app, mo, "the encoder (config.json, *.safetensors, tokenizer.json)");
   app.add_option("-i,--input", input_path, "read lines from FILE instead of standard input");
   app.add_option("--pooling", pooling_name, "mean or cls (default: the model's 1_Pooling config, else mean)")
       ->check(CLI::IsMember({"mean", "cls"}));
@@ -79,7 +82,7 @@ int main(int argc, char** argv) {
 
   try {
     if (threads > 0) set_num_threads(threads);
-    auto model = load(model_dir);
+    auto model = load(model_dir, mo.load_options());
     if (model->info().kind != ModelKind::Encoder)
       fail("{} is a {} model ({}); tessera-embed needs a text encoder such as BERT or RoBERTa", model_dir,
            model->info().family, model->info().architecture);

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
+#include "model_options.hpp"
 #include "tessera/tessera.hpp"
 
 using namespace tessera;
@@ -19,10 +20,12 @@ int main(int argc, char** argv) {
       "                  --generate N: greedy from the decoder start token -> generated_ids\n"
       "Only right padding is supported in attention_mask; outputs at padded positions are zero.",
       "tessera-forward"};
-  std::string model_dir, inputs_path, outputs_path;
+  tools::ModelOptions mo;
+  std::string& model_dir = mo.path;
+  std::string inputs_path, outputs_path;
   int64_t generate_n = -1;
   int threads = 0;
-  app.add_option("MODEL_DIR", model_dir, "Hugging Face model directory (config.json + *.safetensors)")->required();
+  tools::add_model_options(app, mo, "the model");
   app.add_option("INPUTS", inputs_path, "safetensors file with the inputs")->required();
   app.add_option("OUTPUTS", outputs_path, "safetensors file to write")->required();
   app.add_option("--generate", generate_n, "also run greedy generation of N new tokens (EOS ignored) -> generated_ids");
@@ -31,7 +34,7 @@ int main(int argc, char** argv) {
 
   try {
     if (threads > 0) set_num_threads(threads);
-    auto model = load(model_dir);
+    auto model = load(model_dir, mo.load_options());
     auto file = SafetensorsFile::open(inputs_path);
     std::map<std::string, Tensor> inputs;
     for (const auto& name : file.names()) inputs[name] = file.get(name);

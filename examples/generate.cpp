@@ -7,6 +7,7 @@
 
 #include "tessera/io/mmap.hpp"
 #include "tessera/generation/text_generation.hpp"
+#include "model_options.hpp"
 #include "tessera/tessera.hpp"
 
 using namespace tessera;
@@ -16,7 +17,9 @@ int main(int argc, char** argv) {
                "Sampling defaults come from the model's generation_config.json (greedy when it says nothing);\n"
                "any flag given here overrides them.",
                "tessera-generate"};
-  std::string dir, prompt = "";
+  tools::ModelOptions mo;
+  std::string& dir = mo.path;
+  std::string prompt = "";
   int64_t max_new = -1;
   int threads = 0;
   std::optional<float> temperature, top_p, min_p, repetition_penalty;
@@ -24,7 +27,7 @@ int main(int argc, char** argv) {
   std::optional<uint64_t> seed;
   std::vector<std::string> stops;
   bool greedy = false, sample = false, no_stats = false, ignore_eos = false;
-  app.add_option("MODEL_DIR", dir, "model directory")->required();
+  tools::add_model_options(app, mo, "the model");
   app.add_option("-p,--prompt", prompt, "prompt text (default: empty, i.e. start from BOS)");
   app.add_option("-n,--max-new-tokens", max_new, "tokens to generate (default: generation_config.json or 128)");
   app.add_flag("--greedy", greedy, "always take the most likely token");
@@ -43,7 +46,7 @@ int main(int argc, char** argv) {
 
   try {
     if (threads > 0) set_num_threads(threads);
-    auto model = load(dir);
+    auto model = load(dir, mo.load_options());
     if (model->info().kind != ModelKind::Decoder)
       fail("{}: tessera-generate needs a decoder model; this is {} ({})", dir, model->info().family,
            model->info().architecture);

@@ -9,6 +9,7 @@
 #include "tessera/generation/beam_search.hpp"
 #include "tessera/io/json.hpp"
 #include "tessera/io/mmap.hpp"
+#include "model_options.hpp"
 #include "tessera/tessera.hpp"
 
 using namespace tessera;
@@ -22,11 +23,13 @@ int main(int argc, char** argv) {
       "not resampled (convert with e.g. `ffmpeg -i in.mp3 -ar 16000 out.wav`). Several channels are\n"
       "averaged. Only the first 30 seconds are transcribed.",
       "tessera-transcribe"};
-  std::string model_dir, wav_path, language, task = "transcribe";
+  tools::ModelOptions mo;
+  std::string& model_dir = mo.path;
+  std::string wav_path, language, task = "transcribe";
   int64_t beams = 1, max_new = 0;
   int threads = 0;
   bool print_ids = false, timestamps = false;
-  app.add_option("MODEL_DIR", model_dir, "Whisper model directory")->required();
+  tools::add_model_options(app, mo, "the Whisper model");
   app.add_option("AUDIO", wav_path, "16 kHz WAV file")->required();
   app.add_option("--beams", beams, "beam width (1 = greedy)")->check(CLI::Range(1, 64));
   app.add_option("--max-new-tokens", max_new, "limit on generated tokens (default: what the model allows)");
@@ -39,7 +42,7 @@ int main(int argc, char** argv) {
 
   try {
     if (threads > 0) set_num_threads(threads);
-    auto model = load(model_dir);
+    auto model = load(model_dir, mo.load_options());
     if (model->info().family != "whisper") fail("{}: a Whisper model is needed, this is {}", model_dir, model->info().family);
 
     WhisperFeatureOptions fo;

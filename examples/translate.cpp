@@ -5,6 +5,7 @@
 
 #include "tessera/generation/beam_search.hpp"
 #include "tessera/io/mmap.hpp"
+#include "model_options.hpp"
 #include "tessera/tessera.hpp"
 
 using namespace tessera;
@@ -16,12 +17,14 @@ int main(int argc, char** argv) {
       "the model's generation_config.json unless overridden. T5 expects its task prefix in the text,\n"
       "e.g. \"translate English to German: ...\".",
       "tessera-translate"};
-  std::string model_dir, text;
+  tools::ModelOptions mo;
+  std::string& model_dir = mo.path;
+  std::string text;
   int64_t beams = 0, max_new = 0, n_best = 1;
   float length_penalty = NAN;
   int threads = 0;
   bool print_ids = false;
-  app.add_option("MODEL_DIR", model_dir, "encoder-decoder model directory")->required();
+  tools::add_model_options(app, mo, "the encoder-decoder model");
   app.add_option("--text", text, "the source text")->required();
   app.add_option("--beams", beams, "beam width (default: num_beams of generation_config.json, else 4)")->check(CLI::Range(1, 64));
   app.add_option("--max-new-tokens", max_new, "limit on generated tokens");
@@ -33,7 +36,7 @@ int main(int argc, char** argv) {
 
   try {
     if (threads > 0) set_num_threads(threads);
-    auto model = load(model_dir);
+    auto model = load(model_dir, mo.load_options());
     if (model->info().kind != ModelKind::EncoderDecoder)
       fail("{}: an encoder-decoder model is needed, this is a {} model", model_dir, model->info().family);
     if (!file_exists(model_dir + "/tokenizer.json"))

@@ -82,4 +82,18 @@ inline Diff compare(const Tensor& a, const Tensor& b, const std::vector<int64_t>
   return d;
 }
 
+// Mean negative log-likelihood of ids[1..] under logits [ids.size(), vocab] (row i predicts
+// ids[i + 1]), accumulated in double like the reference scripts.
+inline double mean_next_token_nll(const Tensor& logits, const std::vector<int32_t>& ids, int64_t vocab) {
+  double total = 0;
+  for (size_t i = 0; i + 1 < ids.size(); ++i) {
+    const float* row = logits.data<float>() + int64_t(i) * vocab;
+    double mx = -INFINITY, sum = 0;
+    for (int64_t j = 0; j < vocab; ++j) mx = std::max(mx, double(row[j]));
+    for (int64_t j = 0; j < vocab; ++j) sum += std::exp(double(row[j]) - mx);
+    total += -(double(row[ids[i + 1]]) - mx - std::log(sum));
+  }
+  return total / double(ids.size() - 1);
+}
+
 }  // namespace tessera::testing

@@ -26,17 +26,7 @@ TEST(Pycode, LogitsAndHeldOutNll) {
   Diff d = compare(logits.reshaped(expected.shape()), expected);
   EXPECT_LE(d.max_abs_diff, 1e-4 * std::max(1.0, d.max_abs_ref)) << "max |logit diff| " << d.max_abs_diff;
 
-  // mean NLL of ids[1..] given the prefix, accumulated in double like the reference
-  const int64_t v = model->info().vocab_size;
-  double total = 0;
-  for (size_t i = 0; i + 1 < ids.size(); ++i) {
-    const float* row = logits.data<float>() + int64_t(i) * v;
-    double mx = -INFINITY, sum = 0;
-    for (int64_t j = 0; j < v; ++j) mx = std::max(mx, double(row[j]));
-    for (int64_t j = 0; j < v; ++j) sum += std::exp(double(row[j]) - mx);
-    total += -(double(row[ids[i + 1]]) - mx - std::log(sum));
-  }
-  const double nll = total / double(ids.size() - 1);
+  const double nll = mean_next_token_nll(logits, ids, model->info().vocab_size);
   const double expected_nll = ref.get("eval_nll").get_f32(0);
   EXPECT_NEAR(nll, expected_nll, 2e-3);
 }

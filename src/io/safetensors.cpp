@@ -140,6 +140,15 @@ WeightStore WeightStore::from_file(const std::string& path) {
   return s;
 }
 
+WeightStore WeightStore::from_tensors(std::string source, std::map<std::string, Tensor> tensors,
+                                      std::function<void(const std::string&)> release) {
+  WeightStore s;
+  s.source_ = std::move(source);
+  s.tensors_ = std::move(tensors);
+  s.release_ = std::move(release);
+  return s;
+}
+
 WeightStore WeightStore::open_dir(const std::string& dir) {
   const std::string single = dir + "/model.safetensors";
   const std::string index = dir + "/model.safetensors.index.json";
@@ -171,6 +180,7 @@ WeightStore WeightStore::open_dir(const std::string& dir) {
 
 Tensor WeightStore::get(const std::string& name) const {
   if (random_) fail("random weights: tensor '{}' requested without a shape", name);
+  if (auto t = tensors_.find(name); t != tensors_.end()) return t->second;
   auto it = where_.find(name);
   if (it == where_.end()) fail("{}: missing tensor '{}'", source_, name);
   return files_[it->second].get(name);
@@ -187,10 +197,12 @@ Tensor WeightStore::get(const std::string& name, const Shape& expected) const {
 std::vector<std::string> WeightStore::names() const {
   std::vector<std::string> out;
   for (const auto& [k, v] : where_) out.push_back(k);
+  for (const auto& [k, v] : tensors_) out.push_back(k);
   return out;
 }
 
 void WeightStore::release(const std::string& name) const {
+  if (release_ && tensors_.count(name)) release_(name);
   auto it = where_.find(name);
   if (it != where_.end()) files_[it->second].release(name);
 }

@@ -66,6 +66,16 @@ RopeSpec rope(const JsonObject& cfg, int64_t head_dim, double default_theta) {
   } else {
     fail("{}: rope type '{}' is not supported (supported: default, linear, dynamic, llama3, yarn)", p->where(), type);
   }
+  // Not a Hugging Face key: a GGUF file's rope_freqs tensor, put here by the GGUF translation.
+  if (params && params->has("freq_factors")) {
+    const auto& ff = params->raw().at("freq_factors");
+    if (!ff.is_array() || int64_t(ff.size()) != spec.rotary_dim / 2)
+      fail("{}: freq_factors must hold {} numbers (rotary dimension / 2)", params->where(), spec.rotary_dim / 2);
+    for (const auto& v : ff) {
+      if (!v.is_number() || !(v.get<double>() > 0)) fail("{}: freq_factors must be positive numbers", params->where());
+      spec.freq_factors.push_back(v.get<float>());
+    }
+  }
   if (spec.type != RopeSpec::Type::Default && !(spec.factor > 0))
     fail("{}: rope scaling factor must be positive, found {}", p->where(), spec.factor);
   return spec;
@@ -91,6 +101,8 @@ void fill_info(ModelInfo& info, const JsonObject& cfg, const WeightStore& store,
   }
   info.weight_dtype.clear();
   for (const auto& d : dtypes) info.weight_dtype += (info.weight_dtype.empty() ? "" : "+") + d;
+  if (store.quantize())
+    info.weight_dtype = fmt::format("{} (quantized at load from {})", dtype_name(*store.quantize()), info.weight_dtype);
 }
 
 void check_layer_count(const JsonObject& cfg, const std::string& key, const WeightStore& store,

@@ -1,4 +1,6 @@
 // tessera::load: config.json's model_type picks the family loader.
+#include <cctype>
+#include <filesystem>
 #include <map>
 
 #include "families/families.hpp"
@@ -34,12 +36,29 @@ std::shared_ptr<const Model> load_from(const JsonObject& cfg, const WeightStore&
   return find_loader(cfg)(cfg, store, dir);
 }
 
-std::shared_ptr<const Model> load(const std::string& dir) {
+std::shared_ptr<const Model> load(const std::string& path, const LoadOptions& options) {
+  if (std::filesystem::is_regular_file(path)) {
+    if (is_gguf_file(path)) return load_gguf(path, options);
+    fail("{}: not a GGUF file (no GGUF magic) and not a Hugging Face model directory", path);
+  }
+  const std::string& dir = path;
   const std::string config_path = dir + "/config.json";
-  if (!file_exists(config_path)) fail("{}: no config.json (expected a Hugging Face model directory)", dir);
+  if (!file_exists(config_path)) fail("{}: no config.json (expected a Hugging Face model directory or a .gguf file)", dir);
   JsonObject cfg(load_json_file(config_path), config_path);
   families::Loader loader = find_loader(cfg);  // an unknown family is reported before the weights are read
-  return loader(cfg, WeightStore::open_dir(dir), dir);
+  WeightStore store = WeightStore::open_dir(dir);
+  store.set_quantize(options.quantize);
+  return loader(cfg, store, dir);
+}
+
+DType quant_type_from_name(const std::string& name) {
+  std::string upper;
+  for (char c : name) upper += char(std::toupper(static_cast<unsigned char>(c)));
+  for (DType t : {DType::Q8_0, DType::Q4_0, DType::Q4_1, DType::Q5_0, DType::Q5_1, DType::Q2_K, DType::Q3_K, DType::Q4_K,
+                  DType::Q5_K, DType::Q6_K, DType::F16, DType::BF16, DType::F32})
+    if (dtype_name(t) == upper) return t;
+  fail("unknown quantization type '{}' (expected one of q8_0, q4_0, q4_1, q5_0, q5_1, q2_k, q3_k, q4_k, q5_k, q6_k, f16, bf16, f32)",
+       name);
 }
 
 }  // namespace tessera

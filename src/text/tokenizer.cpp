@@ -13,6 +13,8 @@
 #include "dropout.hpp"
 #include "tessera/core/error.hpp"
 #include "tessera/core/parallel.hpp"
+#include "tessera/io/gguf.hpp"
+#include "tessera/text/gguf_tokenizer.hpp"
 #include "unicode.hpp"
 
 namespace tessera {
@@ -299,6 +301,7 @@ Tokenizer Tokenizer::from_file(const std::string& path_or_dir) {
   std::string path = path_or_dir;
   std::string config;
   std::error_code ec;
+  if (fs::is_regular_file(path_or_dir, ec) && is_gguf_file(path_or_dir)) return tokenizer_from_gguf_file(path_or_dir);
   if (fs::is_directory(path_or_dir, ec)) {
     path = (fs::path(path_or_dir) / "tokenizer.json").string();
     if (!fs::exists(path, ec))

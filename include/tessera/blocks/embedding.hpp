@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "tessera/blocks/linear.hpp"
 
@@ -13,7 +14,9 @@ class Embedding {
   Embedding() = default;
   static Embedding load(const WeightStore& store, const std::string& name, int64_t rows, int64_t dim) {
     Embedding e;
-    e.table_ = check_weight_dtype(store, name, store.get(name, {rows, dim}));
+    Tensor file_t = check_weight_dtype(store, name, store.get(name, {rows, dim}));
+    e.table_ = quantize_for_store(store, file_t);
+    if (e.table_.raw() != file_t.raw()) store.release(name);
     e.name_ = name;
     return e;
   }
@@ -26,7 +29,15 @@ class Embedding {
   void lookup(int64_t id, float* out, float scale = 1.0f, bool accumulate = false) const {
     if (id < 0 || id >= rows()) fail("{}: index {} out of range [0, {})", name_, id, rows());
     const int64_t d = dim();
-    const auto* base = static_cast<const unsigned char*>(table_.raw()) + size_t(id * d) * dtype_size(table_.dtype());
+    const auto* base = static_cast<const unsigned char*>(table_.raw()) + dtype_bytes(table_.dtype(), id * d);
+    if (is_quantized(table_.dtype())) {  // a row is whole blocks: dequantize it, then scale
+      if (!accumulate && scale == 1.0f) return kernels::dequantize_row(table_.dtype(), base, out, d);
+      thread_local std::vector<float> row;
+      row.resize(size_t(d));
+      kernels::dequantize_row(table_.dtype(), base, row.data(), d);
+      for (int64_t i = 0; i < d; ++i) out[i] = accumulate ? out[i] + row[size_t(i)] * scale : row[size_t(i)] * scale;
+      return;
+    }
     if (!accumulate && scale == 1.0f) {
       kernels::to_f32(base, table_.dtype(), out, d);
       return;

@@ -1,7 +1,9 @@
-// Linear: y = x·Wᵀ + b with W [out, in] kept in the checkpoint's dtype (f32, f16, bf16).
-// W is re-laid out once, at construction, into kernels::PackedWeight panels (same dtype, so
-// the same number of bytes as the file's tensor); every forward runs on the packed form and
+// Linear: y = x·Wᵀ + b with W [out, in] kept in the checkpoint's dtype (f32, f16, bf16, or a
+// ggml block-quantized type from a GGUF file).
+// Float W is re-laid out once, at construction, into kernels::PackedWeight panels (same dtype,
+// so the same number of bytes as the file's tensor); every forward runs on the packed form and
 // the original (usually a view of the mmapped file) is never read again after loading.
+// Quantized W is used in place (rows of blocks, as the file stores them): kernels::gemm_quant.
 #pragma once
 
 #include <optional>
@@ -11,6 +13,7 @@
 #include "tessera/core/tensor.hpp"
 #include "tessera/io/safetensors.hpp"
 #include "tessera/kernels/kernels.hpp"
+#include "tessera/kernels/quant.hpp"
 
 namespace tessera {
 
@@ -25,28 +28,70 @@ inline std::vector<float> load_vector(const WeightStore& store, const std::strin
   return v;
 }
 
-// Weights usable by the GEMM kernels: f32, f16 or bf16; anything else is an Error.
+// Weights usable by the GEMM kernels: f32, f16, bf16 or a ggml block type; anything else is
+// an Error.
 inline Tensor check_weight_dtype(const WeightStore& store, const std::string& name, Tensor t) {
-  if (t.dtype() != DType::F32 && t.dtype() != DType::F16 && t.dtype() != DType::BF16)
-    fail("{}: tensor '{}': dtype {} is not supported for weights (expected F32, F16 or BF16)",
+  if (t.dtype() != DType::F32 && t.dtype() != DType::F16 && t.dtype() != DType::BF16 &&
+      !(is_quantized(t.dtype()) && t.dtype() != DType::Q8_K))
+    fail("{}: tensor '{}': dtype {} is not supported for weights (expected F32, F16, BF16 or a GGUF block type)",
          store.file_of(name), name, dtype_name(t.dtype()));
   return t;
+}
+
+// The type llama-quantize gives a matrix whose rows of `k` do not fit `type`'s blocks
+// (llama-quant.cpp, tensor_type_fallback): K-quants fall back to a 32-block type, and
+// what still does not fit stays F16.
+inline DType quantize_fallback(DType type, int64_t k) {
+  if (k % dtype_block_elems(type) == 0) return type;
+  switch (type) {
+    case DType::Q2_K: case DType::Q3_K: type = DType::Q4_0; break;
+    case DType::Q4_K: type = DType::Q5_0; break;
+    case DType::Q5_K: type = DType::Q5_1; break;
+    case DType::Q6_K: type = DType::Q8_0; break;
+    default: break;
+  }
+  return k % dtype_block_elems(type) == 0 ? type : DType::F16;
+}
+
+// Quantize at load (WeightStore::set_quantize): a float matrix [n, k] becomes the store's
+// target type, row by row with ggml's reference quantizer, the bytes `llama-quantize --pure`
+// would write. Anything else is returned as it is.
+inline Tensor quantize_for_store(const WeightStore& store, Tensor w) {
+  if (!store.quantize() || w.rank() != 2 || is_quantized(w.dtype()) || w.numel() == 0) return w;
+  const int64_t n = w.dim(0), k = w.dim(1);
+  const DType target = quantize_fallback(*store.quantize(), k);
+  if (target == w.dtype()) return w;
+  Tensor q = Tensor::zeros(target, {n, k});
+  std::vector<float> row(static_cast<size_t>(k));
+  const size_t in_row = dtype_bytes(w.dtype(), k), out_row = dtype_bytes(target, k);
+  for (int64_t r = 0; r < n; ++r) {
+    kernels::to_f32(static_cast<const unsigned char*>(w.raw()) + size_t(r) * in_row, w.dtype(), row.data(), k);
+    kernels::quantize_row(target, row.data(), static_cast<unsigned char*>(q.raw()) + size_t(r) * out_row, k);
+  }
+  return q;
 }
 
 class Linear {
  public:
   Linear() = default;
   Linear(Tensor weight, std::vector<float> bias) : w_(std::move(weight)), b_(std::move(bias)) {
-    if (w_.rank() == 2 && w_.numel() > 0) packed_ = kernels::PackedWeight::pack(w_.raw(), w_.dtype(), w_.dim(0), w_.dim(1));
+    if (w_.rank() != 2 || w_.numel() == 0) return;
+    if (is_quantized(w_.dtype()))
+      quant_ = kernels::QuantWeight(w_.raw(), w_.dtype(), w_.dim(0), w_.dim(1), w_.keepalive());
+    else
+      packed_ = kernels::PackedWeight::pack(w_.raw(), w_.dtype(), w_.dim(0), w_.dim(1));
   }
 
   // HF nn.Linear: "<prefix>.weight" [out, in] and, when `bias`, "<prefix>.bias" [out].
   static Linear load(const WeightStore& store, const std::string& prefix, int64_t in, int64_t out, bool bias) {
-    Tensor w = check_weight_dtype(store, prefix + ".weight", store.get(prefix + ".weight", {out, in}));
+    Tensor file_w = check_weight_dtype(store, prefix + ".weight", store.get(prefix + ".weight", {out, in}));
+    Tensor w = quantize_for_store(store, file_w);
+    const bool copied = w.raw() != file_w.raw();
     Linear l(std::move(w), bias ? load_vector(store, prefix + ".bias", out) : std::vector<float>{});
-    // The packed panels hold every byte the kernels read: let the file's pages go, so that
-    // loading holds one copy of the weights, not two (they are re-read if ever touched).
-    if (!l.packed_.empty()) store.release(prefix + ".weight");
+    // The packed panels (or the quantized copy) hold every byte the kernels read: let the
+    // file's pages go, so that loading holds one copy of the weights, not two (they are
+    // re-read if ever touched). Quantized weights from the file are read in place.
+    if (!l.packed_.empty() || copied) store.release(prefix + ".weight");
     return l;
   }
 
@@ -60,7 +105,7 @@ class Linear {
     auto* d = static_cast<unsigned char*>(w.raw());
     for (int64_t i = 0; i < in; ++i)
       for (int64_t o = 0; o < out; ++o) std::memcpy(d + size_t(o * in + i) * es, s + size_t(i * out + o) * es, es);
-    return Linear(std::move(w), bias ? load_vector(store, prefix + ".bias", out) : std::vector<float>{});
+    return Linear(quantize_for_store(store, std::move(w)), bias ? load_vector(store, prefix + ".bias", out) : std::vector<float>{});
   }
 
   // One Linear whose outputs are the parts' side by side, [y0 | y1 | ...] (q|k|v, gate|up):
@@ -90,8 +135,10 @@ class Linear {
     return f;
   }
 
-  int64_t in_features() const { return packed_.empty() ? w_.dim(1) : packed_.k(); }
-  int64_t out_features() const { return packed_.empty() ? w_.dim(0) : packed_.n(); }
+  int64_t in_features() const { return !packed_.empty() ? packed_.k() : !quant_.empty() ? quant_.k() : w_.dim(1); }
+  int64_t out_features() const { return !packed_.empty() ? packed_.n() : !quant_.empty() ? quant_.n() : w_.dim(0); }
+  // The weight's type as the kernels read it.
+  DType weight_dtype() const { return !packed_.empty() ? packed_.dtype() : !quant_.empty() ? quant_.dtype() : w_.dtype(); }
   // The checkpoint's tensor; empty for a fused Linear (only the packed form exists).
   const Tensor& weight() const { return w_; }
   bool has_bias() const { return !b_.empty(); }
@@ -103,6 +150,11 @@ class Linear {
                            b_.empty() ? nullptr : b_.data(), accumulate);
       return;
     }
+    if (!quant_.empty()) {
+      kernels::gemm_quant(x, m, ldx < 0 ? in_features() : ldx, quant_, y, ldy < 0 ? out_features() : ldy,
+                          b_.empty() ? nullptr : b_.data(), accumulate);
+      return;
+    }
     kernels::gemm(x, m, in_features(), ldx < 0 ? in_features() : ldx, w_.raw(), w_.dtype(), out_features(), y,
                   ldy < 0 ? out_features() : ldy, b_.empty() ? nullptr : b_.data(), accumulate);
   }
@@ -110,6 +162,7 @@ class Linear {
  private:
   Tensor w_;
   kernels::PackedWeight packed_;
+  kernels::QuantWeight quant_;
   std::vector<float> b_;
 };
 

@@ -23,6 +23,9 @@ struct RopeSpec {
   double attention_factor = 1.0;                         // yarn: multiplies cos and sin
   double beta_fast = 32, beta_slow = 1;                  // yarn correction range
   bool truncate = true;                                  // yarn: floor/ceil the correction range
+  // GGUF's rope_freqs tensor (llama.cpp's form of llama3 scaling): frequency i is divided by
+  // freq_factors[i]. Empty: none.
+  std::vector<float> freq_factors;
 };
 
 class Rope {
@@ -31,6 +34,9 @@ class Rope {
   explicit Rope(const RopeSpec& spec) : spec_(spec) {
     TESSERA_CHECK(spec.rotary_dim > 0 && spec.rotary_dim % 2 == 0, "rotary dimension must be even and positive, found {}",
                   spec.rotary_dim);
+    TESSERA_CHECK(spec.freq_factors.empty() || int64_t(spec.freq_factors.size()) == spec.rotary_dim / 2,
+                  "rope frequency factors: expected {} (rotary dimension / 2), found {}", spec.rotary_dim / 2,
+                  spec.freq_factors.size());
     inv_freq_ = inverse_frequencies(spec.theta);
   }
 
@@ -85,6 +91,7 @@ class Rope {
     for (int64_t i = 0; i < half; ++i) {
       float exponent = float(2 * i) / float(spec_.rotary_dim);
       f[size_t(i)] = float(1.0 / std::pow(base, double(exponent)));
+      if (!spec_.freq_factors.empty()) f[size_t(i)] /= spec_.freq_factors[size_t(i)];
     }
     if (!scaled) return f;
     if (spec_.type == RopeSpec::Type::Yarn) {

@@ -89,6 +89,9 @@ class Tensor {
   bool empty() const { return data_ == nullptr; }
 
   const void* raw() const { return data_; }
+  // What keeps the bytes alive (the owned buffer or the borrowed mapping), for views that
+  // outlive this Tensor object.
+  std::shared_ptr<const void> keepalive() const { return owner_; }
   void* raw() { return data_; }
   template <typename T> T* data() { return static_cast<T*>(data_); }
   template <typename T> const T* data() const { return static_cast<const T*>(data_); }

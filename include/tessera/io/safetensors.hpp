@@ -3,7 +3,9 @@
 // Every header field is validated; a hostile file gets an Error, never an out-of-bounds read.
 #pragma once
 
+#include <functional>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -48,6 +50,10 @@ class WeightStore {
  public:
   static WeightStore open_dir(const std::string& dir);
   static WeightStore from_file(const std::string& path);
+  // A store over tensors already in hand (a GGUF file's, under the family's names); `release`
+  // is called with a name when the tensor's bytes have been copied and its pages may go.
+  static WeightStore from_tensors(std::string source, std::map<std::string, Tensor> tensors,
+                                  std::function<void(const std::string&)> release = {});
   // A store that has every tensor: each is made on first request with the shape asked for,
   // in `dtype` (1-D "*weight" tensors are ones, biases zeros, matrices N(0, 0.02) seeded by
   // name). For benchmarking any family and size without a checkpoint.
@@ -57,7 +63,7 @@ class WeightStore {
   size_t total_bytes() const;
   int64_t total_parameters() const;
 
-  bool has(const std::string& name) const { return random_ != nullptr || where_.count(name) != 0; }
+  bool has(const std::string& name) const { return random_ != nullptr || where_.count(name) != 0 || tensors_.count(name) != 0; }
   // The tensor, or an Error naming it and the checkpoint.
   Tensor get(const std::string& name) const;
   // The tensor with a shape check: Error "tensor X in FILE: expected shape [..], found [..]".
@@ -69,6 +75,12 @@ class WeightStore {
   // The tensor's bytes were copied (packed) elsewhere: let its mapped pages go.
   void release(const std::string& name) const;
 
+  // Quantize at load: float weight matrices handed to Linear::load become this ggml type
+  // (ggml's reference quantizer; rows that do not fit the block fall back as llama-quantize
+  // does). Unset: weights keep the file's type.
+  void set_quantize(std::optional<DType> type) { quantize_ = type; }
+  std::optional<DType> quantize() const { return quantize_; }
+
  private:
   struct Random;
   Tensor random_tensor(const std::string& name, const Shape& shape) const;
@@ -76,6 +88,9 @@ class WeightStore {
   std::vector<SafetensorsFile> files_;
   std::map<std::string, size_t> where_;
   std::shared_ptr<Random> random_;
+  std::map<std::string, Tensor> tensors_;  // from_tensors
+  std::function<void(const std::string&)> release_;
+  std::optional<DType> quantize_;
 };
 
 }  // namespace tessera

@@ -101,8 +101,18 @@ int64_t session_capacity(const SessionOptions& options, const std::string& dir, 
 // [1, n] int64 tensor of ids.
 Tensor ids_tensor(const std::vector<int32_t>& ids);
 
-// Loads config.json + safetensors from `dir` and returns the right family, or an Error that
-// says what is missing or unsupported.
-std::shared_ptr<const Model> load(const std::string& dir);
+// Options of load().
+struct LoadOptions {
+  // Quantize float weight matrices at load to this ggml type (Q8_0, Q4_0, Q4_K, ...), with
+  // ggml's reference quantizer, as `llama-quantize --pure` would. Unset: the file's types.
+  std::optional<DType> quantize;
+};
+
+// Loads a model: a Hugging Face directory (config.json + safetensors) or a GGUF file, and
+// returns the right family, or an Error that says what is missing or unsupported.
+std::shared_ptr<const Model> load(const std::string& path, const LoadOptions& options = {});
+
+// "q8_0", "Q4_K", ... → the ggml type; an Error listing the accepted names otherwise.
+DType quant_type_from_name(const std::string& name);
 
 }  // namespace tessera

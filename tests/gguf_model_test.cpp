@@ -1,0 +1,70 @@
+// Models from GGUF files.
+// - The decoder fixtures written as GGUF by tessera-quantize (llama.cpp's names, q/k rows
+//   permuted for its interleaved RoPE, Gemma's norms as 1 + w, experts stacked) and read back
+//   through tessera-forward: the same logits as Hugging Face (1e-4 × max(1, max |ref|)) and
+//   the same greedy ids. The reader's half of that layout is checked independently on the
+//   files llama.cpp itself wrote (gguf_pycode_test.cpp).
+#include "fixture_util.hpp"
+
+using namespace tessera;
+using namespace tessera::testing;
+
+namespace {
+
+// Decoder fixtures whose family and RoPE a GGUF file can hold.
+std::vector<std::string> exportable_fixtures() {
+  std::vector<std::string> out;
+  for (const auto& f : fixture_dirs("decoder")) {
+    const std::string n = test_name(f);
+    const bool family = n.starts_with("hf_llama") || n.starts_with("hf_mistral") || n.starts_with("hf_mixtral") ||
+                        n.starts_with("hf_qwen") || n.starts_with("hf_gemma") || n.starts_with("torch_llama") ||
+                        n.starts_with("torch_mistral") || n.starts_with("torch_mixtral") || n.starts_with("torch_qwen") ||
+                        n.starts_with("torch_gemma");
+    const bool rope = n.find("dynamic") == std::string::npos && n.find("yarn") == std::string::npos;
+    if (family && rope) out.push_back(f);
+  }
+  return out;
+}
+
+}  // namespace
+
+class GgufFixture : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(GgufFixture, RoundTripMatchesReference) {
+  const std::string dir = data_dir() + "/" + GetParam();
+  const std::string gguf = ::testing::TempDir() + "/" + test_name(GetParam()) + ".gguf";
+  const std::string out = ::testing::TempDir() + "/" + test_name(GetParam()) + ".gguf.out.safetensors";
+  run_ok(bin("quantize") + " " + dir + " " + gguf + " f32");
+  if (HasFatalFailure()) return;
+  auto ref = SafetensorsFile::open(dir + "/reference.safetensors");
+  std::string cmd = bin("forward") + " " + gguf + " " + dir + "/reference.safetensors " + out;
+  int64_t new_tokens = -1;
+  if (ref.has("generated_ids") && ref.has("prompt_ids")) {
+    new_tokens = ref.get("generated_ids").dim(1) - ref.get("prompt_ids").dim(1);
+    cmd += " --generate " + std::to_string(new_tokens);
+  }
+  run_ok(cmd);
+  if (HasFatalFailure()) return;
+  auto got = SafetensorsFile::open(out);
+  std::vector<int64_t> mask;
+  if (ref.has("attention_mask")) mask = ref.get("attention_mask").to_i64();
+  Diff d = compare(got.get("logits"), ref.get("logits"), mask);
+  EXPECT_LE(d.max_abs_diff, 1e-4 * std::max(1.0, d.max_abs_ref))
+      << GetParam() << ": max |logit diff| " << d.max_abs_diff << " (reference max " << d.max_abs_ref << ")";
+  if (new_tokens >= 0) EXPECT_EQ(got.get("generated_ids").to_i64(), ref.get("generated_ids").to_i64()) << GetParam();
+  std::filesystem::remove(gguf);
+}
+
+INSTANTIATE_TEST_SUITE_P(All, GgufFixture, ::testing::ValuesIn(exportable_fixtures()),
+                         [](const auto& info) { return test_name(info.param); });
+
+// RoPE scalings llama.cpp's format has no words for are refused by name, not written wrongly.
+TEST(GgufExport, RefusesWhatGgufCannotHold) {
+  const std::string gguf = ::testing::TempDir() + "/refused.gguf";
+  for (const char* f : {"torch/llama-dynamic-v4cfg", "torch/llama-yarn-bias-v5cfg", "hf/gpt2", "hf/bert"}) {
+    const std::string cmd = bin("quantize") + " " + data_dir() + "/" + f + " " + gguf + " f32 > " + gguf + ".log 2>&1";
+    EXPECT_NE(std::system(cmd.c_str()), 0) << f;
+    const std::string log = read_text_file(gguf + ".log");
+    EXPECT_NE(log.find("cannot be written to GGUF"), std::string::npos) << f << ": " << log;
+  }
+}
