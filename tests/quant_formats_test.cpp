@@ -4,6 +4,7 @@
 // same bytes and dequantize_row the same floats, bit for bit, for every type.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -216,6 +217,93 @@ TEST_P(QuantFormatsVsGgml, DequantizeGivesGgmlFloats) {
 std::string type_param_name(const ::testing::TestParamInfo<DType>& info) { return std::string(dtype_name(info.param)); }
 
 INSTANTIATE_TEST_SUITE_P(AllTypes, QuantFormatsVsGgml, ::testing::ValuesIn(kTypes), type_param_name);
+
+// ---------------------------------------------------------------------------------------------
+// Bulk: a million values per type, regenerated here exactly as tools/peers/quant_vectors.c's
+// bulk_row does (integer PRNG, exact float operations, no libm), compared through 64-bit FNV-1a
+// hashes of ggml's bytes and floats (tests/data/quant/bulk_hashes.txt). This catches rounding-order
+// slips in the scale searches that flip one block in tens of thousands.
+
+constexpr int kBulkRows = 4096, kBulkCols = 256;
+
+class BulkInput {
+ public:
+  explicit BulkInput(int row) : state_(0xb01dfaceULL + uint64_t(row)) {}
+  uint64_t next() {
+    uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+  float u() { return float(next() >> 40) * 0x1p-24f; }
+
+ private:
+  uint64_t state_;
+};
+
+void bulk_row(int r, float* x) {
+  BulkInput g(r);
+  float scale = 1.0f;
+  for (int c = 0; c < kBulkCols; ++c) {
+    if (c % 32 == 0) {
+      const int k = int(g.next() % 18) - 14;
+      scale = (1.0f + g.u()) * (k >= 0 ? float(1 << k) : 1.0f / float(1 << -k));
+    }
+    const float u1 = g.u(), u2 = g.u(), u3 = g.u(), u4 = g.u();
+    const float ih = u1 + u2 + u3 + u4 - 2.0f;
+    float v;
+    switch (r % 5) {
+      case 0: v = ih; break;
+      case 1: v = 2.0f * g.u() - 1.0f; break;
+      case 2: v = ih / (g.u() + 0.05f); break;
+      case 3: v = 0.2f * ih + 0.3f; break;
+      default: v = (g.next() % 64 == 0) ? 8.0f * ih : 0.1f * ih; break;
+    }
+    x[c] = v * scale;
+  }
+}
+
+uint64_t fnv1a(uint64_t h, const void* p, size_t n) {
+  const auto* b = static_cast<const uint8_t*>(p);
+  for (size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 0x100000001b3ULL;
+  return h;
+}
+
+std::map<std::string, std::pair<uint64_t, uint64_t>> bulk_hashes() {
+  const std::string path = std::string(TESSERA_TEST_DATA) + "/quant/bulk_hashes.txt";
+  std::ifstream f(path);
+  if (!f) fail("cannot open {}", path);
+  std::map<std::string, std::pair<uint64_t, uint64_t>> out;
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    char name[16];
+    unsigned long long hb, hf;
+    if (std::sscanf(line.c_str(), "%15s %llx %llx", name, &hb, &hf) != 3) fail("{}: bad line '{}'", path, line);
+    out[name] = {hb, hf};
+  }
+  return out;
+}
+
+TEST_P(QuantFormatsVsGgml, BulkQuantizeAndDequantizeHashesMatchGgml) {
+  if (!is_quantized(GetParam())) GTEST_SKIP() << "float types are covered value by value";
+  const auto hashes = bulk_hashes();
+  const auto it = hashes.find(std::string(dtype_name(GetParam())));
+  ASSERT_NE(it, hashes.end()) << "bulk_hashes.txt has no " << dtype_name(GetParam());
+  const size_t row_bytes = dtype_bytes(GetParam(), kBulkCols);
+  std::vector<float> row(kBulkCols), back(kBulkCols);
+  std::vector<uint8_t> q(row_bytes);
+  uint64_t hb = 0xcbf29ce484222325ULL, hf = 0xcbf29ce484222325ULL;
+  for (int r = 0; r < kBulkRows; ++r) {
+    bulk_row(r, row.data());
+    quantize_row(GetParam(), row.data(), q.data(), kBulkCols);
+    dequantize_row(GetParam(), q.data(), back.data(), kBulkCols);
+    hb = fnv1a(hb, q.data(), row_bytes);
+    hf = fnv1a(hf, back.data(), back.size() * sizeof(float));
+  }
+  EXPECT_EQ(fmt::format("{:016x}", hb), fmt::format("{:016x}", it->second.first)) << "quantized bytes";
+  EXPECT_EQ(fmt::format("{:016x}", hf), fmt::format("{:016x}", it->second.second)) << "dequantized floats";
+}
 
 // A row that is not a whole number of blocks, or a type with no block format, is an error that
 // names the type.

@@ -11,7 +11,7 @@
  *
  * and then, from the repository root (one line):
  *
- *   cc -O2 -std=gnu11 -I/work/peers/llama.cpp/ggml/include -I/work/peers/llama.cpp/ggml/src tools/peers/quant_vectors.c /work/peers/ggml-build/ggml/src/libggml-base.a -lstdc++ -lm -lpthread -fopenmp -o /tmp/quant_vectors && /tmp/quant_vectors tests/data/quant/vectors.bin
+ *   cc -O2 -std=gnu11 -I/work/peers/llama.cpp/ggml/include -I/work/peers/llama.cpp/ggml/src tools/peers/quant_vectors.c /work/peers/ggml-build/ggml/src/libggml-base.a -lstdc++ -lm -lpthread -fopenmp -o /tmp/quant_vectors && /tmp/quant_vectors tests/data/quant/vectors.bin tests/data/quant/bulk_hashes.txt
  *
  * ggml-base is compiled without FMA (GGML_NATIVE=OFF), so its float arithmetic is the plain
  * IEEE single-precision sequence of the C source, which tessera's scalar code must match bit for bit.
@@ -30,6 +30,12 @@
  *   kind 3: bytes = ggml quantizing the extra inputs (weight-like rows: many more scale searches
  *           to catch rounding-order slips that the few rows above would miss); no dequant, to
  *           keep the file small.
+ *
+ * With a second argument it also writes BULK.txt: for each block type, 64-bit FNV-1a hashes of
+ * ggml's bytes and dequantized floats for BULK_ROWS x BULK_COLS inputs that the test regenerates
+ * itself (bulk_input below: integer PRNG and exact float operations only, no libm, so C and C++
+ * produce the same floats). A million values per type catch rounding-order slips that show up
+ * once in tens of thousands of blocks.
  */
 #include <math.h>
 #include <stdint.h>
@@ -144,6 +150,45 @@ static void make_extra(float * x) {
     }
 }
 
+/* The bulk inputs: the test (tests/quant_formats_test.cpp, bulk_input) mirrors this exactly. */
+enum { BULK_ROWS = 4096, BULK_COLS = 256 };
+static uint64_t bulk_state;
+static uint64_t bulk_next(void) {
+    uint64_t z = (bulk_state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+static float bulk_u(void) { return (float)(bulk_next() >> 40) * 0x1p-24f; } /* exact, [0, 1) */
+static void bulk_row(int r, float * x) {
+    bulk_state = 0xb01dfaceULL + (uint64_t)r;
+    float scale = 1.0f;
+    for (int c = 0; c < BULK_COLS; ++c) {
+        if (c % 32 == 0) {
+            /* 2^k * (1 + u), k in [-14, 3]: exact, spans f16-subnormal to large scales */
+            int k = (int)(bulk_next() % 18) - 14;
+            scale = (1.0f + bulk_u()) * (k >= 0 ? (float)(1 << k) : 1.0f / (float)(1 << -k));
+        }
+        /* Irwin-Hall, ~normal; one draw per statement so the order is fixed */
+        float u1 = bulk_u(), u2 = bulk_u(), u3 = bulk_u(), u4 = bulk_u();
+        float ih = u1 + u2 + u3 + u4 - 2.0f;
+        float v;
+        switch (r % 5) {
+            case 0: v = ih; break;
+            case 1: v = 2.0f * bulk_u() - 1.0f; break;
+            case 2: v = ih / (bulk_u() + 0.05f); break;  /* heavy tails */
+            case 3: v = 0.2f * ih + 0.3f; break;            /* biased */
+            default: v = (bulk_next() % 64 == 0) ? 8.0f * ih : 0.1f * ih; break; /* sparse outliers */
+        }
+        x[c] = v * scale;
+    }
+}
+static uint64_t fnv1a(uint64_t h, const void * p, size_t n) {
+    const uint8_t * b = (const uint8_t *)p;
+    for (size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 0x100000001b3ULL;
+    return h;
+}
+
 /* Finite special values for the float conversions: every class the converters treat apart. */
 static void make_specials(float * x, int n) {
     static const uint32_t fixed[] = {
@@ -178,8 +223,8 @@ static void put_entry(FILE * f, const struct format * fmt, uint32_t kind, int ro
 }
 
 int main(int argc, char ** argv) {
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s OUT.bin\n", argv[0]);
+    if (argc != 2 && argc != 3) {
+        fprintf(stderr, "usage: %s OUT.bin [BULK.txt]\n", argv[0]);
         return 2;
     }
     static float inputs[ROWS * COLS], deq[ROWS * COLS], specials[ROWS * COLS], extra[EXTRA_ROWS * COLS];
@@ -250,5 +295,29 @@ int main(int argc, char ** argv) {
     }
 
     if (fclose(f) != 0) { perror(argv[1]); return 1; }
+
+    if (argc == 3) {
+        FILE * h = fopen(argv[2], "w");
+        if (!h) { perror(argv[2]); return 1; }
+        fprintf(h, "# tools/peers/quant_vectors.c: FNV-1a 64 of ggml's quantized bytes and dequantized floats\n");
+        fprintf(h, "# for %d rows x %d bulk inputs (bulk_row), per type: name bytes_hash floats_hash\n", BULK_ROWS, BULK_COLS);
+        static float row[BULK_COLS], back[BULK_COLS];
+        static uint8_t q[BULK_COLS * 4];
+        for (int t = 3; t < N_FORMATS; ++t) {
+            const struct format * fmt = &formats[t];
+            size_t row_bytes = (size_t)BULK_COLS / fmt->block_elems * fmt->block_bytes;
+            uint64_t hb = 0xcbf29ce484222325ULL, hf = 0xcbf29ce484222325ULL;
+            for (int r = 0; r < BULK_ROWS; ++r) {
+                bulk_row(r, row);
+                memset(q, 0, sizeof(q));
+                fmt->quantize(row, q, BULK_COLS);
+                fmt->dequantize(q, back, BULK_COLS);
+                hb = fnv1a(hb, q, row_bytes);
+                hf = fnv1a(hf, back, sizeof(back));
+            }
+            fprintf(h, "%s %016llx %016llx\n", fmt->name, (unsigned long long)hb, (unsigned long long)hf);
+        }
+        if (fclose(h) != 0) { perror(argv[2]); return 1; }
+    }
     return 0;
 }
