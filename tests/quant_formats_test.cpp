@@ -277,9 +277,9 @@ std::map<std::string, std::pair<uint64_t, uint64_t>> bulk_hashes() {
   std::string line;
   while (std::getline(f, line)) {
     if (line.empty() || line[0] == '#') continue;
-    char name[16];
+    char name[32];
     unsigned long long hb, hf;
-    if (std::sscanf(line.c_str(), "%15s %llx %llx", name, &hb, &hf) != 3) fail("{}: bad line '{}'", path, line);
+    if (std::sscanf(line.c_str(), "%31s %llx %llx", name, &hb, &hf) != 3) fail("{}: bad line '{}'", path, line);
     out[name] = {hb, hf};
   }
   return out;
@@ -303,6 +303,23 @@ TEST_P(QuantFormatsVsGgml, BulkQuantizeAndDequantizeHashesMatchGgml) {
   }
   EXPECT_EQ(fmt::format("{:016x}", hb), fmt::format("{:016x}", it->second.first)) << "quantized bytes";
   EXPECT_EQ(fmt::format("{:016x}", hf), fmt::format("{:016x}", it->second.second)) << "dequantized floats";
+}
+
+// Every 16-bit pattern widens to ggml's f32 bits, NaNs included (ggml quiets signalling NaNs).
+TEST(QuantFormats, EveryF16AndBf16PatternDequantizesLikeGgml) {
+  const auto hashes = bulk_hashes();
+  std::vector<uint16_t> all(65536);
+  for (size_t i = 0; i < all.size(); ++i) all[i] = uint16_t(i);
+  std::vector<float> wide(all.size());
+  for (DType t : {DType::F16, DType::BF16}) {
+    const auto it = hashes.find(std::string(dtype_name(t)) + "_ALL_PATTERNS");
+    ASSERT_NE(it, hashes.end()) << dtype_name(t);
+    ASSERT_EQ(fnv1a(0xcbf29ce484222325ULL, all.data(), all.size() * 2), it->second.first);
+    dequantize_row(t, all.data(), wide.data(), int64_t(all.size()));
+    EXPECT_EQ(fmt::format("{:016x}", fnv1a(0xcbf29ce484222325ULL, wide.data(), wide.size() * 4)),
+              fmt::format("{:016x}", it->second.second))
+        << dtype_name(t);
+  }
 }
 
 // A row that is not a whole number of blocks, or a type with no block format, is an error that

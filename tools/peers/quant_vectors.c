@@ -33,9 +33,10 @@
  *
  * With a second argument it also writes BULK.txt: for each block type, 64-bit FNV-1a hashes of
  * ggml's bytes and dequantized floats for BULK_ROWS x BULK_COLS inputs that the test regenerates
- * itself (bulk_input below: integer PRNG and exact float operations only, no libm, so C and C++
+ * itself (bulk_row below: integer PRNG and exact float operations only, no libm, so C and C++
  * produce the same floats). A million values per type catch rounding-order slips that show up
- * once in tens of thousands of blocks.
+ * once in tens of thousands of blocks. Lines F16_ALL_PATTERNS / BF16_ALL_PATTERNS hash every
+ * 16-bit pattern (bytes) and ggml's f32 values for them (floats).
  */
 #include <math.h>
 #include <stdint.h>
@@ -316,6 +317,16 @@ int main(int argc, char ** argv) {
                 hf = fnv1a(hf, back, sizeof(back));
             }
             fprintf(h, "%s %016llx %016llx\n", fmt->name, (unsigned long long)hb, (unsigned long long)hf);
+        }
+        /* Every 16-bit pattern through ggml's f16 and bf16 -> f32 (NaN payloads, subnormals). */
+        for (int t = 1; t <= 2; ++t) {
+            static uint16_t all[65536];
+            static float wide[65536];
+            for (int i = 0; i < 65536; ++i) all[i] = (uint16_t)i;
+            formats[t].dequantize(all, wide, 65536);
+            fprintf(h, "%s_ALL_PATTERNS %016llx %016llx\n", formats[t].name,
+                    (unsigned long long)fnv1a(0xcbf29ce484222325ULL, all, sizeof(all)),
+                    (unsigned long long)fnv1a(0xcbf29ce484222325ULL, wide, sizeof(wide)));
         }
         if (fclose(h) != 0) { perror(argv[2]); return 1; }
     }
