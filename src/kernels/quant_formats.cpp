@@ -33,12 +33,8 @@ using namespace blocks;
 // ggml treats a group whose largest magnitude is below this as all zero.
 constexpr float kGroupMaxEps = 1e-15f;
 
-// ggml's f16 -> f32 quiets a signalling NaN (its conversion multiplies by a power of two);
-// half.hpp keeps the payload as is. Only the raw F16 row path can meet one.
-float f16_value(uint16_t h) {
-  const bool nan = (h & 0x7c00u) == 0x7c00u && (h & 0x03ffu) != 0;
-  return f16_to_f32(nan ? uint16_t(h | 0x0200u) : h);
-}
+// half.hpp's f16 -> f32 quiets a signalling NaN, as ggml's conversion does.
+float f16_value(uint16_t h) { return f16_to_f32(h); }
 
 // Round to nearest (ties to even) by adding 1.5 * 2^23 and reading the mantissa: exactly
 // ggml's nearest_int, valid for |x| < 2^22 (every caller stays far inside that).

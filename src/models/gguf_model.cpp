@@ -3,7 +3,6 @@
 // the same family loader under Hugging Face's names (a name map, plus the few layout
 // differences the converter introduced, undone here). Quantized tensors stay in the mapping.
 #include <cstring>
-#include <fstream>
 #include <map>
 #include <set>
 #include <string_view>
@@ -191,12 +190,6 @@ Translation translate(const GgufFile& f) {
 }
 
 }  // namespace
-
-bool is_gguf_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  char magic[4] = {};
-  return in.read(magic, 4) && std::memcmp(magic, "GGUF", 4) == 0;
-}
 
 std::shared_ptr<const Model> load_gguf(const std::string& path, const LoadOptions& options) {
   auto file = std::make_shared<GgufFile>(GgufFile::open(path));

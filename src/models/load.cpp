@@ -4,6 +4,7 @@
 #include <map>
 
 #include "families/families.hpp"
+#include "tessera/io/gguf.hpp"
 #include "tessera/io/mmap.hpp"
 #include "tessera/models/load.hpp"
 

@@ -38,8 +38,8 @@ inline float f16_to_f32(uint16_t h) {
       } while ((man & 0x400u) == 0);
       bits = sign | uint32_t(127 - 15 - e) << 23 | (man & 0x3ffu) << 13;
     }
-  } else if (exp == 31) {
-    bits = sign | 0x7f800000u | man << 13;
+  } else if (exp == 31) {  // inf, or NaN made quiet as F16C's vcvtph2ps and ggml do
+    bits = sign | 0x7f800000u | (man != 0 ? man | 0x200u : 0u) << 13;
   } else {
     bits = sign | (exp + 127 - 15) << 23 | man << 13;
   }

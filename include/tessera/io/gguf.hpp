@@ -129,6 +129,10 @@ class GgufValue {
   size_t n_ = 0;                    // arrays: element count
 };
 
+// True when the file at `path` starts with GGUF's magic (so a tool can take a model
+// directory or a .gguf file in one argument).
+bool is_gguf_file(const std::string& path);
+
 class GgufFile {
  public:
   // Maps `path` and validates the whole header and every tensor's place in the data section.

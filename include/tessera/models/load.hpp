@@ -14,8 +14,6 @@ namespace tessera {
 // The family loader for cfg's model_type applied to `store`; `dir` names the model in messages.
 std::shared_ptr<const Model> load_from(const JsonObject& cfg, const WeightStore& store, const std::string& dir);
 
-// True when the file at `path` starts with GGUF's magic.
-bool is_gguf_file(const std::string& path);
 // A model from a GGUF file (llama.cpp's layout): its metadata becomes the family's config.
 std::shared_ptr<const Model> load_gguf(const std::string& path, const LoadOptions& options = {});
 
