@@ -25,6 +25,34 @@ struct GemmArgs {
   bool accumulate;
 };
 
+// One gemm_quant call, as the ISA kernels see it (already validated): the activation rows,
+// already quantized by quantize_act (row i at act + i * act_stride), times W [n, k] quantized.
+struct QuantGemmArgs {
+  const unsigned char* act;
+  size_t act_stride;
+  int64_t m, k;
+  const void* w;
+  DType wtype;
+  int64_t n;
+  float* y;
+  int64_t ldy;
+  const float* bias;
+  bool accumulate;
+};
+
+// The activation format each weight type's dot product takes: Q8_K super-blocks for the
+// K-quants, Q8_0 blocks otherwise.
+constexpr bool quant_act_is_k(DType wtype) { return dtype_block_elems(wtype) == 256; }
+
+// Bytes of one quantized activation row of k elements, in the layout quant_impl.inc reads:
+// Q8_0 form: int8 q[k], float d[k/32], float s[k/32] (s = d·Σq);
+// Q8_K form: int8 q[k], float d[k/256], int16 bsums[k/16]; rounded up to 64 bytes.
+constexpr size_t quant_act_bytes(DType wtype, int64_t k) {
+  const size_t b = quant_act_is_k(wtype) ? size_t(k) + size_t(k / 256) * 4 + size_t(k / 16) * 2
+                                         : size_t(k) + size_t(k / 32) * 8;
+  return (b + 63) / 64 * 64;
+}
+
 struct KernelTable {
   // Small-M path: all M rows, output columns [n0, n1). Each output element is computed the
   // same way whatever [n0, n1) is, so chunking over N never changes a result.
@@ -68,6 +96,13 @@ struct KernelTable {
   void (*activate_mul)(Activation act, float* x, const float* y, int64_t n);
   // dtype is F32, F16 or BF16 (checked by the caller).
   void (*to_f32)(const void* src, DType type, float* dst, int64_t n);
+
+  // Quantized weights (quant_impl.inc). quantize_act: one activation row of k floats into
+  // quant_act_bytes(wtype, k) bytes (bit-exact with ggml's reference quantizers on every
+  // ISA). quant_block: rows [m0, m1) x weight rows [n0, n1) of Y; each element's result is
+  // independent of the bounds.
+  void (*quantize_act)(DType wtype, const float* x, int64_t k, void* dst);
+  void (*quant_block)(const QuantGemmArgs& a, int64_t m0, int64_t m1, int64_t n0, int64_t n1);
 };
 
 // Calls f(std::integral_constant<DType, T>{}) with T = wt, for the dtype-templated kernels of
@@ -95,10 +130,12 @@ const KernelTable& table();
 // Each ISA's table; the gemm entries come from that ISA's gemm TU through fill_gemm.
 namespace scalar {
 KernelTable make_table();
-}
+void fill_quant(KernelTable& t);
+}  // namespace scalar
 namespace avx2 {
 KernelTable make_table();
 void fill_gemm(KernelTable& t);
+void fill_quant(KernelTable& t);
 }  // namespace avx2
 namespace avx512 {
 KernelTable make_table();

@@ -206,6 +206,7 @@ KernelTable make_table() {
   t.activate_mul = activate_mul;
   t.to_f32 = to_f32;
   t.attention_block = attention_block;
+  fill_quant(t);
   return t;
 }
 

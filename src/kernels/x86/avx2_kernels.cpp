@@ -315,6 +315,7 @@ inline AttVec att_mul(AttVec a, AttVec b) { return _mm256_mul_ps(a, b); }
 KernelTable make_table() {
   KernelTable t{};
   fill_gemm(t);
+  fill_quant(t);
   t.dot = dot;
   t.axpy = axpy;
   t.softmax = softmax;

@@ -290,6 +290,10 @@ inline AttVec att_mul(AttVec a, AttVec b) { return _mm512_mul_ps(a, b); }
 KernelTable make_table() {
   KernelTable t{};
   fill_gemm(t);
+  // The quantized GEMM runs its AVX2 kernels here: no AVX-512 machine is at hand to test
+  // an AVX-512 (VNNI) version, and untested kernels do not ship. quant_impl.inc takes an
+  // AVX-512 vocabulary when one can be run.
+  avx2::fill_quant(t);
   t.dot = dot;
   t.axpy = axpy;
   t.softmax = softmax;

@@ -1,0 +1,196 @@
+// The quantized GEMM's portable path: quant_impl.inc over a vocabulary of plain arrays and
+// loops (baseline flags). It is the fallback on CPUs without AVX2, the `TESSERA_ISA=scalar`
+// path, and the readable statement of the integer arithmetic the SIMD paths perform.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+
+#include "dispatch.hpp"
+#include "tessera/core/half.hpp"
+#include "tessera/kernels/quant.hpp"
+
+namespace tessera::kernels::scalar {
+namespace {
+
+// 32 bytes, read as i8 / u8 / i16 / i32 lanes by the operation (little-endian, as the SIMD
+// registers are).
+struct VI {
+  alignas(32) unsigned char b[32];
+};
+struct VF {
+  float v[8];
+};
+
+template <typename L>
+inline L lane(const VI& x, int i) {
+  L v;
+  std::memcpy(&v, x.b + i * sizeof(L), sizeof(L));
+  return v;
+}
+template <typename L>
+inline void set_lane(VI& x, int i, L v) {
+  std::memcpy(x.b + i * sizeof(L), &v, sizeof(L));
+}
+
+inline VI vi_load(const void* p) {
+  VI r;
+  std::memcpy(r.b, p, 32);
+  return r;
+}
+inline VI vi_zero() { return VI{}; }
+inline VI vi_set1_i8(int8_t v) {
+  VI r;
+  std::memset(r.b, static_cast<unsigned char>(v), 32);
+  return r;
+}
+inline VI vi_and(VI a, const VI& b) {
+  for (int i = 0; i < 32; ++i) a.b[i] &= b.b[i];
+  return a;
+}
+inline VI vi_or(VI a, const VI& b) {
+  for (int i = 0; i < 32; ++i) a.b[i] |= b.b[i];
+  return a;
+}
+inline VI vi_srl16(const VI& a, int s) {
+  VI r;
+  for (int i = 0; i < 16; ++i) set_lane<uint16_t>(r, i, uint16_t(lane<uint16_t>(a, i) >> s));
+  return r;
+}
+inline VI vi_sll16(const VI& a, int s) {
+  VI r;
+  for (int i = 0; i < 16; ++i) set_lane<uint16_t>(r, i, uint16_t(lane<uint16_t>(a, i) << s));
+  return r;
+}
+inline VI vi_sub_i8(VI a, const VI& b) {
+  for (int i = 0; i < 32; ++i) a.b[i] = static_cast<unsigned char>(a.b[i] - b.b[i]);
+  return a;
+}
+inline VI vi_nibbles(const uint8_t* p) {
+  VI r;
+  for (int i = 0; i < 16; ++i) r.b[i] = p[i] & 0x0F, r.b[i + 16] = p[i] >> 4;
+  return r;
+}
+inline VI vi_bits(const uint8_t* p4, int8_t v) {
+  uint32_t bits;
+  std::memcpy(&bits, p4, 4);
+  VI r;
+  for (int i = 0; i < 32; ++i) r.b[i] = (bits >> i) & 1 ? static_cast<unsigned char>(v) : 0;
+  return r;
+}
+inline VI vi_dot_us(const VI& u, const VI& s) {
+  VI r;
+  for (int i = 0; i < 8; ++i) {
+    int32_t t = 0;
+    for (int j = 4 * i; j < 4 * i + 4; ++j) t += int32_t(u.b[j]) * int32_t(int8_t(s.b[j]));
+    set_lane<int32_t>(r, i, t);
+  }
+  return r;
+}
+inline VI vi_dot_ss(const VI& a, const VI& b) {
+  VI r;
+  for (int i = 0; i < 8; ++i) {
+    int32_t t = 0;
+    for (int j = 4 * i; j < 4 * i + 4; ++j) t += int32_t(int8_t(a.b[j])) * int32_t(int8_t(b.b[j]));
+    set_lane<int32_t>(r, i, t);
+  }
+  return r;
+}
+inline VI vi_dot_us_scaled(const VI& u, const VI& s, const VI& sc) {
+  VI r;
+  for (int i = 0; i < 8; ++i) {
+    int32_t t = 0;
+    for (int h = 0; h < 2; ++h) {
+      const int j = 4 * i + 2 * h;
+      const int32_t pair = int32_t(u.b[j]) * int8_t(s.b[j]) + int32_t(u.b[j + 1]) * int8_t(s.b[j + 1]);
+      t += pair * lane<int16_t>(sc, 2 * i + h);
+    }
+    set_lane<int32_t>(r, i, t);
+  }
+  return r;
+}
+inline VI vi_madd16(const VI& a, const VI& b) {
+  VI r;
+  for (int i = 0; i < 8; ++i)
+    set_lane<int32_t>(r, i, int32_t(lane<int16_t>(a, 2 * i)) * lane<int16_t>(b, 2 * i) +
+                                int32_t(lane<int16_t>(a, 2 * i + 1)) * lane<int16_t>(b, 2 * i + 1));
+  return r;
+}
+inline VI vi_add32(const VI& a, const VI& b) {
+  VI r;
+  for (int i = 0; i < 8; ++i) set_lane<int32_t>(r, i, lane<int32_t>(a, i) + lane<int32_t>(b, i));
+  return r;
+}
+inline VI vi_sub32(const VI& a, const VI& b) {
+  VI r;
+  for (int i = 0; i < 8; ++i) set_lane<int32_t>(r, i, lane<int32_t>(a, i) - lane<int32_t>(b, i));
+  return r;
+}
+inline VI vi_sll32(const VI& a, int s) {
+  VI r;
+  for (int i = 0; i < 8; ++i) set_lane<uint32_t>(r, i, lane<uint32_t>(a, i) << s);
+  return r;
+}
+
+struct Scales {
+  int16_t s[16];
+};
+inline Scales scales_u8(uint64_t lo, uint64_t hi) {
+  Scales r;
+  for (int i = 0; i < 8; ++i) r.s[i] = int16_t((lo >> (8 * i)) & 0xFF), r.s[i + 8] = int16_t((hi >> (8 * i)) & 0xFF);
+  return r;
+}
+inline Scales scales_i8(uint64_t lo, uint64_t hi) {
+  Scales r;
+  for (int i = 0; i < 8; ++i)
+    r.s[i] = int8_t((lo >> (8 * i)) & 0xFF), r.s[i + 8] = int8_t((hi >> (8 * i)) & 0xFF);
+  return r;
+}
+inline VI scales_all(const Scales& s) {
+  VI r;
+  std::memcpy(r.b, s.s, 32);
+  return r;
+}
+inline VI scales_pair(const Scales& s, int g) {
+  VI r;
+  for (int i = 0; i < 8; ++i) set_lane<int16_t>(r, i, s.s[2 * g]), set_lane<int16_t>(r, i + 8, s.s[2 * g + 1]);
+  return r;
+}
+
+inline VF vf_zero() { return VF{}; }
+inline VF vf_set1(float x) {
+  VF r;
+  for (float& v : r.v) v = x;
+  return r;
+}
+inline VF vf_cvt(const VI& a) {
+  VF r;
+  for (int i = 0; i < 8; ++i) r.v[i] = float(lane<int32_t>(a, i));
+  return r;
+}
+// Multiply, then add (no fused rounding), as the scalar float kernels do.
+inline VF vf_fma(const VF& a, const VF& b, VF c) {
+  for (int i = 0; i < 8; ++i) c.v[i] = a.v[i] * b.v[i] + c.v[i];
+  return c;
+}
+inline float vf_hsum(const VF& a) {
+  return ((a.v[0] + a.v[4]) + (a.v[2] + a.v[6])) + ((a.v[1] + a.v[5]) + (a.v[3] + a.v[7]));
+}
+inline float sf_fma(float a, float b, float c) { return a * b + c; }
+inline float h2f(uint16_t h) { return f16_to_f32(h); }
+inline float f16_round(float x) { return f16_to_f32(f32_to_f16(x)); }
+
+// Register tile: rows of X x weight rows per call.
+constexpr int kQuantRows = 4;
+constexpr int kQuantCols = 2;
+
+#include "quant_impl.inc"
+
+}  // namespace
+
+void fill_quant(KernelTable& t) {
+  t.quantize_act = quantize_act;
+  t.quant_block = quant_block;
+}
+
+}  // namespace tessera::kernels::scalar

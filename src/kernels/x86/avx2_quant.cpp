@@ -1,0 +1,103 @@
+// The quantized GEMM on AVX2: quant_impl.inc over 256-bit integer and float registers
+// (-mavx2 -mfma -mf16c). u8·s8 products go through vpmaddubsw (pairs to i16) and vpmaddwd
+// (pairs of those, times 1 or a scale, to i32), as ggml's CPU kernels do. Only the table's
+// function pointers leave this TU.
+#include <immintrin.h>
+
+#include <cstdint>
+#include <cstring>
+
+#include "../dispatch.hpp"
+#include "tessera/kernels/quant.hpp"
+
+namespace tessera::kernels::avx2 {
+namespace {
+
+using VI = __m256i;
+using VF = __m256;
+
+inline VI vi_load(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
+inline VI vi_zero() { return _mm256_setzero_si256(); }
+inline VI vi_set1_i8(int8_t v) { return _mm256_set1_epi8(v); }
+inline VI vi_and(VI a, VI b) { return _mm256_and_si256(a, b); }
+inline VI vi_or(VI a, VI b) { return _mm256_or_si256(a, b); }
+inline VI vi_srl16(VI a, int s) { return _mm256_srli_epi16(a, s); }
+inline VI vi_sll16(VI a, int s) { return _mm256_slli_epi16(a, s); }
+inline VI vi_sub_i8(VI a, VI b) { return _mm256_sub_epi8(a, b); }
+inline VI vi_nibbles(const uint8_t* p) {
+  const __m128i t = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(t, 4), t), _mm256_set1_epi8(0x0F));
+}
+// Byte i of the result comes from byte i/8 of the word; the OR sets every bit but bit i%8,
+// so the byte is all ones exactly when bit i is set.
+inline VI vi_bits(const uint8_t* p4, int8_t v) {
+  uint32_t x;
+  std::memcpy(&x, p4, 4);
+  const __m256i shuf = _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202, 0x0101010101010101, 0);
+  __m256i bytes = _mm256_shuffle_epi8(_mm256_set1_epi32(int(x)), shuf);
+  bytes = _mm256_or_si256(bytes, _mm256_set1_epi64x(0x7fbfdfeff7fbfdfe));
+  return _mm256_and_si256(_mm256_cmpeq_epi8(bytes, _mm256_set1_epi64x(-1)), _mm256_set1_epi8(v));
+}
+inline VI vi_dot_us(VI u, VI s) { return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1)); }
+// |a|·(b with a's sign) = a·b, with the unsigned operand first as vpmaddubsw wants.
+inline VI vi_dot_ss(VI a, VI b) { return vi_dot_us(_mm256_sign_epi8(a, a), _mm256_sign_epi8(b, a)); }
+inline VI vi_dot_us_scaled(VI u, VI s, VI sc) { return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), sc); }
+inline VI vi_madd16(VI a, VI b) { return _mm256_madd_epi16(a, b); }
+inline VI vi_add32(VI a, VI b) { return _mm256_add_epi32(a, b); }
+inline VI vi_sub32(VI a, VI b) { return _mm256_sub_epi32(a, b); }
+inline VI vi_sll32(VI a, int s) { return _mm256_slli_epi32(a, s); }
+
+// The 16 scales as i16 (all), and scales 0..7 / 8..15 repeated in both 128-bit halves (lo, hi),
+// from which one in-lane byte shuffle picks the pair a group of 32 needs.
+struct Scales {
+  __m256i all, lo, hi;
+};
+inline Scales make_scales(__m128i b, bool is_signed) {
+  auto widen = [&](__m128i x) { return is_signed ? _mm256_cvtepi8_epi16(x) : _mm256_cvtepu8_epi16(x); };
+  return Scales{widen(b), widen(_mm_unpacklo_epi64(b, b)), widen(_mm_unpackhi_epi64(b, b))};
+}
+inline Scales scales_u8(uint64_t lo, uint64_t hi) {
+  return make_scales(_mm_set_epi64x(int64_t(hi), int64_t(lo)), false);
+}
+inline Scales scales_i8(uint64_t lo, uint64_t hi) {
+  return make_scales(_mm_set_epi64x(int64_t(hi), int64_t(lo)), true);
+}
+inline VI scales_all(const Scales& s) { return s.all; }
+inline VI scales_pair(const Scales& s, int g) {
+  // Low half: i16 lane 2(g%4) repeated; high half: lane 2(g%4)+1 repeated.
+  const int e = 4 * (g & 3);
+  const __m256i idx = _mm256_setr_epi8(char(e), char(e + 1), char(e), char(e + 1), char(e), char(e + 1), char(e),
+                                       char(e + 1), char(e), char(e + 1), char(e), char(e + 1), char(e), char(e + 1),
+                                       char(e), char(e + 1), char(e + 2), char(e + 3), char(e + 2), char(e + 3),
+                                       char(e + 2), char(e + 3), char(e + 2), char(e + 3), char(e + 2), char(e + 3),
+                                       char(e + 2), char(e + 3), char(e + 2), char(e + 3), char(e + 2), char(e + 3));
+  return _mm256_shuffle_epi8(g < 4 ? s.lo : s.hi, idx);
+}
+
+inline VF vf_zero() { return _mm256_setzero_ps(); }
+inline VF vf_set1(float x) { return _mm256_set1_ps(x); }
+inline VF vf_cvt(VI a) { return _mm256_cvtepi32_ps(a); }
+inline VF vf_fma(VF a, VF b, VF c) { return _mm256_fmadd_ps(a, b, c); }
+inline float vf_hsum(VF v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+inline float sf_fma(float a, float b, float c) { return __builtin_fmaf(a, b, c); }
+inline float h2f(uint16_t h) { return _cvtsh_ss(h); }
+inline float f16_round(float x) { return _cvtsh_ss(_cvtss_sh(x, _MM_FROUND_TO_NEAREST_INT)); }
+
+constexpr int kQuantRows = 4;
+constexpr int kQuantCols = 2;
+
+#include "../quant_impl.inc"
+
+}  // namespace
+
+void fill_quant(KernelTable& t) {
+  t.quantize_act = quantize_act;
+  t.quant_block = quant_block;
+}
+
+}  // namespace tessera::kernels::avx2
