@@ -16,6 +16,14 @@
 #include "tessera/core/error.hpp"
 #include "tessera/kernels/quant.hpp"
 
+// The bulk inputs below must be the same floats the C generator made: no fused multiply-add
+// even when the tests are built with FMA enabled (-march=native).
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=off")
+#endif
+
 namespace tessera {
 // gtest prints parameters through this (otherwise a DType shows as "1-byte object <01>").
 inline void PrintTo(DType t, std::ostream* os) { *os << dtype_name(t); }

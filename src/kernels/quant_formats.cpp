@@ -5,8 +5,8 @@
 // with ggml (ggml-quants.c: dequantize_row_*, quantize_row_*_ref), so every float expression below
 // keeps ggml's operand order and types exactly: `a * l * l` is (a*float(l))*float(l), an int
 // multiplier converts to float before the multiply, and nothing may be fused into an FMA or
-// reassociated. The file is compiled with the baseline flags (no -mfma, no -ffast-math); building
-// it with FMA contraction would break the match (tests/quant_formats_test.cpp would say so).
+// reassociated (contraction is switched off below; -ffast-math would still break the match, and
+// tests/quant_formats_test.cpp would say so).
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
@@ -15,6 +15,15 @@
 #include "tessera/core/error.hpp"
 #include "tessera/core/half.hpp"
 #include "tessera/kernels/quant.hpp"
+
+// No fused multiply-add, whatever flags the library is built with (-march=native turns on FMA
+// and both GCC and Clang then contract a*b+c by default): ggml-base's reference code is compiled
+// without FMA, and one fused rounding changes the bits.
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=off")
+#endif
 
 namespace tessera::kernels {
 namespace {
