@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <new>
 
+#include "tessera/core/parallel.hpp"
+#include "tessera/kernels/quant.hpp"
 #include "tessera/models/model.hpp"
 
 namespace {
@@ -47,4 +49,29 @@ TEST(Allocation, DecodeStepsDoNotAllocateAfterWarmUp) {
   for (int i = 0; i < 32; ++i) model->decode(*session, std::span<const int32_t>(&tok, 1), logits, false);
   counting = false;
   EXPECT_EQ(allocations.load(), 0) << "heap allocations in 32 decode steps";
+}
+
+// gemm_quant keeps its quantized activation rows in a buffer reused between calls: once it has
+// seen the largest shape, decode-sized and prefill-sized calls allocate nothing (one thread and
+// the pool).
+TEST(Allocation, GemmQuantDoesNotAllocateAfterWarmUp) {
+  using namespace tessera::kernels;
+  const int saved = tessera::num_threads();
+  const int64_t n = 96, k = 512;
+  std::vector<float> wf(size_t(n * k), 0.5f), x(size_t(8 * k), 0.25f), y(size_t(8 * n));
+  for (tessera::DType t : {tessera::DType::Q4_0, tessera::DType::Q4_K}) {
+    std::vector<unsigned char> wq(tessera::dtype_bytes(t, k) * size_t(n));
+    for (int64_t r = 0; r < n; ++r) quantize_row(t, wf.data() + r * k, wq.data() + size_t(r) * tessera::dtype_bytes(t, k), k);
+    const QuantWeight w(wq.data(), t, n, k, nullptr);
+    for (int threads : {1, 2}) {
+      tessera::set_num_threads(threads);
+      gemm_quant(x.data(), 8, k, w, y.data(), n);  // warm up
+      allocations = 0;
+      counting = true;
+      for (int i = 0; i < 8; ++i) gemm_quant(x.data(), 1 + i % 8, k, w, y.data(), n);
+      counting = false;
+      EXPECT_EQ(allocations.load(), 0) << "heap allocations in gemm_quant, " << threads << " threads";
+    }
+  }
+  tessera::set_num_threads(saved);
 }

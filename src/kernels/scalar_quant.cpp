@@ -62,10 +62,6 @@ inline VI vi_sll16(const VI& a, int s) {
   for (int i = 0; i < 16; ++i) set_lane<uint16_t>(r, i, uint16_t(lane<uint16_t>(a, i) << s));
   return r;
 }
-inline VI vi_sub_i8(VI a, const VI& b) {
-  for (int i = 0; i < 32; ++i) a.b[i] = static_cast<unsigned char>(a.b[i] - b.b[i]);
-  return a;
-}
 inline VI vi_nibbles(const uint8_t* p) {
   VI r;
   for (int i = 0; i < 16; ++i) r.b[i] = p[i] & 0x0F, r.b[i + 16] = p[i] >> 4;

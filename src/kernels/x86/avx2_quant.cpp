@@ -23,7 +23,6 @@ inline VI vi_and(VI a, VI b) { return _mm256_and_si256(a, b); }
 inline VI vi_or(VI a, VI b) { return _mm256_or_si256(a, b); }
 inline VI vi_srl16(VI a, int s) { return _mm256_srli_epi16(a, s); }
 inline VI vi_sll16(VI a, int s) { return _mm256_slli_epi16(a, s); }
-inline VI vi_sub_i8(VI a, VI b) { return _mm256_sub_epi8(a, b); }
 inline VI vi_nibbles(const uint8_t* p) {
   const __m128i t = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
   return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(t, 4), t), _mm256_set1_epi8(0x0F));
