@@ -14,7 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${FUZZ_SECONDS:-20}"
-all="safetensors load_weights load_config tokenizer_json tokenizer_encode wav image"
+all="safetensors gguf load_weights load_config tokenizer_json tokenizer_encode wav image"
 targets="${*:-$all}"
 H=tests/data/hostile
 
@@ -41,6 +41,7 @@ summary=""
 for t in $targets; do
   case $t in
     safetensors) seed $t 0 $H/safetensors/* $H/inputs/* $H/models/ok/model.safetensors ;;
+    gguf) seed $t 0 $H/gguf/* ;;
     load_weights) seed $t 0 $H/models/*/model.safetensors $H/models/index_ok/*.safetensors ;;
     load_config) seed $t 0 tests/data/hf/llama/config.json tests/data/hf/*/config.json tests/data/torch/*/config.json \
                    $H/models/*/config.json ;;
@@ -60,7 +61,10 @@ PY
   esac
   mkdir -p build-fuzz/corpus/$t build-fuzz/artifacts/$t
   dict=()
-  case $t in safetensors|load_weights|load_config|tokenizer_json) dict=(-dict=fuzz/json.dict) ;; esac
+  case $t in
+    safetensors|load_weights|load_config|tokenizer_json) dict=(-dict=fuzz/json.dict) ;;
+    gguf) dict=(-dict=fuzz/gguf.dict) ;;
+  esac
   log=build-fuzz/$t.log
   echo "== fuzz_$t: ${secs} s"
   set +e

@@ -97,6 +97,20 @@ class Cursor {
     pos_ += n;
     return p;
   }
+  // Whether a whole string (length and bytes) follows, and that string when it does.
+  bool fits_string() const {
+    if (left() < 8) return false;
+    uint64_t n;
+    std::memcpy(&n, d_ + pos_, 8);
+    return n <= left() - 8;
+  }
+  std::string read_string_unchecked() {
+    uint64_t n;
+    std::memcpy(&n, d_ + pos_, 8);
+    std::string s(reinterpret_cast<const char*>(d_ + pos_ + 8), size_t(n));
+    pos_ += 8 + size_t(n);
+    return s;
+  }
   // A GGUF string: u64 length, then the bytes (no terminator).
   std::string read_string(const std::string& what) {
     uint64_t n = read<uint64_t>("the length of " + what);
@@ -158,9 +172,13 @@ GgufValue read_value(Cursor& c, const std::string& path, const std::string& key)
     fail("{}: key '{}': array of {} {} elements needs at least {} bytes each, the file has {} bytes left", path, key,
          n, GgufValue::type_name(elem), min_elem, c.left());
   if (elem == Type::String) {
+    // (a vocabulary has 150k of these: the message is only formatted for a bad one)
     std::vector<std::string> v;
     v.reserve(size_t(n));
-    for (uint64_t i = 0; i < n; ++i) v.push_back(c.read_string(fmt::format("key '{}' element {}", key, i)));
+    for (uint64_t i = 0; i < n; ++i) {
+      if (!c.fits_string()) v.push_back(c.read_string(fmt::format("key '{}' element {}", key, i)));  // throws
+      else v.push_back(c.read_string_unchecked());
+    }
     return GgufValue::array(std::move(v));
   }
   const size_t bytes = size_t(n) * min_elem;

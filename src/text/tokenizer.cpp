@@ -33,6 +33,7 @@ struct Tokenizer::Impl {
   std::optional<TruncationParams> truncation;
   std::optional<PaddingParams> padding;
   std::optional<int32_t> bos, eos, pad;
+  std::optional<std::string> chat_template;
   // The model when it draws random numbers (BPE dropout), else null; see set_dropout_seed.
   text::StochasticModel* stochastic = nullptr;
   uint64_t dropout_seed = 0;
@@ -427,6 +428,8 @@ Tokenizer Tokenizer::from_json(std::string_view json_text, const std::string& or
   }
   const auto pick = [&](const char* key, std::initializer_list<const char*> names) -> std::optional<int32_t> {
     if (auto c = special_content(cfg, key)) return impl->token_to_id(*c);
+    // "bos_token": null says there is none (Qwen2); guessing one by name would be wrong.
+    if (cfg.is_object() && cfg.contains(key) && cfg[key].is_null()) return std::nullopt;
     for (const char* n : names)
       if (auto id = impl->added.token_to_id(n)) return id;
     return std::nullopt;
@@ -435,6 +438,10 @@ Tokenizer Tokenizer::from_json(std::string_view json_text, const std::string& or
   impl->eos = pick("eos_token", {"</s>", "<|end_of_text|>", "<eos>", "[SEP]", "<|endoftext|>"});
   impl->pad = pick("pad_token", {"<pad>", "[PAD]", "<|pad|>"});
   if (!impl->pad && impl->padding) impl->pad = impl->padding->pad_id;
+  // Only the single-template form; the list of named templates some configs carry is left
+  // to the chat code that will need it.
+  if (cfg.is_object() && cfg.contains("chat_template") && cfg["chat_template"].is_string())
+    impl->chat_template = cfg["chat_template"].get<std::string>();
   impl->find_stochastic();
   return Tokenizer(std::move(impl));
 }
@@ -530,6 +537,7 @@ size_t Tokenizer::vocab_size() const {
 std::optional<int32_t> Tokenizer::bos_id() const { return impl_->bos; }
 std::optional<int32_t> Tokenizer::eos_id() const { return impl_->eos; }
 std::optional<int32_t> Tokenizer::pad_id() const { return impl_->pad; }
+const std::optional<std::string>& Tokenizer::chat_template() const { return impl_->chat_template; }
 
 void Tokenizer::set_truncation(std::optional<TruncationParams> p) { impl_->truncation = std::move(p); }
 void Tokenizer::set_padding(std::optional<PaddingParams> p) { impl_->padding = std::move(p); }

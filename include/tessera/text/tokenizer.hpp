@@ -115,6 +115,9 @@ class Tokenizer {
   std::optional<int32_t> bos_id() const;
   std::optional<int32_t> eos_id() const;
   std::optional<int32_t> pad_id() const;
+  // The Jinja chat template of tokenizer_config.json's "chat_template" (or a GGUF file's
+  // tokenizer.chat_template), kept for chat formatting; nullopt when there is none.
+  const std::optional<std::string>& chat_template() const;
 
   // Truncation and padding as in tokenizer.json; these replace what the file said.
   void set_truncation(std::optional<TruncationParams> params);
