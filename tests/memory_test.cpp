@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -131,11 +132,13 @@ struct Usage {
   int64_t peak_load, anon_load, anon_forward, peak_forward;  // growth over the state before load
 };
 
-// Loads the checkpoint and runs one forward pass; the growth of peak RSS and anonymous memory.
-Usage measure() {
+// Loads the checkpoint (or `path`) and runs one forward pass; the growth of peak RSS and
+// anonymous memory.
+Usage measure(std::string path = "") {
   const Checkpoint& c = checkpoint();
+  if (path.empty()) path = c.dir;
   const int64_t peak0 = status_bytes("VmHWM"), anon0 = status_bytes("RssAnon");
-  auto model = load(c.dir);
+  auto model = load(path);
   Usage u{};
   u.peak_load = status_bytes("VmHWM") - peak0;
   u.anon_load = status_bytes("RssAnon") - anon0;
@@ -173,6 +176,24 @@ TEST(Memory, AtMostOneCopyOfTheWeights) {
   const int64_t allowed = c.linear_bytes + c.linear_bytes / 20 + (16 << 20);
   EXPECT_LT(u.anon_load, allowed) << "anonymous memory after load";
   EXPECT_LT(u.anon_forward, allowed) << "anonymous memory after a forward pass";
+}
+
+// A quantized GGUF is computed on in place: loading it adds no anonymous copy of the weights
+// (only the q/k rows, reordered out of llama.cpp's RoPE layout, are copied) and the peak RSS
+// grows by about the file's size at most.
+TEST(Memory, QuantizedGgufStaysInTheMapping) {
+  if (kSanitized) GTEST_SKIP() << "RSS is meaningless under sanitizers (shadow memory)";
+  const Checkpoint& c = checkpoint();
+  const std::string gguf = c.dir + "/model-q8_0.gguf";
+  // written by another process, so that quantizing does not raise this one's peak RSS
+  const std::string cmd = std::string(TESSERA_BIN_DIR) + "/tessera-quantize " + c.dir + " " + gguf + " q8_0 > /dev/null";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  const int64_t file = int64_t(std::filesystem::file_size(gguf));
+  const int64_t qk_copies = 2 * 2 * dtype_bytes(DType::Q8_0, 1024 * 1024);  // layers × {q, k}
+  const Usage u = measure(gguf);
+  EXPECT_LT(u.peak_load, file + file / 10) << "loading a " << file << "-byte GGUF raised the peak RSS by " << u.peak_load;
+  EXPECT_LT(u.anon_load, qk_copies + (16 << 20)) << "anonymous memory after loading a " << file << "-byte GGUF";
+  EXPECT_LT(u.anon_forward, qk_copies + (16 << 20)) << "anonymous memory after a forward pass";
 }
 
 }  // namespace

@@ -78,6 +78,8 @@ Translation translate(const GgufFile& f) {
   c["max_position_embeddings"] = f.get_int(key("context_length"), 4096);
   c["rms_norm_eps"] = f.get_float(key("attention.layer_norm_rms_epsilon"), 1e-6);
   c["tie_word_embeddings"] = !f.has_tensor("output.weight");
+  // Biases are told by the tensors (Qwen2's q/k/v biases are implied by its model_type).
+  c["attention_bias"] = f.has_tensor("blk.0.attn_output.bias") || (arch != "qwen2" && f.has_tensor("blk.0.attn_q.bias"));
   const int64_t experts = f.get_int(key("expert_count"), 0);
   // Not written by llama.cpp's converter for llama (it attends over the whole context); a
   // file tessera-quantize made from a Mistral checkpoint keeps Mistral's window.

@@ -1,5 +1,7 @@
 // Tokenizer::from_file on a .gguf file: the file's tokenizer.* metadata, as JSON, handed to
 // tokenizer_from_gguf_metadata (gguf_tokenizer.cpp), which rebuilds the tokenizer.json.
+#include <nlohmann/json.hpp>
+
 #include "tessera/io/gguf.hpp"
 #include "tessera/text/gguf_tokenizer.hpp"
 

@@ -39,4 +39,8 @@ std::string tokenizer_config_json_from_gguf(const nlohmann::json& meta, const st
 // Both, loaded.
 Tokenizer tokenizer_from_gguf_metadata(const nlohmann::json& meta, const std::string& origin);
 
+// The tokenizer of a GGUF file: its tokenizer.* keys as above (Tokenizer::from_file calls
+// this for a .gguf path).
+Tokenizer tokenizer_from_gguf_file(const std::string& path);
+
 }  // namespace tessera
