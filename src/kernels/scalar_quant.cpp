@@ -169,6 +169,14 @@ inline VF vf_fma(const VF& a, const VF& b, VF c) {
   for (int i = 0; i < 8; ++i) c.v[i] = a.v[i] * b.v[i] + c.v[i];
   return c;
 }
+inline VF vf_mul(VF a, const VF& b) {
+  for (int i = 0; i < 8; ++i) a.v[i] *= b.v[i];
+  return a;
+}
+inline VF vf_add(VF a, const VF& b) {
+  for (int i = 0; i < 8; ++i) a.v[i] += b.v[i];
+  return a;
+}
 inline float vf_hsum(const VF& a) {
   return ((a.v[0] + a.v[4]) + (a.v[2] + a.v[6])) + ((a.v[1] + a.v[5]) + (a.v[3] + a.v[7]));
 }
@@ -179,6 +187,7 @@ inline float f16_round(float x) { return f16_to_f32(f32_to_f16(x)); }
 // Register tile: rows of X x weight rows per call.
 constexpr int kQuantRows = 4;
 constexpr int kQuantCols = 2;
+constexpr int kQuantDecodeCols = 1;  // the tile for one activation row
 
 #include "quant_impl.inc"
 
