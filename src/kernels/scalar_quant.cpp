@@ -180,14 +180,6 @@ inline VF vf_fma(const VF& a, const VF& b, VF c) {
   for (int i = 0; i < 8; ++i) c.v[i] = a.v[i] * b.v[i] + c.v[i];
   return c;
 }
-inline VF vf_mul(VF a, const VF& b) {
-  for (int i = 0; i < 8; ++i) a.v[i] *= b.v[i];
-  return a;
-}
-inline VF vf_add(VF a, const VF& b) {
-  for (int i = 0; i < 8; ++i) a.v[i] += b.v[i];
-  return a;
-}
 inline float vf_hsum(const VF& a) {
   return ((a.v[0] + a.v[4]) + (a.v[2] + a.v[6])) + ((a.v[1] + a.v[5]) + (a.v[3] + a.v[7]));
 }

@@ -88,8 +88,6 @@ inline VF vf_zero() { return _mm256_setzero_ps(); }
 inline VF vf_set1(float x) { return _mm256_set1_ps(x); }
 inline VF vf_cvt(VI a) { return _mm256_cvtepi32_ps(a); }
 inline VF vf_fma(VF a, VF b, VF c) { return _mm256_fmadd_ps(a, b, c); }
-inline VF vf_mul(VF a, VF b) { return _mm256_mul_ps(a, b); }
-inline VF vf_add(VF a, VF b) { return _mm256_add_ps(a, b); }
 inline float vf_hsum(VF v) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
   s = _mm_add_ps(s, _mm_movehl_ps(s, s));
