@@ -142,6 +142,17 @@ inline Scales scales_i8(uint64_t lo, uint64_t hi) {
     r.s[i] = int8_t((lo >> (8 * i)) & 0xFF), r.s[i + 8] = int8_t((hi >> (8 * i)) & 0xFF);
   return r;
 }
+inline Scales scales_u8_32(uint64_t sc, uint64_t mn) { return scales_u8(sc, mn); }
+inline VI scales_one(const Scales& s, int g) {
+  VI r;
+  for (int i = 0; i < 16; ++i) set_lane<int16_t>(r, i, s.s[g]);
+  return r;
+}
+inline VI mins_dup(const Scales& s) {
+  VI r;
+  for (int i = 0; i < 16; ++i) set_lane<int16_t>(r, i, s.s[8 + i / 2]);
+  return r;
+}
 inline VI scales_all(const Scales& s) {
   VI r;
   std::memcpy(r.b, s.s, 32);
@@ -179,6 +190,7 @@ inline float f16_round(float x) { return f16_to_f32(f32_to_f16(x)); }
 // Register tile: rows of X x weight rows per call.
 constexpr int kQuantRows = 4;
 constexpr int kQuantCols = 2;
+constexpr int kQuantDecodeCols = 1;  // the tile for one activation row
 
 #include "quant_impl.inc"
 

@@ -61,6 +61,17 @@ inline Scales scales_u8(uint64_t lo, uint64_t hi) {
 inline Scales scales_i8(uint64_t lo, uint64_t hi) {
   return make_scales(_mm_set_epi64x(int64_t(hi), int64_t(lo)), true);
 }
+// Per-32 form: all = sc0..7 mn0..7, lo = sc0..7 in both halves, hi = mn0..7 in both halves.
+inline Scales scales_u8_32(uint64_t sc, uint64_t mn) { return scales_u8(sc, mn); }
+inline VI scales_one(const Scales& s, int g) {
+  const char e = char(2 * g), f = char(2 * g + 1);
+  return _mm256_shuffle_epi8(s.lo, _mm256_setr_epi8(e, f, e, f, e, f, e, f, e, f, e, f, e, f, e, f, e, f, e, f, e, f,
+                                                      e, f, e, f, e, f, e, f, e, f));
+}
+inline VI mins_dup(const Scales& s) {
+  return _mm256_shuffle_epi8(s.hi, _mm256_setr_epi8(0, 1, 0, 1, 2, 3, 2, 3, 4, 5, 4, 5, 6, 7, 6, 7, 8, 9, 8, 9, 10, 11,
+                                                      10, 11, 12, 13, 12, 13, 14, 15, 14, 15));
+}
 inline VI scales_all(const Scales& s) { return s.all; }
 inline VI scales_pair(const Scales& s, int g) {
   // Low half: i16 lane 2(g%4) repeated; high half: lane 2(g%4)+1 repeated.
@@ -89,6 +100,7 @@ inline float f16_round(float x) { return _cvtsh_ss(_cvtss_sh(x, _MM_FROUND_TO_NE
 
 constexpr int kQuantRows = 4;
 constexpr int kQuantCols = 2;
+constexpr int kQuantDecodeCols = 1;  // the tile for one activation row
 
 #include "../quant_impl.inc"
 
