@@ -341,7 +341,7 @@ void check_tensors(const GgufFile& f, const std::vector<RealTensor>& want) {
 }
 
 TEST(GgufLlamaCpp, F32FileMatchesGgufPy) {
-  const std::string path = gguf_data("pycode-6m-f32.gguf");
+  const std::string path = gguf_data("pycode-6m-F32.gguf");
   ASSERT_TRUE(std::filesystem::exists(path)) << path << ": copy shared/models/pycode-6m-gguf/*.gguf to tests/data/gguf";
   auto f = GgufFile::open(path);
   check_pycode_metadata(f);
