@@ -1,8 +1,12 @@
-// GGUF reader: any bytes give a file (every value readable, every tensor in bounds) or an Error.
+// GGUF reader: any bytes give a file (every value readable, every tensor in bounds) or an Error;
+// a file that opens goes on through the model translation and the tokenizer metadata, which
+// either load or give an Error.
 #include <cstring>
 
 #include "fuzz_util.hpp"
 #include "tessera/io/gguf.hpp"
+#include "tessera/models/load.hpp"
+#include "tessera/text/tokenizer.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   tessera::fuzz::MemFile file(data, size);
@@ -36,6 +40,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       for (size_t i = 0; i < t.nbytes(); ++i) sum += p[i];
       if (t.nbytes() != info.bytes) __builtin_trap();
       (void)sum;
+    }
+    try {
+      (void)tessera::load_gguf(file.path());
+    } catch (const tessera::Error&) {
+    }
+    try {
+      auto tok = tessera::Tokenizer::from_file(file.path());
+      (void)tok.encode("def f(x):\n    return x + 1  # ünï", false);
+    } catch (const tessera::Error&) {
     }
   } catch (const tessera::Error&) {
   }

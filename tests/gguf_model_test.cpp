@@ -36,22 +36,7 @@ TEST_P(GgufFixture, RoundTripMatchesReference) {
   const std::string out = ::testing::TempDir() + "/" + test_name(GetParam()) + ".gguf.out.safetensors";
   run_ok(bin("quantize") + " " + dir + " " + gguf + " f32");
   if (HasFatalFailure()) return;
-  auto ref = SafetensorsFile::open(dir + "/reference.safetensors");
-  std::string cmd = bin("forward") + " " + gguf + " " + dir + "/reference.safetensors " + out;
-  int64_t new_tokens = -1;
-  if (ref.has("generated_ids") && ref.has("prompt_ids")) {
-    new_tokens = ref.get("generated_ids").dim(1) - ref.get("prompt_ids").dim(1);
-    cmd += " --generate " + std::to_string(new_tokens);
-  }
-  run_ok(cmd);
-  if (HasFatalFailure()) return;
-  auto got = SafetensorsFile::open(out);
-  std::vector<int64_t> mask;
-  if (ref.has("attention_mask")) mask = ref.get("attention_mask").to_i64();
-  Diff d = compare(got.get("logits"), ref.get("logits"), mask);
-  EXPECT_LE(d.max_abs_diff, 1e-4 * std::max(1.0, d.max_abs_ref))
-      << GetParam() << ": max |logit diff| " << d.max_abs_diff << " (reference max " << d.max_abs_ref << ")";
-  if (new_tokens >= 0) EXPECT_EQ(got.get("generated_ids").to_i64(), ref.get("generated_ids").to_i64()) << GetParam();
+  check_decoder_against_reference(gguf, dir, out, GetParam());
   std::filesystem::remove(gguf);
 }
 
