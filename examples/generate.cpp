@@ -13,7 +13,7 @@
 using namespace tessera;
 
 int main(int argc, char** argv) {
-  CLI::App app{"Generate text with a Hugging Face decoder model (config.json + *.safetensors + tokenizer.json).\n"
+  CLI::App app{"Generate text with a decoder model: a Hugging Face directory (config.json + *.safetensors + tokenizer.json)\nor a GGUF file.\n"
                "Sampling defaults come from the model's generation_config.json (greedy when it says nothing);\n"
                "any flag given here overrides them.",
                "tessera-generate"};

@@ -11,7 +11,7 @@
 using namespace tessera;
 
 int main(int argc, char** argv) {
-  CLI::App app{"Write a Hugging Face decoder checkpoint (llama, mistral, qwen2, qwen3) as a GGUF file, weight matrices\n"
+  CLI::App app{"Write a Hugging Face decoder checkpoint (llama, mistral, mixtral, qwen2, qwen3, gemma) as a GGUF file, weight matrices\n"
                "quantized to TYPE: the bytes llama.cpp's converter followed by `llama-quantize --pure TYPE` writes.\n\n"
                "Example:\n  tessera-quantize models/pycode-6m pycode-6m-q4_k.gguf q4_k\n\n"
                "Exit codes: 0 written, 1 error (message on stderr), 2 bad command line.",

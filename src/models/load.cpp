@@ -43,6 +43,7 @@ std::shared_ptr<const Model> load(const std::string& path, const LoadOptions& op
     fail("{}: not a GGUF file (no GGUF magic) and not a Hugging Face model directory", path);
   }
   const std::string& dir = path;
+  if (!std::filesystem::exists(path)) fail("{}: no such file or directory (expected a Hugging Face model directory or a .gguf file)", path);
   const std::string config_path = dir + "/config.json";
   if (!file_exists(config_path)) fail("{}: no config.json (expected a Hugging Face model directory or a .gguf file)", dir);
   JsonObject cfg(load_json_file(config_path), config_path);
