@@ -4,6 +4,7 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <numeric>
@@ -108,6 +109,8 @@ int main(int argc, char** argv) {
     if (threads_list.empty()) threads_list.push_back(num_threads());
     if (depths.empty()) depths.push_back(0);
     SessionOptions session_options = mo.session_options();
+    std::string kv_name(dtype_name(session_options.kv_type));  // as typed in any case: "f16", "q8_0"
+    for (char& c : kv_name) c = char(std::tolower(static_cast<unsigned char>(c)));
     const std::string name = random_spec.empty() ? dir : random_spec;
     std::mt19937 rng(1234);
     std::uniform_int_distribution<int32_t> tok(0, int32_t(info.vocab_size - 1));
@@ -182,7 +185,7 @@ int main(int argc, char** argv) {
       nlohmann::json out = nlohmann::json::array();
       for (const auto& r : results)
         out.push_back({{"model", name}, {"family", info.family}, {"weight_dtype", info.weight_dtype}, {"weight_bytes", bytes},
-                       {"parameters", params}, {"kv_type", mo.kv_type},
+                       {"parameters", params}, {"kv_type", kv_name},
                        {"kv_bytes_per_position", model->kv_cache_bytes_per_position(session_options.kv_type)},
                        {"threads", r.threads}, {"test", r.test}, {"tokens_per_second", r.median()},
                        {"stddev", r.stddev()}, {"samples", r.tps},
@@ -191,7 +194,7 @@ int main(int argc, char** argv) {
     } else {
       fmt::print("model: {} ({}, {:.1f} MiB, {:.1f} M parameters), ISA {}, KV cache {} ({} bytes a position)\n\n", name,
                  info.family, double(bytes) / (1 << 20), double(params) / 1e6, kernels::isa_name(kernels::active_isa()),
-                 mo.kv_type, model->kv_cache_bytes_per_position(session_options.kv_type));
+                 kv_name, model->kv_cache_bytes_per_position(session_options.kv_type));
       fmt::print("| threads | test   |          t/s | t/CPU-s |\n|--------:|:-------|-------------:|--------:|\n");
       for (const auto& r : results) {
         fmt::print("| {:7} | {:6} | {:7.2f} ± {:4.2f} |", r.threads, r.test, r.median(), r.stddev());
