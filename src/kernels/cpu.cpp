@@ -42,8 +42,13 @@ Isa detect() {
   if (f && dq && bw && vl && zmm_state) return Isa::Avx512;
   return Isa::Avx2;
 }
+bool vnni() {
+  unsigned a, b, c, d;
+  return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (c & (1u << 11)) && detect() == Isa::Avx512;
+}
 #else
 Isa detect() { return Isa::Scalar; }
+bool vnni() { return false; }
 #endif
 
 KernelTable make(Isa isa) {
@@ -83,6 +88,11 @@ State& state() {
 }
 
 }  // namespace
+
+bool cpu_has_avx512_vnni() {
+  static const bool v = vnni();
+  return v;
+}
 
 std::string_view isa_name(Isa isa) {
   switch (isa) {

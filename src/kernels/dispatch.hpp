@@ -151,6 +151,10 @@ void fill_quant(KernelTable& t);
 namespace avx512 {
 KernelTable make_table();
 void fill_gemm(KernelTable& t);
+void fill_quant(KernelTable& t);  // AVX512_VNNI: call only when cpu_has_avx512_vnni()
 }  // namespace avx512
+
+// CPUID says AVX512_VNNI (vpdpbusd / vpdpwssd, with VL for the 256-bit forms).
+bool cpu_has_avx512_vnni();
 
 }  // namespace tessera::kernels

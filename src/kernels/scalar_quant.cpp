@@ -92,10 +92,10 @@ inline VI vi_dot_ss(const VI& a, const VI& b) {
   }
   return r;
 }
-inline VI vi_dot_us_scaled(const VI& u, const VI& s, const VI& sc) {
+inline VI vi_add_dot_us_scaled(const VI& acc, const VI& u, const VI& s, const VI& sc) {
   VI r;
   for (int i = 0; i < 8; ++i) {
-    int32_t t = 0;
+    int32_t t = lane<int32_t>(acc, i);
     for (int h = 0; h < 2; ++h) {
       const int j = 4 * i + 2 * h;
       const int32_t pair = int32_t(u.b[j]) * int8_t(s.b[j]) + int32_t(u.b[j + 1]) * int8_t(s.b[j + 1]);

@@ -2,6 +2,12 @@
 // (-mavx2 -mfma -mf16c). u8·s8 products go through vpmaddubsw (pairs to i16) and vpmaddwd
 // (pairs of those, times 1 or a scale, to i32), as ggml's CPU kernels do. Only the table's
 // function pointers leave this TU.
+//
+// avx512_quant.cpp compiles this same file with TESSERA_QUANT_VNNI for AVX-512 machines with
+// VNNI: still 256-bit registers, but four u8·s8 products summed into i32 by one vpdpbusd, and
+// the scaled i16 pairs added by vpdpwssd. ggml's operand ranges never saturate vpmaddubsw's
+// i16 pairs (at most 2·128·127), so both forms compute the same integers: the results are
+// bit-identical to the AVX2 ones.
 #include <immintrin.h>
 
 #include <cstdint>
@@ -10,7 +16,11 @@
 #include "../dispatch.hpp"
 #include "tessera/kernels/quant.hpp"
 
+#ifdef TESSERA_QUANT_VNNI
+namespace tessera::kernels::avx512 {
+#else
 namespace tessera::kernels::avx2 {
+#endif
 namespace {
 
 using VI = __m256i;
@@ -37,10 +47,19 @@ inline VI vi_bits(const uint8_t* p4, int8_t v) {
   bytes = _mm256_or_si256(bytes, _mm256_set1_epi64x(0x7fbfdfeff7fbfdfe));
   return _mm256_and_si256(_mm256_cmpeq_epi8(bytes, _mm256_set1_epi64x(-1)), _mm256_set1_epi8(v));
 }
+#ifdef TESSERA_QUANT_VNNI
+inline VI vi_dot_us(VI u, VI s) { return _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, s); }
+inline VI vi_add_dot_us_scaled(VI acc, VI u, VI s, VI sc) {
+  return _mm256_dpwssd_epi32(acc, _mm256_maddubs_epi16(u, s), sc);
+}
+#else
 inline VI vi_dot_us(VI u, VI s) { return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1)); }
+inline VI vi_add_dot_us_scaled(VI acc, VI u, VI s, VI sc) {
+  return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), sc));
+}
+#endif
 // |a|·(b with a's sign) = a·b, with the unsigned operand first as vpmaddubsw wants.
 inline VI vi_dot_ss(VI a, VI b) { return vi_dot_us(_mm256_sign_epi8(a, a), _mm256_sign_epi8(b, a)); }
-inline VI vi_dot_us_scaled(VI u, VI s, VI sc) { return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), sc); }
 inline VI vi_madd16(VI a, VI b) { return _mm256_madd_epi16(a, b); }
 inline VI vi_add32(VI a, VI b) { return _mm256_add_epi32(a, b); }
 inline VI vi_sub32(VI a, VI b) { return _mm256_sub_epi32(a, b); }
@@ -111,4 +130,4 @@ void fill_quant(KernelTable& t) {
   t.quant_block = quant_block;
 }
 
-}  // namespace tessera::kernels::avx2
+}  // namespace tessera::kernels::avx2 (avx512 with TESSERA_QUANT_VNNI)

@@ -292,10 +292,9 @@ inline float att_f16(uint16_t h) { return _cvtsh_ss(h); }
 KernelTable make_table() {
   KernelTable t{};
   fill_gemm(t);
-  // The quantized GEMM runs its AVX2 kernels here: no AVX-512 machine is at hand to test
-  // an AVX-512 (VNNI) version, and untested kernels do not ship. quant_impl.inc takes an
-  // AVX-512 vocabulary when one can be run.
-  avx2::fill_quant(t);
+  // The quantized GEMM: the AVX2 kernels with VNNI's dot products where the CPU has them.
+  if (cpu_has_avx512_vnni()) fill_quant(t);
+  else avx2::fill_quant(t);
   t.dot = dot;
   t.axpy = axpy;
   t.softmax = softmax;
