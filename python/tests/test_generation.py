@@ -94,9 +94,17 @@ def test_bad_generation_options_raise(model, tokenizer):
 
 
 def test_gil_is_released_while_computing(model):
-    # While one thread is inside model.forward, another Python thread must keep running. A
-    # held GIL would freeze it from the moment forward starts until it returns.
-    ids = np.tile(np.arange(1, 257, dtype=np.int32), (12, 1))
+    # While one thread is inside tessera, another Python thread must keep running. A held GIL
+    # would freeze it from the moment the call starts until it returns.
+    # Greedy generation through forward_named (little memory whatever the length), sized for
+    # ~0.5 s on this machine from a short run.
+    def generate(n):
+        return model.forward_named({"prompt_ids": np.array([[1]])}, generate_tokens=n)
+
+    t0 = time.perf_counter()
+    generate(64)
+    per_token = max((time.perf_counter() - t0) / 64, 1e-5)
+    n = int(min(4096, max(128, 0.5 / per_token)))
     stamps, done = [], threading.Event()
 
     def ticker():
@@ -109,11 +117,11 @@ def test_gil_is_released_while_computing(model):
     try:
         time.sleep(0.02)
         start = time.perf_counter()
-        model.forward(ids)
+        generate(n)
         end = time.perf_counter()
     finally:
         done.set()
         t.join()
-    assert end - start > 0.1, "forward finished too quickly to tell; give it more work"
+    assert end - start > 0.1, f"{n} tokens took {end - start:.3f} s: too quick to tell"
     inside = [s for s in stamps if start + 0.03 < s < end]
-    assert len(inside) >= 5, f"the other thread ran {len(inside)} times during {end - start:.3f} s of forward"
+    assert len(inside) >= 5, f"the other thread ran {len(inside)} times during {end - start:.3f} s in tessera"
