@@ -16,17 +16,21 @@ namespace tessera::python {
 
 namespace py = pybind11;
 
-// The tessera element type of a numpy dtype; an Error naming `name` for any other.
+// The tessera element type of a numpy dtype in native byte order; an Error naming `name` for
+// any other. Compared by value: an array's dtype need not be numpy's singleton object.
 inline DType dtype_from_numpy(const py::dtype& dt, const std::string& name) {
-  if (dt.is(py::dtype::of<float>())) return DType::F32;
-  if (dt.is(py::dtype::of<double>())) return DType::F64;
-  if (dt.is(py::dtype::of<int64_t>())) return DType::I64;
-  if (dt.is(py::dtype::of<int32_t>())) return DType::I32;
-  if (dt.is(py::dtype::of<int16_t>())) return DType::I16;
-  if (dt.is(py::dtype::of<int8_t>())) return DType::I8;
-  if (dt.is(py::dtype::of<uint8_t>())) return DType::U8;
-  if (dt.is(py::dtype::of<bool>())) return DType::Bool;
-  if (dt.is(py::dtype("float16"))) return DType::F16;
+  if (!dt.attr("isnative").cast<bool>())
+    fail("{}: numpy dtype {} is not in native byte order (use .astype(its native form))", name,
+         py::cast<std::string>(py::str(static_cast<const py::handle&>(dt))));
+  if (dt.equal(py::dtype::of<float>())) return DType::F32;
+  if (dt.equal(py::dtype::of<double>())) return DType::F64;
+  if (dt.equal(py::dtype::of<int64_t>())) return DType::I64;
+  if (dt.equal(py::dtype::of<int32_t>())) return DType::I32;
+  if (dt.equal(py::dtype::of<int16_t>())) return DType::I16;
+  if (dt.equal(py::dtype::of<int8_t>())) return DType::I8;
+  if (dt.equal(py::dtype::of<uint8_t>())) return DType::U8;
+  if (dt.equal(py::dtype::of<bool>())) return DType::Bool;
+  if (dt.equal(py::dtype("float16"))) return DType::F16;
   fail("{}: numpy dtype {} is not supported (float16/32/64, int8/16/32/64, uint8, bool)", name,
        py::cast<std::string>(dt.attr("name")));
 }
@@ -58,7 +62,6 @@ inline Tensor tensor_from_numpy(const py::handle& value, const std::string& name
   }
   Shape shape(a.shape(), a.shape() + a.ndim());
   const DType dtype = a.size() == 0 ? DType::I64 : dtype_from_numpy(a.dtype(), name);
-  if (!a.dtype().attr("isnative").cast<bool>()) fail("{}: non-native byte order is not supported", name);
   Tensor t = Tensor::zeros(dtype, shape);
   if (a.size() != 0) std::memcpy(t.raw(), a.data(), t.nbytes());
   return t;

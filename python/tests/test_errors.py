@@ -52,6 +52,8 @@ def test_forward_rejects_bad_ids(model):
         model.forward(object())
     with pytest.raises(tessera.Error, match="numpy dtype"):
         model.forward(np.array(["a", "b"]))
+    with pytest.raises(tessera.Error, match="not in native byte order"):
+        model.forward(np.array([1, 2], dtype=">i4"))
 
 
 def test_forward_rejects_bad_attention_mask(model):

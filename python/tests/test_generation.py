@@ -125,3 +125,19 @@ def test_gil_is_released_while_computing(model):
     assert end - start > 0.1, f"{n} tokens took {end - start:.3f} s: too quick to tell"
     inside = [s for s in stamps if start + 0.03 < s < end]
     assert len(inside) >= 5, f"the other thread ran {len(inside)} times during {end - start:.3f} s in tessera"
+
+
+def test_one_model_serves_several_threads(model, tokenizer, meta):
+    # Each call has its own session, so concurrent calls on one Model must each give the
+    # single-threaded answer.
+    results = [None] * 4
+
+    def run(i):
+        results[i] = model.generate_text(tokenizer, PROMPT, max_new_tokens=64, temperature=0, ignore_eos=True)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(results))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [meta["generation"]["continuation"]] * len(results)
