@@ -15,6 +15,7 @@
 #include "tessera/models/load.hpp"
 #include "model_options.hpp"
 #include "tessera/tessera.hpp"
+#include "version_flag.hpp"
 
 using namespace tessera;
 
@@ -85,6 +86,7 @@ int main(int argc, char** argv) {
   app.add_flag("--json", json, "print results as JSON");
   app.add_option("--batch", batch, "encoders: sequences per batch")->check(CLI::PositiveNumber);
   app.add_option("--seq", seq, "encoders: tokens per sequence")->check(CLI::PositiveNumber);
+  tessera::tools::add_version_flag(app, "tessera-bench");
   CLI11_PARSE(app, argc, argv);
   if (dir.empty() == random_spec.empty()) {
     fmt::print(stderr, "tessera-bench: give either MODEL or --random SPEC (see --help)\n");

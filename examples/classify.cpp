@@ -12,6 +12,7 @@
 #include "tessera/models/encoder.hpp"
 #include "model_options.hpp"
 #include "tessera/tessera.hpp"
+#include "version_flag.hpp"
 
 using namespace tessera;
 
@@ -32,6 +33,7 @@ int main(int argc, char** argv) {
   app.add_option("IMAGE", images, "PNG or JPEG files")->required();
   app.add_option("-k,--top-k", top_k, "number of classes to print per image (default 5)")->check(CLI::PositiveNumber);
   app.add_option("-t,--threads", threads, "threads (default: all cores)");
+  tessera::tools::add_version_flag(app, "tessera-classify");
   CLI11_PARSE(app, argc, argv);
 
   try {

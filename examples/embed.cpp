@@ -11,6 +11,7 @@
 #include "tessera/models/embedding_pooling.hpp"
 #include "model_options.hpp"
 #include "tessera/tessera.hpp"
+#include "version_flag.hpp"
 
 using namespace tessera;
 
@@ -78,6 +79,7 @@ int main(int argc, char** argv) {
   app.add_option("--max-length", max_length, "truncate to this many tokens (default: what the model allows)")
       ->check(CLI::PositiveNumber);
   app.add_option("-t,--threads", threads, "threads (default: all cores)");
+  tessera::tools::add_version_flag(app, "tessera-embed");
   CLI11_PARSE(app, argc, argv);
 
   try {

@@ -6,6 +6,7 @@
 
 #include "model_options.hpp"
 #include "tessera/tessera.hpp"
+#include "version_flag.hpp"
 
 using namespace tessera;
 
@@ -31,6 +32,7 @@ int main(int argc, char** argv) {
   app.add_option("OUTPUTS", outputs_path, "safetensors file to write")->required();
   app.add_option("--generate", generate_n, "also run greedy generation of N new tokens (EOS ignored) -> generated_ids");
   app.add_option("-t,--threads", threads, "threads (default: all cores)");
+  tessera::tools::add_version_flag(app, "tessera-forward");
   CLI11_PARSE(app, argc, argv);
 
   try {

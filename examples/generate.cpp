@@ -9,6 +9,7 @@
 #include "tessera/generation/text_generation.hpp"
 #include "model_options.hpp"
 #include "tessera/tessera.hpp"
+#include "version_flag.hpp"
 
 using namespace tessera;
 
@@ -43,6 +44,7 @@ int main(int argc, char** argv) {
   app.add_flag("--ignore-eos", ignore_eos, "keep going after the end-of-sequence token");
   app.add_option("-t,--threads", threads, "threads (default: all cores)");
   app.add_flag("--no-stats", no_stats, "do not print the speed line at the end");
+  tessera::tools::add_version_flag(app, "tessera-generate");
   CLI11_PARSE(app, argc, argv);
 
   try {

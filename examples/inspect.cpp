@@ -10,6 +10,7 @@
 #include "tessera/io/json.hpp"
 #include "tessera/io/mmap.hpp"
 #include "tessera/tessera.hpp"
+#include "version_flag.hpp"
 
 using namespace tessera;
 
@@ -21,6 +22,7 @@ int main(int argc, char** argv) {
   bool tensors = false;
   tools::add_model_options(app, mo, "the model");
   app.add_flag("--tensors", tensors, "list every tensor with its dtype and shape");
+  tessera::tools::add_version_flag(app, "tessera-inspect");
   CLI11_PARSE(app, argc, argv);
   try {
     const bool gguf = is_gguf_file(dir);

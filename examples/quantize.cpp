@@ -7,6 +7,7 @@
 
 #include "tessera/models/gguf_export.hpp"
 #include "tessera/tessera.hpp"
+#include "version_flag.hpp"
 
 using namespace tessera;
 
@@ -20,6 +21,7 @@ int main(int argc, char** argv) {
   app.add_option("MODEL_DIR", dir, "Hugging Face model directory (config.json, *.safetensors, tokenizer.json)")->required();
   app.add_option("OUT", out, "the GGUF file to write")->required();
   app.add_option("TYPE", type_name, "f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q2_k, q3_k, q4_k, q5_k, q6_k")->required();
+  tessera::tools::add_version_flag(app, "tessera-quantize");
   CLI11_PARSE(app, argc, argv);
   try {
     GgufExportOptions o;

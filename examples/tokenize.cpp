@@ -8,6 +8,7 @@
 
 #include "tessera/core/error.hpp"
 #include "tessera/text/tokenizer.hpp"
+#include "version_flag.hpp"
 
 namespace {
 
@@ -40,6 +41,7 @@ int main(int argc, char** argv) {
   app.add_flag("--skip-special", skip_special, "with --decode: leave special tokens out");
   app.add_flag("--pairs", pairs, "with --json: the input is an array of [text, pair] arrays");
   app.add_flag("--single", single, "with --json: encode each input on its own, not as one batch (padding per input)");
+  tessera::tools::add_version_flag(app, "tessera-tokenize");
   CLI11_PARSE(app, argc, argv);
   if (char_offsets) offsets = true;
 

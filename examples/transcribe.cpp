@@ -11,6 +11,7 @@
 #include "tessera/io/mmap.hpp"
 #include "model_options.hpp"
 #include "tessera/tessera.hpp"
+#include "version_flag.hpp"
 
 using namespace tessera;
 
@@ -38,6 +39,7 @@ int main(int argc, char** argv) {
   app.add_flag("--timestamps", timestamps, "let the model emit timestamp tokens (printed raw)");
   app.add_flag("--ids", print_ids, "print token ids even when a tokenizer is available");
   app.add_option("-t,--threads", threads, "threads (default: all cores)");
+  tessera::tools::add_version_flag(app, "tessera-transcribe");
   CLI11_PARSE(app, argc, argv);
 
   try {

@@ -7,6 +7,7 @@
 #include "tessera/io/mmap.hpp"
 #include "model_options.hpp"
 #include "tessera/tessera.hpp"
+#include "version_flag.hpp"
 
 using namespace tessera;
 
@@ -32,6 +33,7 @@ int main(int argc, char** argv) {
   app.add_option("--n-best", n_best, "print this many hypotheses with their scores")->check(CLI::Range(1, 64));
   app.add_flag("--ids", print_ids, "also print the token ids");
   app.add_option("-t,--threads", threads, "threads (default: all cores)");
+  tessera::tools::add_version_flag(app, "tessera-translate");
   CLI11_PARSE(app, argc, argv);
 
   try {

@@ -13,3 +13,4 @@
 #include "tessera/models/load.hpp"
 #include "tessera/models/model.hpp"
 #include "tessera/text/tokenizer.hpp"
+#include "tessera/version.hpp"
