@@ -13,7 +13,13 @@ std::vector<float> resample(std::span<const float> samples, int64_t from_rate, i
   if (from_rate < 1 || from_rate > kMaxRate || to_rate < 1 || to_rate > kMaxRate)
     fail("resample: sample rates must be in [1, {}] Hz, found {} Hz → {} Hz", kMaxRate, from_rate, to_rate);
   if (from_rate == to_rate) return {samples.begin(), samples.end()};
-  const size_t out_len = size_t(std::llround(double(samples.size()) * double(to_rate) / double(from_rate)));
+  const double want = std::round(double(samples.size()) * double(to_rate) / double(from_rate));
+  // A header claiming a tiny rate would otherwise ask for terabytes (2^31 samples is 37 h at 16 kHz).
+  constexpr double kMaxOut = double(int64_t(1) << 31);
+  if (want > kMaxOut)
+    fail("resample {} Hz → {} Hz: {} samples would become {:.0f}, more than the {:.0f} allowed", from_rate, to_rate,
+         samples.size(), want, kMaxOut);
+  const size_t out_len = size_t(want);
   std::vector<float> out(out_len);
   if (samples.empty() || out_len == 0) return out;
   // soxr_oneshot defaults to the low-quality recipe; ask for HQ explicitly (librosa's "soxr_hq").

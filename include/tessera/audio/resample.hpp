@@ -12,7 +12,7 @@ namespace tessera {
 
 // Mono samples at `from_rate` Hz → round(n · to_rate / from_rate) samples at `to_rate` Hz, the
 // filter's delay compensated (sample i of the output is at time i / to_rate, as in the input).
-// Equal rates return a copy. Rates must be in [1, 2^24] Hz.
+// Equal rates return a copy. Rates must be in [1, 2^24] Hz and the output at most 2^31 samples.
 std::vector<float> resample(std::span<const float> samples, int64_t from_rate, int64_t to_rate);
 
 }  // namespace tessera
