@@ -255,6 +255,10 @@ TEST_F(Transcribe, UnusableInputsAreClearErrors) {
                {"generation_config.json", "lang_to_id"});
   expect_error(run(make_model("bad_ts", [](json& g) { g["no_timestamps_token_id"] = 1012; }) + " " + *wav_ + " -f srt"),
                {"generation_config.json", "no_timestamps_token_id 1012", "1013"});
+  expect_error(run(make_model("big_lang", [](json& g) { g["lang_to_id"]["<|fr|>"] = 5000; }) + " " + *wav_),
+               {"generation_config.json", "lang_to_id.<|fr|>", "5000", "1013"});
+  expect_error(run(make_model("str_task", [](json& g) { g["task_to_id"]["transcribe"] = "x"; }) + " " + *wav_),
+               {"generation_config.json", "task_to_id.transcribe", "\"x\""});
   expect_error(run(make_model("neg_ts", [](json& g) { g["no_timestamps_token_id"] = -5; }) + " " + *wav_),
                {"no_timestamps_token_id", "-5"});
   expect_error(run(make_model("no_ts", [](json& g) { g.erase("no_timestamps_token_id"); }, false) + " " + *wav_ + " -f vtt"),

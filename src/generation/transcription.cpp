@@ -68,6 +68,13 @@ WhisperSetup WhisperSetup::from_model(const Model& model, const Tokenizer* tok) 
   }
   if (s.max_initial_timestamp_index && *s.max_initial_timestamp_index < 0)
     fail("{}: max_initial_timestamp_index must be >= 0, found {}", gc_path, *s.max_initial_timestamp_index);
+  auto in_vocab = [&](std::optional<int32_t> id, const std::string& what) {
+    if (id && *id >= info.vocab_size)
+      fail("{}: {} is token {}, outside the vocabulary of {}", gc_path, what, *id, info.vocab_size);
+  };
+  for (const auto& [id, code] : s.languages) in_vocab(id, "lang_to_id.<|" + code + "|>");
+  in_vocab(s.transcribe_task, "task_to_id.transcribe");
+  in_vocab(s.translate_task, "task_to_id.translate");
   if (s.no_timestamps && (*s.no_timestamps + 1 >= info.vocab_size))
     fail("{}: no_timestamps_token_id {} leaves no timestamp tokens in the vocabulary of {}", gc_path, *s.no_timestamps,
          info.vocab_size);
