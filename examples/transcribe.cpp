@@ -8,6 +8,7 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <fstream>
 
 #include "model_options.hpp"
@@ -28,14 +29,15 @@ std::string ids_text(const std::vector<int32_t>& ids) {
 }
 
 // Subtitle cues from the segments: a segment the audio cut off ends with the audio; one without
-// a start begins where the previous one ended.
+// a start begins where the previous one ended; times past the end of the audio (a window shorter
+// than 30 s is padded, and the model may place a timestamp in the padding) are cut to it.
 std::vector<Subtitle> cues(const Transcript& t, bool ids) {
   std::vector<Subtitle> out;
   double prev_end = 0;
   for (const TranscriptSegment& s : t.segments) {
     Subtitle c;
-    c.start = s.start.value_or(prev_end);
-    c.end = std::max(c.start, s.end.value_or(std::max(t.duration, c.start)));
+    c.start = std::min(s.start.value_or(prev_end), t.duration);
+    c.end = std::clamp(s.end.value_or(t.duration), c.start, t.duration);
     c.text = ids ? ids_text(s.tokens) : s.text;
     prev_end = c.end;
     out.push_back(std::move(c));

@@ -229,6 +229,13 @@ TEST_F(Transcribe, ChunkLengthSetsTheWindows) {
   ToolRun j = run(*model_ + " " + *wav_ + " -f json --chunk-length 10 --stride-length 2 -o " + out);
   ASSERT_EQ(j.rc, 0) << j.out;
   EXPECT_EQ(load_json_file(out)["windows"], 11);
+  // Windows shorter than 30 s are padded; a time the model puts in the padding is cut to the audio.
+  ToolRun s = run(*model_ + " " + *wav_ + " -f srt --chunk-length 10 --stride-length 2 -o " + out + ".srt");
+  ASSERT_EQ(s.rc, 0) << s.out;
+  for (const Cue& c : parse_cues(read_text_file(out + ".srt"), false)) {
+    EXPECT_LE(c.start, c.end);
+    EXPECT_LE(c.end, 70.0);
+  }
 }
 
 void expect_error(const ToolRun& r, std::initializer_list<const char*> fragments) {
