@@ -184,7 +184,8 @@ TEST_F(Transcribe, LongWavAt44kHzRunsThreeWindowsAndWritesParsableSubtitles) {
       EXPECT_GE(double(ts[1]), start);
       EXPECT_LE(double(ts[1]), 70.0);
     }
-    EXPECT_EQ(c["language"], "en");  // detected per window among <|en|>, <|de|>; the fixture prefers en
+    // Detected per window among lang_to_id's <|en|> and <|de|> (which one is the random model's whim).
+    EXPECT_TRUE(c["language"] == "en" || c["language"] == "de") << c.dump();
     for (const auto& t : c["tokens"]) EXPECT_LT(int(t), 980) << "a control or timestamp token in the text";
     with_text += !c["text"].get<std::string>().empty();
     all += c["text"].get<std::string>();
