@@ -4,6 +4,7 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <numeric>
@@ -54,10 +55,12 @@ double cpu_seconds() {
 
 int main(int argc, char** argv) {
   CLI::App app{"Measure whole-model speed: prompt processing (pp: N tokens in one forward pass) and generation\n"
-               "(tg: N tokens one at a time from an empty context), median tokens/s over repetitions.\n\n"
+               "(tg: N tokens one at a time), median tokens/s over repetitions. With -d D both start after D tokens\n"
+               "of context (filled by an untimed prefill; rows 'pp N @ dD', 'tg N @ dD', as llama-bench).\n\n"
                "Examples:\n"
                "  tessera-bench models/pycode-6m -p 512 -n 128 -t 1,2\n"
                "  tessera-bench model-Q4_K_M.gguf -p 512 -n 128 -t 1 --json\n"
+               "  tessera-bench models/pycode-6m -p 32 -n 8 -d 0,256 --kv-type q8_0\n"
                "  tessera-bench --random llama:hidden=768,layers=12,heads=12,ffn=3072,vocab=32000,dtype=f16",
                "tessera-bench"};
   tools::ModelOptions mo;
@@ -66,13 +69,18 @@ int main(int argc, char** argv) {
   int64_t pp = 512, tg = 128;
   int reps = 5;
   std::vector<int> threads_list;
+  std::vector<int64_t> depths;
   bool json = false;
   int64_t batch = 8, seq = 128;
   tools::add_model_options(app, mo, "the model (or use --random)", false);
+  tools::add_kv_type_option(app, mo);
   app.add_option("--random", random_spec, "random-weight model FAMILY:key=value,... (see tessera/models/load.hpp)");
   app.add_option("-p,--n-prompt", pp, "prompt tokens for the pp test (0: skip)")->check(CLI::NonNegativeNumber);
   app.add_option("-n,--n-gen", tg, "generated tokens for the tg test (0: skip)")->check(CLI::NonNegativeNumber);
   app.add_option("-t,--threads", threads_list, "thread counts to test, e.g. -t 1,2 (default: all cores)")->delimiter(',');
+  app.add_option("-d,--n-depth", depths, "tokens of context before each pp/tg test, e.g. -d 0,4096 (default 0)")
+      ->delimiter(',')
+      ->check(CLI::NonNegativeNumber);
   app.add_option("-r,--repetitions", reps, "repetitions per test (median reported)")->check(CLI::PositiveNumber);
   app.add_flag("--json", json, "print results as JSON");
   app.add_option("--batch", batch, "encoders: sequences per batch")->check(CLI::PositiveNumber);
@@ -99,14 +107,20 @@ int main(int argc, char** argv) {
     const ModelInfo& info = model->info();
     if (info.kind == ModelKind::EncoderDecoder) fail("tessera-bench measures decoders and encoders; {} is neither", info.family);
     if (threads_list.empty()) threads_list.push_back(num_threads());
+    if (depths.empty()) depths.push_back(0);
+    SessionOptions session_options = mo.session_options();
+    std::string kv_name(dtype_name(session_options.kv_type));  // as typed in any case: "f16", "q8_0"
+    for (char& c : kv_name) c = char(std::tolower(static_cast<unsigned char>(c)));
     const std::string name = random_spec.empty() ? dir : random_spec;
     std::mt19937 rng(1234);
     std::uniform_int_distribution<int32_t> tok(0, int32_t(info.vocab_size - 1));
     std::vector<int32_t> prompt(static_cast<size_t>(std::max<int64_t>({pp, seq, 1})));
     for (auto& t : prompt) t = tok(rng);
 
+    std::vector<int32_t> context(static_cast<size_t>(*std::max_element(depths.begin(), depths.end())));
+    for (auto& t : context) t = tok(rng);
+
     std::vector<Result> results;
-    const int64_t ctx = std::max<int64_t>(pp, tg) + 1;
     for (int threads : threads_list) {
       set_num_threads(threads);
       Tensor logits;
@@ -128,46 +142,59 @@ int main(int argc, char** argv) {
         results.push_back(r);
         continue;
       }
-      if (pp > 0) {
-        Result r{fmt::format("pp{}", pp), threads, {}, {}};
-        for (int rep = -1; rep < reps; ++rep) {  // rep -1 warms up
-          auto s = model->new_session({ctx});
-          auto t0 = std::chrono::steady_clock::now();
-          const double c0 = cpu_seconds();
-          model->decode(*s, std::span<const int32_t>(prompt.data(), size_t(pp)), logits, false);
-          if (rep >= 0) {
-            r.tps.push_back(double(pp) / seconds_since(t0));
-            r.cpu_tps.push_back(double(pp) / (cpu_seconds() - c0));
+      for (int64_t depth : depths) {
+        // A fresh session holding `depth` tokens of context (not timed).
+        auto session_at_depth = [&] {
+          session_options.max_context = depth + std::max<int64_t>(pp, tg) + 1;
+          auto s = model->new_session(session_options);
+          if (depth > 0) model->decode(*s, std::span<const int32_t>(context.data(), size_t(depth)), logits, false);
+          return s;
+        };
+        const std::string at = depth > 0 ? fmt::format(" @ d{}", depth) : "";
+        if (pp > 0) {
+          Result r{fmt::format("pp{}{}", pp, at), threads, {}, {}};
+          for (int rep = -1; rep < reps; ++rep) {  // rep -1 warms up
+            auto s = session_at_depth();
+            auto t0 = std::chrono::steady_clock::now();
+            const double c0 = cpu_seconds();
+            model->decode(*s, std::span<const int32_t>(prompt.data(), size_t(pp)), logits, false);
+            if (rep >= 0) {
+              r.tps.push_back(double(pp) / seconds_since(t0));
+              r.cpu_tps.push_back(double(pp) / (cpu_seconds() - c0));
+            }
           }
+          results.push_back(r);
         }
-        results.push_back(r);
-      }
-      if (tg > 0) {
-        Result r{fmt::format("tg{}", tg), threads, {}, {}};
-        for (int rep = -1; rep < reps; ++rep) {
-          auto s = model->new_session({ctx});
-          auto t0 = std::chrono::steady_clock::now();
-          const double c0 = cpu_seconds();
-          for (int64_t i = 0; i < tg; ++i) model->decode(*s, std::span<const int32_t>(&prompt[size_t(i) % prompt.size()], 1), logits, false);
-          if (rep >= 0) {
-            r.tps.push_back(double(tg) / seconds_since(t0));
-            r.cpu_tps.push_back(double(tg) / (cpu_seconds() - c0));
+        if (tg > 0) {
+          Result r{fmt::format("tg{}{}", tg, at), threads, {}, {}};
+          for (int rep = -1; rep < reps; ++rep) {
+            auto s = session_at_depth();
+            auto t0 = std::chrono::steady_clock::now();
+            const double c0 = cpu_seconds();
+            for (int64_t i = 0; i < tg; ++i) model->decode(*s, std::span<const int32_t>(&prompt[size_t(i) % prompt.size()], 1), logits, false);
+            if (rep >= 0) {
+              r.tps.push_back(double(tg) / seconds_since(t0));
+              r.cpu_tps.push_back(double(tg) / (cpu_seconds() - c0));
+            }
           }
+          results.push_back(r);
         }
-        results.push_back(r);
       }
     }
     if (json) {
       nlohmann::json out = nlohmann::json::array();
       for (const auto& r : results)
         out.push_back({{"model", name}, {"family", info.family}, {"weight_dtype", info.weight_dtype}, {"weight_bytes", bytes},
-                       {"parameters", params}, {"threads", r.threads}, {"test", r.test}, {"tokens_per_second", r.median()},
+                       {"parameters", params}, {"kv_type", kv_name},
+                       {"kv_bytes_per_position", model->kv_cache_bytes_per_position(session_options.kv_type)},
+                       {"threads", r.threads}, {"test", r.test}, {"tokens_per_second", r.median()},
                        {"stddev", r.stddev()}, {"samples", r.tps},
                        {"cpu_tokens_per_second", Result::median_of(r.cpu_tps)}});
       fmt::print("{}\n", out.dump(2));
     } else {
-      fmt::print("model: {} ({}, {:.1f} MiB, {:.1f} M parameters), ISA {}\n\n", name, info.family, double(bytes) / (1 << 20),
-                 double(params) / 1e6, kernels::isa_name(kernels::active_isa()));
+      fmt::print("model: {} ({}, {:.1f} MiB, {:.1f} M parameters), ISA {}, KV cache {} ({} bytes a position)\n\n", name,
+                 info.family, double(bytes) / (1 << 20), double(params) / 1e6, kernels::isa_name(kernels::active_isa()),
+                 kv_name, model->kv_cache_bytes_per_position(session_options.kv_type));
       fmt::print("| threads | test   |          t/s | t/CPU-s |\n|--------:|:-------|-------------:|--------:|\n");
       for (const auto& r : results) {
         fmt::print("| {:7} | {:6} | {:7.2f} ± {:4.2f} |", r.threads, r.test, r.median(), r.stddev());

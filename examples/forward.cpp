@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   int64_t generate_n = -1;
   int threads = 0;
   tools::add_model_options(app, mo, "the model");
+  tools::add_kv_type_option(app, mo);
   app.add_option("INPUTS", inputs_path, "safetensors file with the inputs")->required();
   app.add_option("OUTPUTS", outputs_path, "safetensors file to write")->required();
   app.add_option("--generate", generate_n, "also run greedy generation of N new tokens (EOS ignored) -> generated_ids");
@@ -38,7 +39,7 @@ int main(int argc, char** argv) {
     auto file = SafetensorsFile::open(inputs_path);
     std::map<std::string, Tensor> inputs;
     for (const auto& name : file.names()) inputs[name] = file.get(name);
-    auto outputs = model->forward_named(inputs, generate_n);
+    auto outputs = model->forward_named(inputs, generate_n, mo.session_options());
     if (outputs.empty())
       fail("{}: nothing to compute: the file has none of the inputs this {} model takes (see --help)", inputs_path,
            model->info().family);

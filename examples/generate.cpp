@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> stops;
   bool greedy = false, sample = false, no_stats = false, ignore_eos = false;
   tools::add_model_options(app, mo, "the model");
+  tools::add_kv_type_option(app, mo);
   app.add_option("-p,--prompt", prompt, "prompt text (default: empty, i.e. start from BOS)");
   app.add_option("-n,--max-new-tokens", max_new, "tokens to generate (default: generation_config.json or 128)");
   app.add_flag("--greedy", greedy, "always take the most likely token");
@@ -64,7 +65,7 @@ int main(int argc, char** argv) {
     if (greedy) s.do_sample = false;
     opt.stop_at_eos = !ignore_eos;
 
-    auto session = model->new_session();
+    auto session = model->new_session(mo.session_options());
     fmt::print("{}", prompt);
     std::fflush(stdout);
     auto r = generate_text(*model, *session, tok, prompt, opt, stops, [](std::string_view piece) {

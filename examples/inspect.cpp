@@ -59,6 +59,10 @@ int main(int argc, char** argv) {
     fmt::print("tensor types: {}\n", by_type);
     fmt::print("parameters:   {} ({:.2f} M)\n", i.parameters, double(i.parameters) / 1e6);
     fmt::print("weights:      {} bytes ({:.1f} MiB), dtype {}\n", i.weight_bytes, double(i.weight_bytes) / (1 << 20), i.weight_dtype);
+    if (i.kind != ModelKind::Encoder)
+      fmt::print("KV cache:     {} bytes a position f16 (default), {} bf16, {} q8_0, {} f32\n",
+                 model->kv_cache_bytes_per_position(DType::F16), model->kv_cache_bytes_per_position(DType::BF16),
+                 model->kv_cache_bytes_per_position(DType::Q8_0), model->kv_cache_bytes_per_position(DType::F32));
     if (i.bos_token_id) fmt::print("bos id:       {}\n", *i.bos_token_id);
     if (!i.eos_token_ids.empty()) fmt::print("eos ids:      {}\n", fmt::join(i.eos_token_ids, ", "));
     if (gguf || file_exists(dir + "/tokenizer.json")) {

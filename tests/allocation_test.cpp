@@ -35,20 +35,30 @@ void* operator new[](std::size_t n, const std::nothrow_t& t) noexcept { return o
 void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
 void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
 
+// With every KV cache type, on one thread and on two (where a context of more than one key
+// slice splits each step's attention between the threads).
 TEST(Allocation, DecodeStepsDoNotAllocateAfterWarmUp) {
+  const int saved = tessera::num_threads();
   auto model = tessera::load(std::string(TESSERA_MODELS_DIR) + "/pycode-6m");
-  auto session = model->new_session();
-  session->reserve(session->capacity());
-  std::vector<int32_t> prompt = {10, 20, 30, 40, 50};
-  tessera::Tensor logits;
-  model->decode(*session, prompt, logits, false);
-  int32_t tok = 7;
-  for (int i = 0; i < 4; ++i) model->decode(*session, std::span<const int32_t>(&tok, 1), logits, false);  // warm up
-  allocations = 0;
-  counting = true;
-  for (int i = 0; i < 32; ++i) model->decode(*session, std::span<const int32_t>(&tok, 1), logits, false);
-  counting = false;
-  EXPECT_EQ(allocations.load(), 0) << "heap allocations in 32 decode steps";
+  for (tessera::DType t : {tessera::DType::F32, tessera::DType::F16, tessera::DType::BF16, tessera::DType::Q8_0})
+    for (int threads : {1, 2}) {
+      tessera::set_num_threads(threads);
+      auto session = model->new_session({.kv_type = t});
+      session->reserve(session->capacity());
+      std::vector<int32_t> prompt(300);
+      for (size_t i = 0; i < prompt.size(); ++i) prompt[i] = int32_t(10 + i % 50);
+      tessera::Tensor logits;
+      model->decode(*session, prompt, logits, false);
+      int32_t tok = 7;
+      for (int i = 0; i < 4; ++i) model->decode(*session, std::span<const int32_t>(&tok, 1), logits, false);  // warm up
+      allocations = 0;
+      counting = true;
+      for (int i = 0; i < 32; ++i) model->decode(*session, std::span<const int32_t>(&tok, 1), logits, false);
+      counting = false;
+      EXPECT_EQ(allocations.load(), 0) << "heap allocations in 32 decode steps, KV cache " << tessera::dtype_name(t)
+                                       << ", " << threads << " threads";
+    }
+  tessera::set_num_threads(saved);
 }
 
 // gemm_quant keeps its quantized activation rows in a buffer reused between calls: once it has

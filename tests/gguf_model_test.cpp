@@ -19,7 +19,8 @@ std::vector<std::string> exportable_fixtures() {
     const bool family = n.starts_with("hf_llama") || n.starts_with("hf_mistral") || n.starts_with("hf_mixtral") ||
                         n.starts_with("hf_qwen") || n.starts_with("hf_gemma") || n.starts_with("torch_llama") ||
                         n.starts_with("torch_mistral") || n.starts_with("torch_mixtral") || n.starts_with("torch_qwen") ||
-                        n.starts_with("torch_gemma");
+                        n.starts_with("torch_gemma") || n == "hf_gpt2" || n == "hf_gpt_neox" ||
+                        n == "torch_gpt_neox_rot25_sequential_v4cfg";
     const bool rope = n.find("dynamic") == std::string::npos && n.find("yarn") == std::string::npos;
     if (family && rope) out.push_back(f);
   }
@@ -43,10 +44,13 @@ TEST_P(GgufFixture, RoundTripMatchesReference) {
 INSTANTIATE_TEST_SUITE_P(All, GgufFixture, ::testing::ValuesIn(exportable_fixtures()),
                          [](const auto& info) { return test_name(info.param); });
 
-// RoPE scalings llama.cpp's format has no words for are refused by name, not written wrongly.
+// What llama.cpp's format has no words for (RoPE scalings, GPT-2's other activations and
+// attention scalings, GPT-NeoX's other activations, encoders) is refused by name, not
+// written wrongly.
 TEST(GgufExport, RefusesWhatGgufCannotHold) {
   const std::string gguf = ::testing::TempDir() + "/refused.gguf";
-  for (const char* f : {"torch/llama-dynamic-v4cfg", "torch/llama-yarn-bias-v5cfg", "hf/gpt2", "hf/bert"}) {
+  for (const char* f : {"torch/llama-dynamic-v4cfg", "torch/llama-yarn-bias-v5cfg", "torch/gpt2-gelu-inner-invlayer",
+                        "torch/gpt2-relu-defaultinner", "torch/gpt_neox-rot50-parallel-v5cfg", "hf/bert"}) {
     const std::string cmd = bin("quantize") + " " + data_dir() + "/" + f + " " + gguf + " f32 > " + gguf + ".log 2>&1";
     EXPECT_NE(std::system(cmd.c_str()), 0) << f;
     const std::string log = read_text_file(gguf + ".log");

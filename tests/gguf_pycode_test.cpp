@@ -92,8 +92,8 @@ TEST(GgufPycode, F32FileEqualsTheSafetensorsCheckpoint) {
   Tensor a, b;
   auto gguf = load(data_dir() + "/gguf/pycode-6m-F32.gguf");
   auto st = load(kModels);
-  gguf->decode(*gguf->new_session(), ids, a, true);
-  st->decode(*st->new_session(), ids, b, true);
+  gguf->decode(*gguf->new_session({.kv_type = DType::F32}), ids, a, true);
+  st->decode(*st->new_session({.kv_type = DType::F32}), ids, b, true);
   Diff d = compare(a, b);
   EXPECT_LE(d.max_abs_diff, 1e-4 * std::max(1.0, d.max_abs_ref));
 }

@@ -350,6 +350,7 @@ TEST(Limits, KvCacheBudgetIsCheckedWhenTheSessionIsCreated) {
   const Model& m = tiny_model();
   // 2 layers × (keys + values) × 4 floats (1 kv head × head_dim 4) × 4 bytes = 64 bytes a position.
   SessionOptions o;
+  o.kv_type = DType::F32;
   o.max_context = 64;
   o.kv_cache_bytes = 64 * 64;
   EXPECT_EQ(m.new_session(o)->capacity(), 64);
@@ -371,6 +372,41 @@ TEST(Limits, KvCacheBudgetIsCheckedWhenTheSessionIsCreated) {
   EXPECT_THROW(m.new_session(o), Error);
 }
 
+// The budget counts the cache's dtype: f16 and bf16 take 2 bytes a value (32 bytes a position
+// here); q8_0 takes a 34-byte block (f16 scale + 32 int8) per head of up to 32 values, so the
+// tiny model's heads of 4 cost 2 layers × 2 × 34 = 136 bytes a position, more than f32.
+TEST(Limits, KvCacheBudgetCountsTheCacheType) {
+  const Model& m = tiny_model();
+  for (auto [t, per_position] : {std::pair{DType::F16, 32}, std::pair{DType::BF16, 32}, std::pair{DType::Q8_0, 136},
+                                 std::pair{DType::F32, 64}}) {
+    EXPECT_EQ(m.kv_cache_bytes_per_position(t), per_position) << dtype_name(t);
+    SessionOptions o;
+    o.kv_type = t;
+    o.max_context = 64;
+    o.kv_cache_bytes = 64 * per_position;
+    EXPECT_EQ(m.new_session(o)->capacity(), 64) << dtype_name(t);
+    o.kv_cache_bytes = 64 * per_position - 1;
+    try {
+      m.new_session(o);
+      FAIL() << "expected the KV cache budget to be refused for " << dtype_name(t);
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("(" + std::to_string(per_position) + " bytes a position)"), std::string::npos)
+          << e.what();
+    }
+  }
+  EXPECT_EQ(SessionOptions{}.kv_type, DType::F16);  // the default, as llama.cpp's
+  try {
+    m.new_session({.kv_type = DType::Q4_0});
+    FAIL() << "expected kv_type Q4_0 to be refused";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("kv_type Q4_0"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(kv_type_from_name("Q8_0"), DType::Q8_0);
+  EXPECT_EQ(kv_type_from_name("bf16"), DType::BF16);
+  EXPECT_THROW(kv_type_from_name("q4_0"), Error);
+  EXPECT_THROW(kv_type_from_name(""), Error);
+}
+
 // The same limits on the other model kinds: encoder-decoders size their decoder's self-attention
 // cache by max_context (BART: learned positions cap it), encoders refuse negative values.
 TEST(Limits, EncoderDecoderAndEncoderSessionsCheckTheirOptions) {
@@ -379,9 +415,11 @@ TEST(Limits, EncoderDecoderAndEncoderSessionsCheckTheirOptions) {
   EXPECT_THROW(bart->new_session({.max_context = 65}), Error);
   EXPECT_THROW(bart->new_session({.max_context = -1}), Error);
   // 2 layers × (keys + values) × 72 floats × 4 bytes = 1152 bytes a position.
-  EXPECT_EQ(bart->new_session({.max_context = 10, .kv_cache_bytes = 11520})->capacity(), 10);
+  EXPECT_EQ(bart->new_session({.max_context = 10, .kv_cache_bytes = 11520, .kv_type = DType::F32})->capacity(), 10);
+  EXPECT_EQ(bart->new_session({.max_context = 10, .kv_cache_bytes = 5760})->capacity(), 10);  // f16: half
+  EXPECT_THROW(bart->new_session({.max_context = 10, .kv_cache_bytes = 5759}), Error);
   try {
-    bart->new_session({.max_context = 10, .kv_cache_bytes = 11519});
+    bart->new_session({.max_context = 10, .kv_cache_bytes = 11519, .kv_type = DType::F32});
     FAIL() << "expected the KV cache budget to be refused";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("1152 bytes a position"), std::string::npos) << e.what();

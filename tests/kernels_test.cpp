@@ -396,8 +396,25 @@ TEST_P(Kernels, GemmThreadCountInvariant) {
 
 // Fused attention against the naive oracle: odd head sizes and lengths (tile tails), MHA/GQA/
 // MQA, causal and bidirectional, sliding window, additive bias, decode (m = 1 against a long
-// cache), queries starting mid-sequence, and thread-count invariance.
+// cache, where the keys are split between threads), queries starting mid-sequence; every KV
+// dtype (the oracle dequantizes the same bytes); bitwise the same at 1, 2, 3 and 8 threads.
 float test_bias(const void*, int64_t h, int64_t q, int64_t k) { return 0.1f * float((h * 7 + q * 3 + k) % 11) - 0.5f; }
+
+// n rows of kv_heads × hd values as a KV cache in dtype t, rows `stride` bytes apart: each head
+// quantize_row'd on its own (Q8_0: whole blocks, the last one zero-padded), as the contract says.
+std::vector<unsigned char> kv_bytes(const std::vector<float>& x, int64_t n, int64_t kv_heads, int64_t hd, DType t,
+                                    int64_t stride) {
+  const int64_t hb = kv_head_bytes(t, hd);
+  std::vector<unsigned char> out(size_t(std::max<int64_t>(n, 1) * stride), 0xEE);  // padding: junk
+  for (int64_t j = 0; j < n; ++j)
+    for (int64_t g = 0; g < kv_heads; ++g) {
+      const int64_t padded = t == DType::Q8_0 ? (hd + 31) / 32 * 32 : hd;
+      std::vector<float> head(size_t(padded), 0.0f);
+      std::copy_n(x.begin() + (j * kv_heads + g) * hd, hd, head.begin());
+      quantize_row(t, head.data(), out.data() + j * stride + g * hb, padded);
+    }
+  return out;
+}
 
 TEST_P(Kernels, Attention) {
   const int saved = num_threads();
@@ -414,47 +431,98 @@ TEST_P(Kernels, Attention) {
       {1, 200, 8, 2, 64, 199, true, 0, false},  {1, 300, 4, 1, 16, 299, true, 70, true},
       {7, 100, 4, 4, 24, 93, true, 0, false},  {33, 71, 2, 1, 40, 0, false, 0, true},
       {20, 140, 32, 1, 8, 120, true, 64, false}, {3, 0, 2, 1, 8, 0, false, 0, false},
+      // long contexts: several key slices, split between threads for the few-row ones
+      {1, 1000, 4, 1, 40, 999, true, 0, false}, {1, 777, 6, 3, 72, 776, true, 300, true},
+      {3, 900, 2, 2, 33, 0, false, 0, false},   {2, 1300, 8, 2, 64, 1298, true, 0, false},
+      {40, 600, 4, 2, 20, 560, true, 0, false},
   };
-  for (const Case& c : cases) {
-    const int64_t ldq = c.heads * c.hd + 3, ldkv = c.kv_heads * c.hd + 1, ldo = c.heads * c.hd + 2;
-    auto q = random_vec(c.m * ldq, -2, 2, uint32_t(c.m + c.hd));
-    auto k = random_vec(std::max<int64_t>(c.n_keys, 1) * ldkv, -2, 2, uint32_t(c.n_keys + 1));
-    auto v = random_vec(std::max<int64_t>(c.n_keys, 1) * ldkv, -1, 1, uint32_t(c.n_keys + 2));
-    AttentionArgs a;
-    a.q = q.data();
-    a.ldq = ldq;
-    a.k = k.data();
-    a.v = v.data();
-    a.ldkv = ldkv;
-    a.ldo = ldo;
-    a.m = c.m;
-    a.n_keys = c.n_keys;
-    a.heads = c.heads;
-    a.kv_heads = c.kv_heads;
-    a.head_dim = c.hd;
-    a.q_pos0 = c.pos0;
-    a.causal = c.causal;
-    a.window = c.window;
-    a.scale = 1.0f / std::sqrt(float(c.hd));
-    if (c.bias) a.bias = test_bias;
-    std::vector<float> want(size_t(c.m * ldo), 5.0f);
-    a.out = want.data();
-    reference::attention(a);
-    std::vector<std::vector<float>> outs;
-    for (int threads : {1, 2, 3}) {
-      set_num_threads(threads);
-      std::vector<float> got(size_t(c.m * ldo), 5.0f);
-      a.out = got.data();
-      attention(a);
-      expect_scaled_close(got.data(), want.data(), int64_t(got.size()), 2e-6,
-                          tag() + " attention m=" + std::to_string(c.m) + " keys=" + std::to_string(c.n_keys) +
-                              " heads=" + std::to_string(c.heads) + "/" + std::to_string(c.kv_heads) +
-                              " hd=" + std::to_string(c.hd));
-      outs.push_back(std::move(got));
+  for (DType t : {DType::F32, DType::F16, DType::BF16, DType::Q8_0})
+    for (const Case& c : cases) {
+      const std::string what = tag() + " attention " + std::string(dtype_name(t)) + " m=" + std::to_string(c.m) +
+                               " keys=" + std::to_string(c.n_keys) + " heads=" + std::to_string(c.heads) + "/" +
+                               std::to_string(c.kv_heads) + " hd=" + std::to_string(c.hd);
+      const int64_t ldq = c.heads * c.hd + 3, ldo = c.heads * c.hd + 2, width = c.kv_heads * c.hd;
+      // f32 rows with a float of padding (read in place), others with 3 bytes (converted)
+      const int64_t stride = c.kv_heads * kv_head_bytes(t, c.hd) + (t == DType::F32 ? 4 : 3);
+      auto q = random_vec(c.m * ldq, -2, 2, uint32_t(c.m + c.hd));
+      auto kf = random_vec(std::max<int64_t>(c.n_keys, 1) * width, -2, 2, uint32_t(c.n_keys + 1));
+      auto vf = random_vec(std::max<int64_t>(c.n_keys, 1) * width, -1, 1, uint32_t(c.n_keys + 2));
+      auto k = kv_bytes(kf, c.n_keys, c.kv_heads, c.hd, t, stride), v = kv_bytes(vf, c.n_keys, c.kv_heads, c.hd, t, stride);
+      AttentionArgs a;
+      a.q = q.data();
+      a.ldq = ldq;
+      a.k = k.data();
+      a.v = v.data();
+      a.kv_type = t;
+      a.kv_stride = stride;
+      a.ldo = ldo;
+      a.m = c.m;
+      a.n_keys = c.n_keys;
+      a.heads = c.heads;
+      a.kv_heads = c.kv_heads;
+      a.head_dim = c.hd;
+      a.q_pos0 = c.pos0;
+      a.causal = c.causal;
+      a.window = c.window;
+      a.scale = 1.0f / std::sqrt(float(c.hd));
+      if (c.bias) a.bias = test_bias;
+      std::vector<float> want(size_t(c.m * ldo), 5.0f);
+      a.out = want.data();
+      reference::attention(a);
+      std::vector<std::vector<float>> outs;
+      for (int threads : {1, 2, 3, 8}) {
+        set_num_threads(threads);
+        std::vector<float> got(size_t(c.m * ldo), 5.0f);
+        a.out = got.data();
+        attention(a);
+        if (threads == 1) expect_scaled_close(got.data(), want.data(), int64_t(got.size()), 2e-6, what);
+        outs.push_back(std::move(got));
+      }
+      for (size_t i = 1; i < outs.size(); ++i) EXPECT_EQ(outs[0], outs[i]) << what << ": thread count changes the result";
+      // Batch invariance: each row alone (a decode step at its position over the keys it
+      // sees) gives the same bits as within the block.
+      if (c.causal && c.n_keys == c.pos0 + c.m)
+        for (int threads : {1, 2}) {
+          set_num_threads(threads);
+          for (int64_t i = 0; i < c.m; ++i) {
+            AttentionArgs one = a;
+            one.q = q.data() + i * ldq;
+            one.m = 1;
+            one.q_pos0 = c.pos0 + i;
+            one.n_keys = c.pos0 + i + 1;
+            std::vector<float> row(size_t(ldo), 5.0f);
+            one.out = row.data();
+            attention(one);
+            EXPECT_EQ(std::memcmp(row.data(), outs[0].data() + i * ldo, size_t(c.heads * c.hd) * 4), 0)
+                << what << ": row " << i << " alone differs (" << threads << " threads)";
+          }
+        }
     }
-    for (size_t i = 1; i < outs.size(); ++i) EXPECT_EQ(outs[0], outs[i]) << tag() << " attention thread count";
-  }
   set_num_threads(saved);
+}
+
+TEST(Attention, RejectsBadKvArguments) {
+  std::vector<float> q(8), out(8);
+  std::vector<unsigned char> kv(64);
+  AttentionArgs a;
+  a.q = q.data();
+  a.ldq = 8;
+  a.k = kv.data();
+  a.v = kv.data();
+  a.out = out.data();
+  a.ldo = 8;
+  a.m = 1;
+  a.n_keys = 1;
+  a.heads = a.kv_heads = 1;
+  a.head_dim = 8;
+  a.kv_type = DType::Q4_0;
+  a.kv_stride = 64;
+  EXPECT_THROW(attention(a), Error);
+  a.kv_type = DType::F16;
+  a.kv_stride = 15;  // one head of 8 f16 values needs 16 bytes
+  EXPECT_THROW(attention(a), Error);
+  a.kv_stride = 16;
+  EXPECT_NO_THROW(attention(a));
 }
 
 INSTANTIATE_TEST_SUITE_P(Isa, Kernels, ::testing::Values(Isa::Scalar, Isa::Avx2, Isa::Avx512),

@@ -82,9 +82,14 @@ struct KernelTable {
   int64_t packed_mr;  // rows of the register tile
   int64_t packed_kc;  // K block that keeps a panel slice in L1
 
-  // Attention for kv head g and query rows [i0, i1) (see attention_impl.inc); scratch holds
-  // attention_scratch_floats(a, i1 - i0) floats.
-  void (*attention_block)(const AttentionArgs& a, int64_t g, int64_t i0, int64_t i1, float* scratch);
+  // Attention for kv head g and query rows [i0, i1) over key slices [s0, s1) (see
+  // attention_impl.inc); scratch holds attention_scratch_floats(a, i1 - i0) floats. part null:
+  // writes the output; else stores each slice's softmax state (part_floats apart, at least
+  // attention_part_floats(a, i1 - i0)) for attention_merge, which folds them in slice order.
+  void (*attention_block)(const AttentionArgs& a, int64_t g, int64_t i0, int64_t i1, int64_t s0, int64_t s1,
+                          float* part, int64_t part_floats, float* scratch);
+  void (*attention_merge)(const AttentionArgs& a, int64_t g, int64_t i0, int64_t i1, const float* parts,
+                          int64_t slices, int64_t part_floats, float* scratch);
 
   float (*dot)(const float* a, const float* b, int64_t n);
   void (*axpy)(float a, const float* x, float* y, int64_t n);
@@ -118,10 +123,16 @@ inline void with_weight_type(DType wt, F&& f) {
 }
 
 inline size_t attention_scratch_floats(const AttentionArgs& a, int64_t rows) {
-  // K tile [hd][64], V tile [64][hdp], scores [units][64], O [units][hdp], max, sum, key
-  // ranges; hdp is head_dim rounded up to 64, the widest chunk an ISA's tile uses.
+  // K tile [hd][64], V tile [64][hdp], one converted key row [hdp], scores [units][64], two
+  // softmax states [units][hdp + 2] (a slice's and the running total), key ranges [units][2]
+  // in int64 (+ alignment); hdp is head_dim rounded up to 64, the widest chunk an ISA uses.
   const int64_t units = rows * (a.heads / a.kv_heads), hdp = (a.head_dim + 63) / 64 * 64;
-  return size_t(a.head_dim * 64 + 64 * hdp + units * (64 + hdp + 8) + 8);
+  return size_t(a.head_dim * 64 + 64 * hdp + hdp + units * (64 + 2 * (hdp + 2) + 4) + 8);
+}
+// One stored slice state of `rows` query rows (the split path): [units][hdp] + max + sum.
+inline int64_t attention_part_floats(const AttentionArgs& a, int64_t rows) {
+  const int64_t units = rows * (a.heads / a.kv_heads), hdp = (a.head_dim + 63) / 64 * 64;
+  return (units * (hdp + 2) + 15) / 16 * 16;  // 64-byte aligned states
 }
 
 // The active table (chosen once from CPUID / TESSERA_ISA; set_isa switches it).

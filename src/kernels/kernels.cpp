@@ -53,17 +53,20 @@ struct FreeDeleter {
 };
 
 // Packing buffers live per thread and are kept between calls, so the token loop does not
-// allocate once they have grown to the largest shape.
-float* thread_scratch(size_t floats) {
-  thread_local std::unique_ptr<float, FreeDeleter> buf;
-  thread_local size_t cap = 0;
-  if (cap < floats) {
+// allocate once they have grown to the largest shape. Slot 1 is a second buffer for a caller
+// that also runs jobs using slot 0 (the split attention's slice states); it grows by half
+// again each time, since a growing context asks for a little more every few hundred tokens.
+float* thread_scratch(size_t floats, int slot = 0) {
+  thread_local std::unique_ptr<float, FreeDeleter> buf[2];
+  thread_local size_t cap[2] = {0, 0};
+  if (cap[slot] < floats) {
+    if (slot > 0) floats += floats / 2;
     size_t bytes = (floats * sizeof(float) + 63) / 64 * 64;
-    buf.reset(static_cast<float*>(std::aligned_alloc(64, bytes)));
-    TESSERA_CHECK(buf != nullptr, "gemm: out of memory for a {}-byte packing buffer", bytes);
-    cap = floats;
+    buf[slot].reset(static_cast<float*>(std::aligned_alloc(64, bytes)));
+    TESSERA_CHECK(buf[slot] != nullptr, "kernels: out of memory for a {}-byte scratch buffer", bytes);
+    cap[slot] = floats;
   }
-  return buf.get();
+  return buf[slot].get();
 }
 
 bool is_weight_type(DType t) { return t == DType::F32 || t == DType::F16 || t == DType::BF16; }
@@ -302,6 +305,11 @@ void gemm_packed(const float* x, int64_t m, int64_t ldx, const PackedWeight& w, 
 void attention(const AttentionArgs& a) {
   TESSERA_CHECK(a.heads > 0 && a.kv_heads > 0 && a.head_dim > 0 && a.heads % a.kv_heads == 0,
                 "attention: bad head layout heads={} kv_heads={} head_dim={}", a.heads, a.kv_heads, a.head_dim);
+  TESSERA_CHECK(is_kv_type(a.kv_type), "attention: keys/values of dtype {} are not supported (F32, F16, BF16, Q8_0)",
+                dtype_name(a.kv_type));
+  TESSERA_CHECK(a.n_keys <= 0 || a.kv_stride >= a.kv_heads * kv_head_bytes(a.kv_type, a.head_dim),
+                "attention: key/value rows of {} bytes are shorter than {} heads of {}", a.kv_stride, a.kv_heads,
+                kv_head_bytes(a.kv_type, a.head_dim));
   if (a.m <= 0) return;
   const KernelTable& t = table();
   const int64_t group = a.heads / a.kv_heads;
@@ -311,15 +319,42 @@ void attention(const AttentionArgs& a) {
   const int64_t rows_per = std::max<int64_t>(1, 64 / group);
   const int64_t blocks = (a.m + rows_per - 1) / rows_per;
   const int64_t jobs = a.kv_heads * blocks;
+  const int64_t slices = std::max<int64_t>(1, (a.n_keys + kAttentionSlice - 1) / kAttentionSlice);
+  const size_t scratch_floats = attention_scratch_floats(a, rows_per);
+  const int64_t work = a.m * a.heads * std::max<int64_t>(a.n_keys, 1) * a.head_dim;
+  const int threads = work < kMinParallelWork ? 1 : num_threads();
+  if (threads > 1 && slices > 1 && jobs < 4 * threads) {
+    // Too few (kv head, row block) jobs to keep the threads busy (decode steps: one row):
+    // every slice of keys becomes a job of its own (flash-decoding), and the stored slice
+    // states are folded in slice order afterwards, exactly as one job would have folded them.
+    const int64_t part_floats = attention_part_floats(a, rows_per);
+    float* parts = thread_scratch(size_t(jobs * slices * part_floats), 1);
+    parallel_for(jobs * slices, [&](int64_t b, int64_t e) {
+      float* scratch = thread_scratch(scratch_floats);
+      for (int64_t job = b; job < e; ++job) {
+        const int64_t j = job / slices, sl = job % slices, g = j / blocks, i0 = (j % blocks) * rows_per;
+        t.attention_block(a, g, i0, std::min(a.m, i0 + rows_per), sl, sl + 1, parts + job * part_floats, part_floats,
+                          scratch);
+      }
+    }, 1);
+    parallel_for(jobs, [&](int64_t b, int64_t e) {
+      float* scratch = thread_scratch(scratch_floats);
+      for (int64_t j = b; j < e; ++j) {
+        const int64_t g = j / blocks, i0 = (j % blocks) * rows_per;
+        t.attention_merge(a, g, i0, std::min(a.m, i0 + rows_per), parts + j * slices * part_floats, slices,
+                          part_floats, scratch);
+      }
+    }, 1);
+    return;
+  }
   auto body = [&](int64_t b, int64_t e) {
-    float* scratch = thread_scratch(attention_scratch_floats(a, rows_per));
+    float* scratch = thread_scratch(scratch_floats);
     for (int64_t job = b; job < e; ++job) {
       const int64_t g = job / blocks, i0 = (job % blocks) * rows_per;
-      t.attention_block(a, g, i0, std::min(a.m, i0 + rows_per), scratch);
+      t.attention_block(a, g, i0, std::min(a.m, i0 + rows_per), 0, slices, nullptr, 0, scratch);
     }
   };
-  const int64_t work = a.m * a.heads * std::max<int64_t>(a.n_keys, 1) * a.head_dim;
-  if (work < kMinParallelWork || num_threads() == 1) return body(0, jobs);
+  if (threads == 1) return body(0, jobs);
   parallel_for(jobs, body, 1);
 }
 

@@ -69,10 +69,8 @@ int q3k_scale(int j, const uint8_t* s) {
 // ---------------------------------------------------------------------------------------------
 // Scale searches (ggml's make_*_quants), restricted to the variants the reference quantizers use.
 
-// Symmetric quantization of x[0..n) to L in [0, 2*nmax) (value l - nmax) with an x^2-weighted
-// least-squares scale, trying 18 perturbed inverse scales around -nmax/max (ggml's
-// make_qx_quants with rmse_type 1 and no importance weights, as quantize_row_q6_K_ref calls it).
-float symmetric_scale_search(int n, int nmax, const float* x, int8_t* L) {
+// The value of largest magnitude in x[0..n) (the first one on ties), with its sign.
+float signed_absmax(const float* x, int n) {
   float max = 0, amax = 0;
   for (int i = 0; i < n; ++i) {
     const float ax = std::fabs(x[i]);
@@ -81,7 +79,15 @@ float symmetric_scale_search(int n, int nmax, const float* x, int8_t* L) {
       max = x[i];
     }
   }
-  if (amax < kGroupMaxEps) {
+  return max;
+}
+
+// Symmetric quantization of x[0..n) to L in [0, 2*nmax) (value l - nmax) with an x^2-weighted
+// least-squares scale, trying 18 perturbed inverse scales around -nmax/max (ggml's
+// make_qx_quants with rmse_type 1 and no importance weights, as quantize_row_q6_K_ref calls it).
+float symmetric_scale_search(int n, int nmax, const float* x, int8_t* L) {
+  const float max = signed_absmax(x, n);
+  if (std::fabs(max) < kGroupMaxEps) {
     for (int i = 0; i < n; ++i) L[i] = 0;
     return 0.0f;
   }
@@ -122,15 +128,8 @@ float symmetric_scale_search(int n, int nmax, const float* x, int8_t* L) {
 // five coordinate-descent passes that move one L[i] at a time when that raises the x^2-weighted
 // fit sumlx^2 / suml2. L ends in [0, 2*nmax).
 float q3_scale_search(int n, int nmax, const float* x, int8_t* L) {
-  float max = 0, amax = 0;
-  for (int i = 0; i < n; ++i) {
-    const float ax = std::fabs(x[i]);
-    if (ax > amax) {
-      amax = ax;
-      max = x[i];
-    }
-  }
-  if (amax < kGroupMaxEps) {
+  const float max = signed_absmax(x, n);
+  if (std::fabs(max) < kGroupMaxEps) {
     for (int i = 0; i < n; ++i) L[i] = 0;
     return 0.0f;
   }
@@ -246,18 +245,6 @@ float asymmetric_scale_search(int n, int nmax, const float* x, const float* weig
 
 // ---------------------------------------------------------------------------------------------
 // Legacy 32-element blocks.
-
-// Largest-magnitude element, keeping its sign (the first one wins ties).
-float signed_absmax(const float* x, int n) {
-  float amax = 0, max = 0;
-  for (int j = 0; j < n; ++j) {
-    if (amax < std::fabs(x[j])) {
-      amax = std::fabs(x[j]);
-      max = x[j];
-    }
-  }
-  return max;
-}
 
 void quantize_q4_0(const float* x, Q4_0* y, int64_t nb) {
   for (int64_t i = 0; i < nb; ++i, x += kQK) {

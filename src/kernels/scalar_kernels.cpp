@@ -164,6 +164,8 @@ inline void att_store(float* p, AttVec v) { *p = v; }
 inline AttVec att_set1(float x) { return x; }
 inline AttVec att_fma(AttVec a, AttVec b, AttVec c) { return a * b + c; }
 inline AttVec att_mul(AttVec a, AttVec b) { return a * b; }
+inline void att_to_f32(const void* src, DType t, float* dst, int64_t n) { convert(src, t, 0, dst, n); }
+inline float att_f16(uint16_t h) { return f16_to_f32(h); }
 
 #include "attention_impl.inc"
 
@@ -206,6 +208,7 @@ KernelTable make_table() {
   t.activate_mul = activate_mul;
   t.to_f32 = to_f32;
   t.attention_block = attention_block;
+  t.attention_merge = attention_merge;
   fill_quant(t);
   return t;
 }

@@ -9,8 +9,8 @@ namespace {
 
 class DecoderSession final : public Session {
  public:
-  DecoderSession(const DecoderModel& model, int64_t capacity) : capacity_(capacity) {
-    for (const Layer& l : model.layers) caches.emplace_back(l.attn.kv_width(), capacity);
+  DecoderSession(const DecoderModel& model, int64_t capacity, DType kv_type) : capacity_(capacity) {
+    for (const Layer& l : model.layers) caches.push_back(l.attn.make_cache(capacity, kv_type));
   }
   int64_t position() const override { return pos; }
   void reset() override {
@@ -43,10 +43,11 @@ class DecoderSession final : public Session {
 }  // namespace
 
 std::unique_ptr<Session> DecoderModel::new_session(const SessionOptions& options) const {
-  const int64_t per_position = kv_cache_bytes_per_position(layers);
+  // (an unsupported kv_type is refused by session_capacity, with the model's path)
+  const int64_t per_position = kernels::is_kv_type(options.kv_type) ? kv_cache_bytes_per_position(options.kv_type) : 0;
   const int64_t cap = session_capacity(options, meta.dir, meta.max_positions > 0 ? meta.max_positions : 4096,
                                        position_embed ? position_embed->rows() : 0, per_position);
-  return std::make_unique<DecoderSession>(*this, cap);
+  return std::make_unique<DecoderSession>(*this, cap, options.kv_type);
 }
 
 void DecoderModel::decode(Session& session, std::span<const int32_t> ids, Tensor& logits, bool all_positions) const {
@@ -83,7 +84,12 @@ void DecoderModel::decode(Session& session, std::span<const int32_t> ids, Tensor
 }
 
 std::map<std::string, Tensor> DecoderModel::forward_named(const std::map<std::string, Tensor>& inputs,
-                                                          int64_t generate_tokens) const {
+                                                          int64_t generate_tokens, const SessionOptions& session_options) const {
+  auto sized = [&](int64_t max_context) {
+    SessionOptions o = session_options;
+    o.max_context = max_context;
+    return o;
+  };
   std::map<std::string, Tensor> out;
   auto in = [&](const char* name) { return inputs.count(name) ? &inputs.at(name) : nullptr; };
   check_input_names(inputs, {"input_ids", "attention_mask", "prompt_ids"}, "a decoder");
@@ -95,7 +101,7 @@ std::map<std::string, Tensor> DecoderModel::forward_named(const std::map<std::st
     for (int64_t r = 0; r < b; ++r) {
       if (rows[size_t(r)].empty()) continue;
       // Hugging Face runs any length a rotary model is given; so does the parity interface.
-      auto session = new_session({std::max<int64_t>(l, meta.max_positions)});
+      auto session = new_session(sized(std::max<int64_t>(l, meta.max_positions)));
       Tensor logits;
       decode(*session, rows[size_t(r)], logits, true);
       std::memcpy(logits_all.data<float>() + r * l * v, logits.data<float>(), logits.nbytes());
@@ -110,7 +116,7 @@ std::map<std::string, Tensor> DecoderModel::forward_named(const std::map<std::st
     GenerationOptions opt;
     opt.max_new_tokens = generate_tokens;
     opt.stop_at_eos = false;
-    auto session = new_session({std::max<int64_t>(int64_t(rows[0].size()) + generate_tokens, meta.max_positions)});
+    auto session = new_session(sized(std::max<int64_t>(int64_t(rows[0].size()) + generate_tokens, meta.max_positions)));
     auto result = generate(*this, *session, rows[0], opt);
     std::vector<int32_t> all = rows[0];
     all.insert(all.end(), result.tokens.begin(), result.tokens.end());

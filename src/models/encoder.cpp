@@ -50,7 +50,7 @@ void EncoderModel::run_layers(float* x, const std::vector<int64_t>& lengths) con
   int64_t offset = 0;
   for (int64_t len : lengths) {
     if (len > 0) {
-      caches.emplace_back(layers[0].attn.kv_width(), len);
+      caches.push_back(layers[0].attn.make_cache(len));  // f32: a scratch cache, refilled by every layer
       segs.push_back(Segment{offset, len, 0, &caches.back(), nullptr});
     }
     offset += len;
@@ -193,7 +193,7 @@ Tensor EncoderModel::classify(const Tensor& hidden, const std::vector<int64_t>& 
 }
 
 std::map<std::string, Tensor> EncoderModel::forward_named(const std::map<std::string, Tensor>& inputs,
-                                                          int64_t generate_tokens) const {
+                                                          int64_t generate_tokens, const SessionOptions&) const {
   if (generate_tokens >= 0) fail("{} ({}) is an encoder: it cannot generate", meta.dir, meta.architecture);
   std::map<std::string, Tensor> out;
   auto in = [&](const char* name) { return inputs.count(name) ? &inputs.at(name) : nullptr; };

@@ -17,8 +17,8 @@ struct SourceMemory {
 
 class EncoderDecoderSession final : public Session {
  public:
-  EncoderDecoderSession(const EncoderDecoderModel& model, int64_t capacity) : capacity_(capacity) {
-    for (const Layer& l : model.decoder.layers) self.emplace_back(l.attn.kv_width(), capacity);
+  EncoderDecoderSession(const EncoderDecoderModel& model, int64_t capacity, DType kv_type) : capacity_(capacity) {
+    for (const Layer& l : model.decoder.layers) self.push_back(l.attn.make_cache(capacity, kv_type));
   }
   int64_t position() const override { return pos; }
   void reset() override {
@@ -80,10 +80,11 @@ void EncoderDecoderModel::finalize() {
 
 std::unique_ptr<Session> EncoderDecoderModel::new_session(const SessionOptions& options) const {
   // The cross-attention memory (encoder-decoders) is sized by the source, not counted here.
-  const int64_t per_position = kv_cache_bytes_per_position(decoder.layers);
+  // (an unsupported kv_type is refused by session_capacity, with the model's path)
+  const int64_t per_position = kernels::is_kv_type(options.kv_type) ? kv_cache_bytes_per_position(options.kv_type) : 0;
   const int64_t limit = decoder.positions.limit();
   const int64_t cap = session_capacity(options, meta.dir, limit > 0 ? limit : 4096, limit, per_position);
-  return std::make_unique<EncoderDecoderSession>(*this, cap);
+  return std::make_unique<EncoderDecoderSession>(*this, cap, options.kv_type);
 }
 
 void EncoderDecoderModel::run_stack(const TransformerStack& stack, std::vector<float>& x, int64_t n) const {
@@ -93,7 +94,7 @@ void EncoderDecoderModel::run_stack(const TransformerStack& stack, std::vector<f
   LayerScratch scratch;
   std::vector<Segment> segs{Segment{0, n, 0, nullptr, nullptr}};
   for (const Layer& l : stack.layers) {
-    if (cache.width() != l.attn.kv_width()) cache = KvCache(l.attn.kv_width(), n);
+    if (cache.kv_heads() != l.attn.cfg.kv_heads || cache.head_dim() != l.attn.cfg.head_dim) cache = l.attn.make_cache(n);
     cache.clear();
     segs[0].cache = &cache;
     l.forward(x.data(), n, segs, scratch);
@@ -150,7 +151,8 @@ void EncoderDecoderModel::attach_memory(Session& session, std::vector<float> mem
   auto src = std::make_shared<SourceMemory>();
   src->n = n;
   for (const Layer& l : decoder.layers) {
-    src->cross.emplace_back(l.cross.kv_width(), n);
+    // f32: computed once per source and read by every step, so its size rarely matters.
+    src->cross.push_back(l.cross.make_cache(n));
     l.cross.project_memory(memory.data(), n, src->cross.back());
   }
   src->hidden = std::move(memory);
@@ -226,7 +228,13 @@ void EncoderDecoderModel::decode(Session& session, std::span<const int32_t> ids,
 }
 
 std::map<std::string, Tensor> EncoderDecoderModel::forward_named(const std::map<std::string, Tensor>& inputs,
-                                                                 int64_t generate_tokens) const {
+                                                                 int64_t generate_tokens,
+                                                                 const SessionOptions& session_options) const {
+  auto sized = [&](int64_t max_context) {
+    SessionOptions o = session_options;
+    o.max_context = max_context;
+    return o;
+  };
   std::map<std::string, Tensor> out;
   auto in = [&](const char* name) { return inputs.count(name) ? &inputs.at(name) : nullptr; };
   const Tensor* ids = in("input_ids");
@@ -268,7 +276,7 @@ std::map<std::string, Tensor> EncoderDecoderModel::forward_named(const std::map<
     Tensor logits_all = Tensor::zeros(DType::F32, {batch, ld, v});
     Tensor enc_all;
     for (int64_t r = 0; r < batch; ++r) {
-      auto session = new_session({std::max<int64_t>(ld, 1)});
+      auto session = new_session(sized(std::max<int64_t>(ld, 1)));
       load_source(*session, r);
       const auto& s = cast(*session);
       const int64_t n = s.source->n;
@@ -291,7 +299,7 @@ std::map<std::string, Tensor> EncoderDecoderModel::forward_named(const std::map<
     GenerationOptions opt;
     opt.max_new_tokens = generate_tokens;
     opt.stop_at_eos = false;
-    auto session = new_session({std::max<int64_t>(generate_tokens + 1, 1)});
+    auto session = new_session(sized(std::max<int64_t>(generate_tokens + 1, 1)));
     load_source(*session, 0);
     std::vector<int32_t> prompt{decoder_start};
     auto result = generate(*this, *session, prompt, opt);

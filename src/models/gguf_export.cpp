@@ -102,6 +102,12 @@ void write_tokenizer(GgufWriter& w, const std::string& dir, const JsonObject& cf
   w.set("tokenizer.ggml.add_bos_token", GgufValue(adds_bos));
 }
 
+// Non-parameter buffers some checkpoints carry (causal masks, RoPE tables): not written.
+bool is_buffer(std::string_view name) {
+  return name.ends_with("rotary_emb.inv_freq") || name.ends_with(".attn.bias") || name.ends_with(".attn.masked_bias") ||
+         name.ends_with(".attention.bias") || name.ends_with(".attention.masked_bias");
+}
+
 }  // namespace
 
 void export_gguf(const std::string& dir, const std::string& out_path, const GgufExportOptions& options) {
@@ -115,16 +121,22 @@ void export_gguf(const std::string& dir, const std::string& out_path, const Gguf
     if (type == spec.model_type) arch = a;
   if (type == "mistral" || type == "mixtral") arch = "llama";
   if (arch.empty())
-    fail("{}: model_type '{}' cannot be written to GGUF yet (supported: llama, mistral, mixtral, qwen2, qwen3, gemma)",
+    fail("{}: model_type '{}' cannot be written to GGUF yet (supported: llama, mistral, mixtral, qwen2, qwen3, gemma, "
+         "gpt2, gpt_neox)",
          config_path, type);
   const ArchSpec& spec = architectures().at(arch);
   const WeightStore store = WeightStore::open_dir(dir);
+  const bool gpt2 = spec.conv1d, neox = spec.grouped_qkv;
 
-  const int64_t d = cfg.get_size("hidden_size"), heads = cfg.get_size("num_attention_heads");
-  const int64_t kv_heads = cfg.get_size("num_key_value_heads", heads, 1 << 20);
-  const int64_t head_dim = cfg.has("head_dim") ? cfg.get_size("head_dim") : d / heads;
-  const int64_t layers = cfg.get_size("num_hidden_layers"), vocab = cfg.get_size("vocab_size");
-  double theta = cfg.get_float("rope_theta", 10000.0);
+  // The dimensions under each family's config names.
+  const int64_t d = cfg.get_size(gpt2 ? "n_embd" : "hidden_size");
+  const int64_t heads = cfg.get_size(gpt2 ? "n_head" : "num_attention_heads");
+  const int64_t kv_heads = gpt2 || neox ? heads : cfg.get_size("num_key_value_heads", heads, 1 << 20);
+  const int64_t head_dim = cfg.has("head_dim") && !gpt2 && !neox ? cfg.get_size("head_dim") : d / heads;
+  const int64_t layers = cfg.get_size(gpt2 ? "n_layer" : "num_hidden_layers"), vocab = cfg.get_size("vocab_size");
+  const int64_t ffn = gpt2 ? cfg.get_size("n_inner", 4 * d, int64_t(1) << 31) : cfg.get_size("intermediate_size");
+  const int64_t context = cfg.get_size(gpt2 ? "n_positions" : "max_position_embeddings");
+  double theta = cfg.get_float("rope_theta", cfg.get_float("rotary_emb_base", 10000.0));
   if (auto p = cfg.get_object("rope_parameters")) theta = p->get_float("rope_theta", theta);
 
   GgufWriter w;
@@ -132,22 +144,45 @@ void export_gguf(const std::string& dir, const std::string& out_path, const Gguf
   w.set("general.architecture", GgufValue(std::string(arch)));
   w.set("general.name", GgufValue(std::string(std::filesystem::path(dir).filename().string())));
   w.set(key("block_count"), GgufValue(uint32_t(layers)));
-  w.set(key("context_length"), GgufValue(uint32_t(cfg.get_size("max_position_embeddings"))));
+  w.set(key("context_length"), GgufValue(uint32_t(context)));
   w.set(key("embedding_length"), GgufValue(uint32_t(d)));
-  w.set(key("feed_forward_length"), GgufValue(uint32_t(cfg.get_size("intermediate_size"))));
+  w.set(key("feed_forward_length"), GgufValue(uint32_t(ffn)));
   w.set(key("attention.head_count"), GgufValue(uint32_t(heads)));
-  w.set(key("attention.head_count_kv"), GgufValue(uint32_t(kv_heads)));
-  w.set(key("rope.freq_base"), GgufValue(float(theta)));
-  w.set(key("attention.layer_norm_rms_epsilon"), GgufValue(float(cfg.get_float("rms_norm_eps", 1e-6))));
-  if (head_dim != d / heads) {
-    w.set(key("attention.key_length"), GgufValue(uint32_t(head_dim)));
-    w.set(key("attention.value_length"), GgufValue(uint32_t(head_dim)));
+  if (gpt2 || neox) {  // LayerNorm families, as the converter writes them
+    const char* eps = gpt2 ? "layer_norm_epsilon" : "layer_norm_eps";
+    w.set(key("attention.layer_norm_epsilon"), GgufValue(float(cfg.get_float(eps, 1e-5))));
+    if (gpt2) {
+      const std::string act = cfg.get_string("activation_function", "gelu_new");
+      if (act != "gelu_new" && act != "gelu_pytorch_tanh")
+        fail("{}: activation_function '{}' cannot be written to GGUF (llama.cpp computes GPT-2 with tanh GELU)",
+             config_path, act);
+      if (cfg.get_bool("scale_attn_by_inverse_layer_idx", false) || !cfg.get_bool("scale_attn_weights", true))
+        fail("{}: GPT-2's attention scaling options cannot be written to GGUF", config_path);
+    } else {
+      if (cfg.get_string("hidden_act", "gelu") != "gelu")
+        fail("{}: hidden_act '{}' cannot be written to GGUF (the format records no activation; readers assume gelu)",
+             config_path, cfg.get_string("hidden_act", "gelu"));
+      if (!cfg.get_bool("attention_bias", true) || cfg.get_bool("tie_word_embeddings", false))
+        fail("{}: GPT-NeoX without attention biases or with tied embeddings cannot be written to GGUF", config_path);
+      w.set(key("use_parallel_residual"), GgufValue(cfg.get_bool("use_parallel_residual", true)));
+    }
+  } else {
+    w.set(key("attention.head_count_kv"), GgufValue(uint32_t(kv_heads)));
+    w.set(key("attention.layer_norm_rms_epsilon"), GgufValue(float(cfg.get_float("rms_norm_eps", 1e-6))));
+    if (head_dim != d / heads) {
+      w.set(key("attention.key_length"), GgufValue(uint32_t(head_dim)));
+      w.set(key("attention.value_length"), GgufValue(uint32_t(head_dim)));
+    }
   }
-  w.set(key("rope.dimension_count"), GgufValue(uint32_t(head_dim)));
+  const RopeSpec rope = gpt2 ? RopeSpec{} : hf::rope(cfg, head_dim);
+  if (!gpt2) {
+    w.set(key("rope.freq_base"), GgufValue(float(theta)));
+    w.set(key("rope.dimension_count"), GgufValue(uint32_t(rope.rotary_dim)));
+    if (rope.rotary_dim != head_dim && !neox)
+      fail("{}: partial rotary embeddings cannot be written to GGUF yet for {}", config_path, type);
+  }
   // RoPE scaling as llama.cpp's converter writes it: linear as metadata, llama3 as the
   // per-frequency divisors of a rope_freqs tensor.
-  const RopeSpec rope = hf::rope(cfg, head_dim);
-  if (rope.rotary_dim != head_dim) fail("{}: partial rotary embeddings cannot be written to GGUF yet", config_path);
   if (rope.type == RopeSpec::Type::Linear) {
     w.set(key("rope.scaling.type"), GgufValue(std::string("linear")));
     w.set(key("rope.scaling.factor"), GgufValue(float(rope.factor)));
@@ -197,6 +232,9 @@ void export_gguf(const std::string& dir, const std::string& out_path, const Gguf
         std::memcpy(static_cast<unsigned char*>(t.raw()) + e * parts[0].nbytes(), parts[e].raw(), parts[0].nbytes());
       }
     }
+    // Conv1D [in, out] -> [out, in], as the converter writes GPT-2's layer matrices.
+    if (spec.conv1d && t.rank() == 2 && gguf.starts_with("blk.")) t = t.transposed();
+    t = convert_rows(spec, local, t, head_dim, false);
     if (t.rank() == 1) {
       Tensor f = t.to_f32();
       if (spec.norm_plus_one && local.ends_with("norm.weight")) {
@@ -205,7 +243,6 @@ void export_gguf(const std::string& dir, const std::string& out_path, const Gguf
       }
       w.add_tensor(gguf, f);
     } else {
-      if (spec.permuted_qk && is_permuted(local)) t = reorder_rows(t, head_dim, permuted_source);
       const int64_t k = t.dim(-1), rows = t.numel() / k;
       const DType target = quantize_fallback(options.type, k);
       Tensor flat = t.reshaped({rows, k});
@@ -216,8 +253,11 @@ void export_gguf(const std::string& dir, const std::string& out_path, const Gguf
     for (const auto& hf : hf_parts) written.insert(hf);
     if (options.progress) options.progress(written.size(), total);
   };
-  for (const auto& [g, h] : kGlobalNames)
-    if (store.has(h)) emit(g, g, {h});
+  // GPT-2 checkpoints name their tensors with or without the "transformer." prefix.
+  const bool bare = gpt2 && !store.has("transformer.wte.weight") && store.has("wte.weight");
+  auto hf_name = [&](std::string n) { return bare && n.starts_with("transformer.") ? n.substr(12) : n; };
+  for (const auto& [g, h] : spec.global_names)
+    if (store.has(hf_name(h))) emit(g, g, {hf_name(h)});
   const bool moe = type == "mixtral";
   const int64_t experts = moe ? cfg.get_size("num_local_experts", 4096) : 0;
   if (moe) {
@@ -225,8 +265,8 @@ void export_gguf(const std::string& dir, const std::string& out_path, const Gguf
     w.set(key("expert_used_count"), GgufValue(uint32_t(cfg.get_size("num_experts_per_tok", experts))));
   }
   for (int64_t l = 0; l < layers; ++l) {
-    const std::string b = fmt::format("blk.{}.", l), h = fmt::format("model.layers.{}.", l);
-    for (const auto& [g, hf] : kLayerNames)
+    const std::string b = fmt::format("blk.{}.", l), h = hf_name(fmt::format("{}{}.", spec.layer_prefix, l));
+    for (const auto& [g, hf] : spec.layer_names)
       if (store.has(h + hf)) emit(b + g, g, {h + hf});
     if (!moe) continue;
     emit(b + "ffn_gate_inp.weight", "ffn_gate_inp.weight", {h + "block_sparse_moe.gate.weight"});
@@ -238,7 +278,7 @@ void export_gguf(const std::string& dir, const std::string& out_path, const Gguf
     }
   }
   for (const auto& hf : store.names())
-    if (!written.count(hf) && !hf.ends_with("rotary_emb.inv_freq"))
+    if (!written.count(hf) && !is_buffer(hf))
       fail("{}: tensor '{}' has no GGUF name for architecture '{}'", store.file_of(hf), hf, arch);
   w.write(out_path);
 }

@@ -63,4 +63,12 @@ DType quant_type_from_name(const std::string& name) {
        name);
 }
 
+DType kv_type_from_name(const std::string& name) {
+  std::string upper;
+  for (char c : name) upper += char(std::toupper(static_cast<unsigned char>(c)));
+  for (DType t : {DType::F32, DType::F16, DType::BF16, DType::Q8_0})
+    if (dtype_name(t) == upper) return t;
+  fail("unknown KV cache type '{}' (expected one of f32, f16, bf16, q8_0)", name);
+}
+
 }  // namespace tessera

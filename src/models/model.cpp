@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "tessera/core/error.hpp"
+#include "tessera/kernels/kernels.hpp"
 
 namespace tessera {
 
@@ -23,6 +24,8 @@ int64_t session_capacity(const SessionOptions& options, const std::string& dir, 
                          int64_t limit, int64_t bytes_per_position) {
   if (options.max_context < 0) fail("{}: max_context must be >= 0 (0: the model's default), found {}", dir, options.max_context);
   if (options.kv_cache_bytes < 0) fail("{}: kv_cache_bytes must be >= 0 (0: no limit), found {}", dir, options.kv_cache_bytes);
+  if (!kernels::is_kv_type(options.kv_type))
+    fail("{}: kv_type {} is not a KV cache type (F32, F16, BF16 or Q8_0)", dir, dtype_name(options.kv_type));
   int64_t cap = default_capacity;
   if (options.max_context > 0) {
     if (limit > 0 && options.max_context > limit)

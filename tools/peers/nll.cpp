@@ -15,7 +15,9 @@
 // Build by hand (not part of tessera's build), against a built llama.cpp tree $L:
 //   g++ -O2 -std=c++17 nll.cpp -I$L/include -I$L/ggml/include -L$L/build/bin -lllama -lggml -lggml-base
 //       (continued) -Wl,-rpath,$L/build/bin -o nll
-// Usage: nll [--fa on|off|auto] [--kv f16|f32] [--no-repack] [--recompute] [-t N] MODEL.gguf EVAL_IDS PROMPT_IDS [N_GEN=64]
+// Usage: nll [--fa on|off|auto] [--kv f16|f32] [--no-repack] [--recompute] [-t N] [--logits FILE]
+//            MODEL.gguf EVAL_IDS PROMPT_IDS [N_GEN=64]
+// --logits FILE also writes every logit of the NLL pass, [n_eval, n_vocab] little-endian f32.
 
 #include "llama.h"
 
@@ -58,6 +60,7 @@ struct Options {
     int threads = 1;
     bool repack = true;
     bool recompute = false; // greedy: re-decode prompt+generated ids from scratch each step (no KV cache reuse)   // llama.cpp's default: weights may be repacked into CPU "extra" buffer types
+    const char * logits_path = nullptr;
 };
 static Options g_opt;
 
@@ -112,6 +115,8 @@ int main(int argc, char ** argv) {
             g_opt.recompute = true;
         } else if (a == "--no-repack") {
             g_opt.repack = false;
+        } else if (a == "--logits" && i + 1 < argc) {
+            g_opt.logits_path = argv[++i];
         } else if (a == "-t" && i + 1 < argc) {
             g_opt.threads = std::atoi(argv[++i]);
         } else {
@@ -143,6 +148,12 @@ int main(int argc, char ** argv) {
     {
         llama_context * ctx = make_context(model, n_ctx);
         decode(ctx, eval.data(), (int) eval.size(), 0, true);
+        if (g_opt.logits_path) {
+            FILE * out = std::fopen(g_opt.logits_path, "wb");
+            if (!out) { std::fprintf(stderr, "cannot write %s\n", g_opt.logits_path); return 1; }
+            for (size_t i = 0; i < eval.size(); ++i) std::fwrite(llama_get_logits_ith(ctx, (int) i), sizeof(float), n_vocab, out);
+            std::fclose(out);
+        }
         for (size_t i = 0; i + 1 < eval.size(); ++i) {
             const float * lg = llama_get_logits_ith(ctx, (int) i);
             double mx = lg[0];

@@ -95,11 +95,13 @@ class Attention {
       }, 16);
     int64_t first = cache.append(m);
     TESSERA_CHECK(first == pos0, "attention: cache holds {} positions but the new tokens start at {}", first, pos0);
-    for (int64_t i = 0; i < m; ++i) {
-      std::memcpy(cache.key(first + i), qkv + i * w + q_width(), size_t(kv_width()) * 4);
-      std::memcpy(cache.value(first + i), qkv + i * w + q_width() + kv_width(), size_t(kv_width()) * 4);
-    }
+    cache.write(first, m, qkv + q_width(), qkv + q_width() + kv_width(), w);
     attend_cached(qkv, w, m, pos0, cache, out, bias);
+  }
+
+  // A KV cache for this attention: `capacity` positions of keys and values in dtype `type`.
+  KvCache make_cache(int64_t capacity, DType type = DType::F32) const {
+    return KvCache(cfg.kv_heads, cfg.head_dim, capacity, type);
   }
 
   // Cross-attention: fill `cache` with k and v of the n encoder states (once per source).
@@ -108,9 +110,9 @@ class Attention {
     int64_t first = cache.append(n);
     std::vector<float> tmp(static_cast<size_t>(n * kv_width()));
     k.forward(memory, n, tmp.data());
-    for (int64_t j = 0; j < n; ++j) std::memcpy(cache.key(first + j), tmp.data() + j * kv_width(), size_t(kv_width()) * 4);
+    cache.write(first, n, tmp.data(), nullptr, kv_width());
     v.forward(memory, n, tmp.data());
-    for (int64_t j = 0; j < n; ++j) std::memcpy(cache.value(first + j), tmp.data() + j * kv_width(), size_t(kv_width()) * 4);
+    cache.write(first, n, nullptr, tmp.data(), kv_width());
   }
 
   // Attention of queries q[m, ldq] (head-major within a row) at positions pos0.. against the
@@ -122,9 +124,13 @@ class Attention {
     kernels::AttentionArgs a;
     a.q = qs;
     a.ldq = ldq;
-    a.k = cache.key(0);
-    a.v = cache.value(0);
-    a.ldkv = cache.width();
+    TESSERA_CHECK(cache.kv_heads() == cfg.kv_heads && cache.head_dim() == cfg.head_dim,
+                  "attention: a KV cache of {} heads × {} does not fit {} kv heads × {}", cache.kv_heads(),
+                  cache.head_dim(), cfg.kv_heads, cfg.head_dim);
+    a.k = cache.key_data();
+    a.v = cache.value_data();
+    a.kv_type = cache.dtype();
+    a.kv_stride = cache.row_bytes();
     a.out = out;
     a.ldo = q_width();
     a.m = m;

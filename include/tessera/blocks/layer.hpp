@@ -100,10 +100,11 @@ class Layer {
   }
 };
 
-// Bytes one position takes in the f32 KV caches of these layers (keys and values).
-inline int64_t kv_cache_bytes_per_position(const std::vector<Layer>& layers) {
+// Bytes one position takes in these layers' self-attention KV caches of dtype kv_type
+// (keys and values).
+inline int64_t kv_cache_bytes_per_position(const std::vector<Layer>& layers, DType kv_type) {
   int64_t bytes = 0;
-  for (const Layer& l : layers) bytes += 2 * l.attn.kv_width() * int64_t(sizeof(float));
+  for (const Layer& l : layers) bytes += 2 * l.attn.make_cache(0, kv_type).row_bytes();
   return bytes;
 }
 

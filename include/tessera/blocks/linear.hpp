@@ -95,17 +95,14 @@ class Linear {
     return l;
   }
 
-  // GPT-2's Conv1D stores W as [in, out]: transposed once here into an owned [out, in].
+  // GPT-2's Conv1D stores W as [in, out]: transposed once here into an owned [out, in]
+  // (unless the store holds it as [out, in] already: GGUF files).
   static Linear load_transposed(const WeightStore& store, const std::string& prefix, int64_t in, int64_t out,
                                 bool bias) {
+    if (store.conv1d_transposed()) return load(store, prefix, in, out, bias);
     Tensor src = check_weight_dtype(store, prefix + ".weight", store.get(prefix + ".weight", {in, out}));
-    Tensor w = Tensor::zeros(src.dtype(), {out, in});
-    size_t es = dtype_size(src.dtype());
-    const auto* s = static_cast<const unsigned char*>(src.raw());
-    auto* d = static_cast<unsigned char*>(w.raw());
-    for (int64_t i = 0; i < in; ++i)
-      for (int64_t o = 0; o < out; ++o) std::memcpy(d + size_t(o * in + i) * es, s + size_t(i * out + o) * es, es);
-    return Linear(quantize_for_store(store, std::move(w)), bias ? load_vector(store, prefix + ".bias", out) : std::vector<float>{});
+    return Linear(quantize_for_store(store, src.transposed()),
+                  bias ? load_vector(store, prefix + ".bias", out) : std::vector<float>{});
   }
 
   // One Linear whose outputs are the parts' side by side, [y0 | y1 | ...] (q|k|v, gate|up):

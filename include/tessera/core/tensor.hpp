@@ -104,6 +104,21 @@ class Tensor {
     return t;
   }
 
+  // A new owned [c, r] copy of this [r, c] matrix, same dtype (not for block-quantized
+  // types, whose rows cannot be split).
+  Tensor transposed() const {
+    TESSERA_CHECK(rank() == 2 && !is_quantized(dtype_), "cannot transpose a {} tensor of shape {}", dtype_name(dtype_),
+                  shape_str(shape_));
+    const int64_t r = dim(0), c = dim(1);
+    const size_t es = dtype_size(dtype_);
+    Tensor t = zeros(dtype_, {c, r});
+    const auto* src = static_cast<const unsigned char*>(data_);
+    auto* dst = static_cast<unsigned char*>(t.data_);
+    for (int64_t i = 0; i < r; ++i)
+      for (int64_t j = 0; j < c; ++j) std::memcpy(dst + size_t(j * r + i) * es, src + size_t(i * c + j) * es, es);
+    return t;
+  }
+
   // Element i as float, whatever the float dtype (slow path for tests and tools).
   float get_f32(int64_t i) const {
     switch (dtype_) {

@@ -80,6 +80,11 @@ class WeightStore {
   // does). Unset: weights keep the file's type.
   void set_quantize(std::optional<DType> type) { quantize_ = type; }
   std::optional<DType> quantize() const { return quantize_; }
+  // GPT-2's Conv1D matrices, [in, out] in Hugging Face's files, are stored [out, in] like
+  // nn.Linear's (llama.cpp's converter transposed them; a quantized matrix cannot be turned
+  // back). Linear::load_transposed then reads them as they are.
+  void set_conv1d_transposed(bool v) { conv1d_transposed_ = v; }
+  bool conv1d_transposed() const { return conv1d_transposed_; }
 
  private:
   struct Random;
@@ -91,6 +96,7 @@ class WeightStore {
   std::map<std::string, Tensor> tensors_;  // from_tensors
   std::function<void(const std::string&)> release_;
   std::optional<DType> quantize_;
+  bool conv1d_transposed_ = false;
 };
 
 }  // namespace tessera

@@ -57,18 +57,35 @@ void gemm_packed(const float* x, int64_t m, int64_t ldx, const PackedWeight& w, 
 
 // Fused multi-head attention (flash-style: key tiles with an online softmax, never an L×L
 // score matrix; scratch is O(tile)). Query row i (position q_pos0 + i) holds `heads` heads of
-// head_dim values at q + i*ldq; key/value row j (position j) holds kv_heads heads at
-// k + j*ldkv / v + j*ldkv. Query head h reads kv head h / (heads / kv_heads) (GQA/MQA without
-// copies). Causal: query at p sees keys j <= p; with window > 0 also j > p - window.
-// score = scale * q·k (+ bias(ctx, h, qpos, j) when bias is set); out row i: heads × head_dim
-// at out + i*ldo. A query with no visible key gets zeros.
+// head_dim values at q + i*ldq. Key/value row j (position j) is kv_stride bytes after row j-1
+// and holds kv_heads heads of kv_head_bytes(kv_type, head_dim) bytes each, in kv_type: F32,
+// F16, BF16, or Q8_0 (each head ceil(head_dim / 32) of ggml's blocks, zero-padded past
+// head_dim). The kernel converts keys and values tile by tile as it reads them. Query head h
+// reads kv head h / (heads / kv_heads) (GQA/MQA without copies). Causal: query at p sees keys
+// j <= p; with window > 0 also j > p - window. score = scale * q·k (+ bias(ctx, h, qpos, j)
+// when bias is set); out row i: heads × head_dim at out + i*ldo. A query with no visible key
+// gets zeros.
+//
+// The keys are cut into fixed slices of kAttentionSlice positions; each slice's softmax state
+// (max, sum, weighted values) is computed on its own and the states are merged in slice order.
+// Decode steps with a long context give the slices of one query row to different threads
+// (flash-decoding); since the slices and the merge order never change, the result is bitwise
+// the same for every thread count, and a row's result does not depend on the other rows.
 using AttentionBiasFn = float (*)(const void* ctx, int64_t head, int64_t qpos, int64_t kpos);
+constexpr int64_t kAttentionSlice = 256;
+// Bytes of one head of head_dim values in a KV cache of dtype t (F32, F16, BF16, Q8_0).
+constexpr int64_t kv_head_bytes(DType t, int64_t head_dim) {
+  return t == DType::Q8_0 ? (head_dim + 31) / 32 * int64_t(dtype_block_bytes(t)) : head_dim * int64_t(dtype_size(t));
+}
+// The dtypes a KV cache (and kernels::attention) can hold.
+constexpr bool is_kv_type(DType t) { return t == DType::F32 || t == DType::F16 || t == DType::BF16 || t == DType::Q8_0; }
 struct AttentionArgs {
   const float* q = nullptr;
   int64_t ldq = 0;
-  const float* k = nullptr;
-  const float* v = nullptr;
-  int64_t ldkv = 0;
+  const void* k = nullptr;
+  const void* v = nullptr;
+  DType kv_type = DType::F32;
+  int64_t kv_stride = 0;  // bytes
   float* out = nullptr;
   int64_t ldo = 0;
   int64_t m = 0, n_keys = 0, heads = 0, kv_heads = 0, head_dim = 0;

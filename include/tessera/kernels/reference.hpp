@@ -12,6 +12,7 @@
 #include "tessera/core/dtype.hpp"
 #include "tessera/core/half.hpp"
 #include "tessera/kernels/kernels.hpp"
+#include "tessera/kernels/quant.hpp"
 
 namespace tessera::kernels::reference {
 
@@ -109,14 +110,40 @@ inline void gelu(float* x, int64_t n) { reference::activate(Activation::Gelu, x,
 inline void gelu_tanh(float* x, int64_t n) { reference::activate(Activation::GeluTanh, x, n); }
 inline void relu(float* x, int64_t n) { reference::activate(Activation::Relu, x, n); }
 
-// Naive attention (kernels::attention's contract): scores in double, a full softmax per
-// query and head, zeros for a query with no visible key; padding in out is left alone.
+// Head g of key/value row j of a KV cache in a.kv_type, as f32 (Q8_0: ggml's dequantize_row).
+inline std::vector<float> kv_head(const AttentionArgs& a, const void* base, int64_t j, int64_t g) {
+  const int64_t hd = a.head_dim, hb = kv_head_bytes(a.kv_type, hd);
+  const auto* p = static_cast<const unsigned char*>(base) + j * a.kv_stride + g * hb;
+  std::vector<float> out(size_t((hd + 31) / 32 * 32));
+  if (a.kv_type == DType::Q8_0)
+    dequantize_row(DType::Q8_0, p, out.data(), int64_t(out.size()));
+  else
+    for (int64_t d = 0; d < hd; ++d) out[size_t(d)] = weight(p, a.kv_type, d);
+  out.resize(size_t(hd));
+  return out;
+}
+
+// Naive attention (kernels::attention's contract): the cache dequantized to f32, scores in
+// double, a full softmax per query and head, zeros for a query with no visible key; padding
+// in out is left alone.
 inline void attention(const AttentionArgs& a) {
   const int64_t group = a.heads / a.kv_heads, hd = a.head_dim;
+  std::vector<std::vector<float>> keys, values;  // [kv head][position * hd]
+  for (int64_t g = 0; g < a.kv_heads; ++g) {
+    keys.emplace_back();
+    values.emplace_back();
+    for (int64_t j = 0; j < a.n_keys; ++j) {
+      auto k = kv_head(a, a.k, j, g), v = kv_head(a, a.v, j, g);
+      keys.back().insert(keys.back().end(), k.begin(), k.end());
+      values.back().insert(values.back().end(), v.begin(), v.end());
+    }
+  }
   std::vector<double> s(static_cast<size_t>(a.n_keys > 0 ? a.n_keys : 1));
   for (int64_t i = 0; i < a.m; ++i)
     for (int64_t h = 0; h < a.heads; ++h) {
       const int64_t qpos = a.q_pos0 + i, g = h / group;
+      const float* kg = keys[size_t(g)].data();
+      const float* vg = values[size_t(g)].data();
       int64_t hi = a.causal ? std::min(a.n_keys, qpos + 1) : a.n_keys;
       int64_t lo = (a.causal && a.window > 0) ? std::max<int64_t>(0, qpos - a.window + 1) : 0;
       float* o = a.out + i * a.ldo + h * hd;
@@ -125,7 +152,7 @@ inline void attention(const AttentionArgs& a) {
       double mx = -std::numeric_limits<double>::infinity();
       for (int64_t j = lo; j < hi; ++j) {
         double dot = 0;
-        for (int64_t d = 0; d < hd; ++d) dot += double(a.q[i * a.ldq + h * hd + d]) * double(a.k[j * a.ldkv + g * hd + d]);
+        for (int64_t d = 0; d < hd; ++d) dot += double(a.q[i * a.ldq + h * hd + d]) * double(kg[j * hd + d]);
         double v = dot * double(a.scale);
         if (a.bias) v += double(a.bias(a.bias_ctx, h, qpos, j));
         s[size_t(j - lo)] = v;
@@ -135,7 +162,7 @@ inline void attention(const AttentionArgs& a) {
       for (int64_t j = lo; j < hi; ++j) sum += (s[size_t(j - lo)] = std::exp(s[size_t(j - lo)] - mx));
       for (int64_t d = 0; d < hd; ++d) {
         double acc = 0;
-        for (int64_t j = lo; j < hi; ++j) acc += s[size_t(j - lo)] * double(a.v[j * a.ldkv + g * hd + d]);
+        for (int64_t j = lo; j < hi; ++j) acc += s[size_t(j - lo)] * double(vg[j * hd + d]);
         o[d] = float(acc / sum);
       }
     }

@@ -24,11 +24,14 @@ class DecoderModel final : public Model {
 
   const ModelInfo& info() const override { return meta; }
   std::unique_ptr<Session> new_session(const SessionOptions& options = {}) const override;
+  int64_t kv_cache_bytes_per_position(DType kv_type) const override {
+    return tessera::kv_cache_bytes_per_position(layers, kv_type);
+  }
   void decode(Session& session, std::span<const int32_t> ids, Tensor& logits, bool all_positions) const override;
   // input_ids (+ attention_mask, right padding) → logits [B, L, vocab], zero past the mask;
   // prompt_ids → generated_ids.
-  std::map<std::string, Tensor> forward_named(const std::map<std::string, Tensor>& inputs,
-                                              int64_t generate_tokens = -1) const override;
+  std::map<std::string, Tensor> forward_named(const std::map<std::string, Tensor>& inputs, int64_t generate_tokens = -1,
+                                              const SessionOptions& session_options = {}) const override;
 };
 
 }  // namespace tessera

@@ -76,8 +76,8 @@ class EncoderModel final : public Model {
   // last_hidden_state [B, L, H] (zero at padded positions), pooler_output [B, H] when the
   // model has a pooler. Images: pixel_values [B, C, H, W] → last_hidden_state, pooler_output
   // (with a pooler), logits (with a classifier).
-  std::map<std::string, Tensor> forward_named(const std::map<std::string, Tensor>& inputs,
-                                              int64_t generate_tokens = -1) const override;
+  std::map<std::string, Tensor> forward_named(const std::map<std::string, Tensor>& inputs, int64_t generate_tokens = -1,
+                                              const SessionOptions& session_options = {}) const override;
 
  private:
   // Runs every layer (and the final norm) over packed rows x[sum(lengths), hidden].

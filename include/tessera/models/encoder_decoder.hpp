@@ -69,14 +69,17 @@ class EncoderDecoderModel final : public Model {
 
   const ModelInfo& info() const override { return meta; }
   std::unique_ptr<Session> new_session(const SessionOptions& options = {}) const override;
+  int64_t kv_cache_bytes_per_position(DType kv_type) const override {
+    return tessera::kv_cache_bytes_per_position(decoder.layers, kv_type);
+  }
   void decode(Session& session, std::span<const int32_t> ids, Tensor& logits, bool all_positions) const override;
   Tensor encode(const std::vector<std::vector<int32_t>>& batch) const override;
   void set_source(Session& session, std::span<const int32_t> source_ids) const override;
   void set_source_features(Session& session, const Tensor& features) const override;
   // input_ids (+ attention_mask) or input_features, decoder_input_ids → logits,
   // encoder_last_hidden_state; generate_tokens ≥ 0 → generated_ids (start token + N).
-  std::map<std::string, Tensor> forward_named(const std::map<std::string, Tensor>& inputs,
-                                              int64_t generate_tokens = -1) const override;
+  std::map<std::string, Tensor> forward_named(const std::map<std::string, Tensor>& inputs, int64_t generate_tokens = -1,
+                                              const SessionOptions& session_options = {}) const override;
 
   // The encoder's last hidden state [n, hidden] for one source.
   std::vector<float> encode_ids(std::span<const int32_t> ids) const;

@@ -33,8 +33,12 @@ struct ModelInfo {
 struct SessionOptions {
   int64_t max_context = 0;  // 0: the model's max_position_embeddings (or 4096 when unbounded)
   // Most bytes the KV cache may take at full capacity (0: no limit). new_session() throws
-  // when capacity × layers × 2 × kv width × 4 bytes exceeds it; lower max_context then.
+  // when capacity × Model::kv_cache_bytes_per_position(kv_type) exceeds it; lower max_context then.
   int64_t kv_cache_bytes = 0;
+  // The dtype keys and values are stored in: F16 (llama.cpp's default too), BF16, Q8_0
+  // (ggml's blocks of 32, each head its own blocks) or F32 (exact; what the 1e-4 parity tests use).
+  // Encoder-decoders' cross-attention memory stays f32.
+  DType kv_type = DType::F16;
 };
 
 // Per-caller state. Obtain one from Model::new_session.
@@ -79,9 +83,18 @@ class Model {
   // (input_ids, attention_mask, token_type_ids, pixel_values, input_features,
   // decoder_input_ids, prompt_ids, ...), outputs by Hugging Face output names (logits,
   // last_hidden_state, pooler_output, encoder_last_hidden_state, generated_ids, ...), f32
-  // (ids int64). generate_tokens >= 0 also runs greedy generation (EOS ignored).
+  // (ids int64). generate_tokens >= 0 also runs greedy generation (EOS ignored). The sessions
+  // it makes take session_options (e.g. kv_type), with max_context sized to the inputs.
   virtual std::map<std::string, Tensor> forward_named(const std::map<std::string, Tensor>& inputs,
-                                                      int64_t generate_tokens = -1) const = 0;
+                                                      int64_t generate_tokens = -1,
+                                                      const SessionOptions& session_options = {}) const = 0;
+
+  // Bytes one position takes in a session's KV caches of dtype kv_type (keys and values of
+  // every self-attention layer; 0 for encoders, which keep none).
+  virtual int64_t kv_cache_bytes_per_position(DType kv_type) const {
+    (void)kv_type;
+    return 0;
+  }
 };
 
 // Rows of a [B, L] integer tensor cut to the real tokens of a right-padded attention_mask
@@ -114,5 +127,7 @@ std::shared_ptr<const Model> load(const std::string& path, const LoadOptions& op
 
 // "q8_0", "Q4_K", ... → the ggml type; an Error listing the accepted names otherwise.
 DType quant_type_from_name(const std::string& name);
+// "f32", "f16", "bf16", "q8_0" (any case) → the KV-cache dtype; an Error listing them otherwise.
+DType kv_type_from_name(const std::string& name);
 
 }  // namespace tessera

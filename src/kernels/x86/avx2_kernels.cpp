@@ -307,6 +307,8 @@ inline void att_store(float* p, AttVec v) { _mm256_storeu_ps(p, v); }
 inline AttVec att_set1(float x) { return _mm256_set1_ps(x); }
 inline AttVec att_fma(AttVec a, AttVec b, AttVec c) { return _mm256_fmadd_ps(a, b, c); }
 inline AttVec att_mul(AttVec a, AttVec b) { return _mm256_mul_ps(a, b); }
+inline void att_to_f32(const void* src, DType t, float* dst, int64_t n) { to_f32(src, t, dst, n); }
+inline float att_f16(uint16_t h) { return _cvtsh_ss(h); }
 
 #include "../attention_impl.inc"
 
@@ -325,6 +327,7 @@ KernelTable make_table() {
   t.activate_mul = activate_mul;
   t.to_f32 = to_f32;
   t.attention_block = attention_block;
+  t.attention_merge = attention_merge;
   return t;
 }
 

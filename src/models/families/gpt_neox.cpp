@@ -20,7 +20,7 @@ Linear load_neox_qkv(const WeightStore& store, const std::string& prefix, int64_
     b_src = load_vector(store, prefix + ".bias", 3 * d);
     b.resize(size_t(3 * d));
   }
-  const size_t row_bytes = size_t(d) * dtype_size(src.dtype());
+  const size_t row_bytes = dtype_bytes(src.dtype(), d);  // whole rows move, quantized ones too
   for (int64_t h = 0; h < heads; ++h)
     for (int64_t part = 0; part < 3; ++part)
       for (int64_t i = 0; i < hd; ++i) {
@@ -29,7 +29,7 @@ Linear load_neox_qkv(const WeightStore& store, const std::string& prefix, int64_
                     static_cast<const unsigned char*>(src.raw()) + size_t(from) * row_bytes, row_bytes);
         if (bias) b[size_t(to)] = b_src[size_t(from)];
       }
-  return Linear(std::move(w), std::move(b));
+  return Linear(quantize_for_store(store, std::move(w)), std::move(b));
 }
 
 }  // namespace
