@@ -11,3 +11,8 @@ cmake_language(DEFER DIRECTORY ${PROJECT_SOURCE_DIR} CALL target_link_libraries 
 find_package(PNG REQUIRED)
 find_package(JPEG REQUIRED)
 cmake_language(DEFER DIRECTORY ${PROJECT_SOURCE_DIR} CALL target_link_libraries tessera PRIVATE PNG::PNG JPEG::JPEG)
+
+# libsoxr (libsoxr-dev): resampling WAV audio at any rate to the rate a speech model needs
+# (src/audio/resample.cpp). Linked like ICU, once the tessera target exists.
+pkg_check_modules(SOXR REQUIRED IMPORTED_TARGET soxr)
+cmake_language(DEFER DIRECTORY ${PROJECT_SOURCE_DIR} CALL target_link_libraries tessera PRIVATE PkgConfig::SOXR)

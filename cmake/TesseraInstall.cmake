@@ -10,18 +10,18 @@ install(TARGETS tessera EXPORT tesseraTargets
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(EXPORT tesseraTargets NAMESPACE tessera:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/tessera)
 
-# A static libtessera.a carries its private dependencies (PCRE2, ICU, libpng, libjpeg) to
+# A static libtessera.a carries its private dependencies (PCRE2, ICU, libpng, libjpeg, soxr) to
 # every consumer's link line; a shared one does not. The package config and tessera.pc ask
 # for them only in the static case.
 get_target_property(TESSERA_LIBRARY_TYPE tessera TYPE)
 if(TESSERA_LIBRARY_TYPE STREQUAL "STATIC_LIBRARY")
   set(TESSERA_STATIC ON)
-  set(TESSERA_PC_REQUIRES "eigen3 fmt nlohmann_json libpcre2-8 icu-uc libpng libjpeg")
+  set(TESSERA_PC_REQUIRES "eigen3 fmt nlohmann_json libpcre2-8 icu-uc libpng libjpeg soxr")
   set(TESSERA_PC_REQUIRES_PRIVATE "")
 else()
   set(TESSERA_STATIC OFF)
   set(TESSERA_PC_REQUIRES "eigen3 fmt nlohmann_json")
-  set(TESSERA_PC_REQUIRES_PRIVATE "libpcre2-8 icu-uc libpng libjpeg")
+  set(TESSERA_PC_REQUIRES_PRIVATE "libpcre2-8 icu-uc libpng libjpeg soxr")
 endif()
 
 configure_package_config_file(${CMAKE_CURRENT_SOURCE_DIR}/cmake/tesseraConfig.cmake.in

@@ -176,6 +176,7 @@ BeamSearchResult beam_search(const Model& model, Session& session, std::span<con
       if (cur_len == p_len)
         for (int64_t t : opt.begin_suppress_tokens)
           if (t >= 0 && t < vocab) l[t] = kNegInf;
+      if (opt.logits_processor) opt.logits_processor(s, ls);
       for (int64_t t = 0; t < vocab; ++t) l[t] += scores[size_t(b)];
     }
 

@@ -1,6 +1,6 @@
 // Reading WAV files into mono float samples for speech models: PCM 8/16/24/32-bit integer and
 // 32/64-bit float, any channel count (mixed down to the mean), WAVE_FORMAT_EXTENSIBLE.
-// Nothing is resampled: callers check sample_rate (Whisper needs 16 kHz). Malformed or
+// Nothing is resampled here (audio/resample.hpp does that; Whisper needs 16 kHz). Malformed or
 // hostile files are a tessera::Error, never a read outside the buffer.
 #pragma once
 

@@ -5,6 +5,7 @@
 // encoder-decoders. Beams are Sessions forked with Session::clone/copy_from.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -30,6 +31,9 @@ struct BeamSearchOptions {
   std::optional<int64_t> forced_eos_token_id;  // forced as the last token max_new_tokens allows
   std::vector<int64_t> suppress_tokens;        // never generated
   std::vector<int64_t> begin_suppress_tokens;  // not generated as the first new token
+  // Runs after all of the above, as Hugging Face runs a model's own processors after the standard
+  // ones (Whisper's timestamp rules): the beam's tokens (prompt + new) and its log-probabilities.
+  std::function<void(std::span<const int32_t> sequence, std::span<float> log_probs)> logits_processor;
 
   // Defaults from config.json and generation_config.json (num_beams, length_penalty,
   // early_stopping, no_repeat_ngram_size, forced_*_token_id, max_new_tokens, ...).
