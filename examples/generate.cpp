@@ -4,6 +4,7 @@
 #include <fmt/core.h>
 
 #include <cstdio>
+#include <cstdlib>
 
 #include "command_line.hpp"
 #include "tessera/io/mmap.hpp"
@@ -35,7 +36,14 @@ int main(int argc, char** argv) {
   app.add_option("-n,--max-new-tokens", max_new, "tokens to generate (default: generation_config.json or 128)");
   app.add_flag("--greedy", greedy, "always take the most likely token");
   app.add_flag("--sample", sample, "sample (implied by --temperature/--top-k/--top-p/--min-p)");
-  app.add_option("--temperature", temperature, "sampling temperature (0: greedy)")->check(CLI::NonNegativeNumber);
+  app.add_option("--temperature", temperature, "sampling temperature (0: greedy)")
+      ->check(CLI::Validator(
+          [](std::string& v) -> std::string {
+            char* end = nullptr;
+            const double t = std::strtod(v.c_str(), &end);
+            return end != v.c_str() && *end == '\0' && t >= 0 ? "" : "expected a number >= 0 (0: greedy), found " + v;
+          },
+          "NUMBER >= 0"));
   app.add_option("--top-k", top_k, "keep the k most likely tokens (0: off)");
   app.add_option("--top-p", top_p, "nucleus sampling mass (1: off)");
   app.add_option("--min-p", min_p, "drop tokens below min-p × the top probability (0: off)");

@@ -73,6 +73,7 @@ TEST(ToolsGenerate, TemperatureZeroIsHuggingFaceGreedy) {
   }
   ToolRun neg = run(generate_cmd("", "-n 4 --temperature -1"));
   EXPECT_EQ(neg.rc, 2) << neg.err;
+  EXPECT_NE(neg.err.find("--temperature: expected a number >= 0 (0: greedy), found -1"), std::string::npos) << neg.err;
 }
 
 TEST(ToolsGenerate, StopStringsBeforeTheModelAreLeftOutOfTheOutput) {
