@@ -11,6 +11,7 @@
 #include <random>
 #include <time.h>
 
+#include "command_line.hpp"
 #include "tessera/kernels/cpu.hpp"
 #include "tessera/models/load.hpp"
 #include "model_options.hpp"
@@ -24,6 +25,7 @@ namespace {
 struct Result {
   std::string test;
   int threads;
+  int64_t tokens;  // tokens timed per repetition (the test's label says the same)
   std::vector<double> tps;  // tokens/s of each repetition
   std::vector<double> cpu_tps;  // tokens per second of process CPU time (see cpu_seconds)
   double median() const { return median_of(tps); }
@@ -78,33 +80,41 @@ int main(int argc, char** argv) {
   app.add_option("--random", random_spec, "random-weight model FAMILY:key=value,... (see tessera/models/load.hpp)");
   app.add_option("-p,--n-prompt", pp, "prompt tokens for the pp test (0: skip)")->check(CLI::NonNegativeNumber);
   app.add_option("-n,--n-gen", tg, "generated tokens for the tg test (0: skip)")->check(CLI::NonNegativeNumber);
-  app.add_option("-t,--threads", threads_list, "thread counts to test, e.g. -t 1,2 (default: all cores)")->delimiter(',');
-  app.add_option("-d,--n-depth", depths, "tokens of context before each pp/tg test, e.g. -d 0,4096 (default 0)")
-      ->delimiter(',')
-      ->check(CLI::NonNegativeNumber);
+  tools::one_value_per_flag(
+      app.add_option("-t,--threads", threads_list, "thread counts to test, e.g. -t 1,2 or -t 1 -t 2 (default: all cores)")
+          ->delimiter(',')
+          ->check(CLI::Range(1, 1024)));
+  tools::one_value_per_flag(
+      app.add_option("-d,--n-depth", depths, "tokens of context before each pp/tg test, e.g. -d 0,4096 (default 0)")
+          ->delimiter(',')
+          ->check(CLI::NonNegativeNumber));
   app.add_option("-r,--repetitions", reps, "repetitions per test (median reported)")->check(CLI::PositiveNumber);
   app.add_flag("--json", json, "print results as JSON");
-  app.add_option("--batch", batch, "encoders: sequences per batch")->check(CLI::PositiveNumber);
+  app.add_option("--batch", batch, "encoders: sequences per batch (-p and -n apply to decoders only)")->check(CLI::PositiveNumber);
   app.add_option("--seq", seq, "encoders: tokens per sequence")->check(CLI::PositiveNumber);
   tessera::tools::add_version_flag(app, "tessera-bench");
-  CLI11_PARSE(app, argc, argv);
+  TESSERA_PARSE_COMMAND_LINE(app, argc, argv);
   if (dir.empty() == random_spec.empty()) {
     fmt::print(stderr, "tessera-bench: give either MODEL or --random SPEC (see --help)\n");
     return 2;
   }
   try {
+    if (!threads_list.empty()) set_num_threads(threads_list.front());  // loading runs on the threads asked for
     std::shared_ptr<const Model> model;
     size_t bytes = 0;
     int64_t params = 0;
+    std::string weight_dtype;
     if (!random_spec.empty()) {
       auto r = load_random(random_spec);
       model = r.model;
       bytes = r.weight_bytes;
       params = r.parameters;
+      weight_dtype = r.weight_dtype;
     } else {
-      model = load(dir, mo.load_options());
+      model = tools::load_model(mo);
       bytes = model->info().weight_bytes;
       params = model->info().parameters;
+      weight_dtype = model->info().weight_dtype;
     }
     const ModelInfo& info = model->info();
     if (info.kind == ModelKind::EncoderDecoder) fail("tessera-bench measures decoders and encoders; {} is neither", info.family);
@@ -114,10 +124,16 @@ int main(int argc, char** argv) {
     std::string kv_name(dtype_name(session_options.kv_type));  // as typed in any case: "f16", "q8_0"
     for (char& c : kv_name) c = char(std::tolower(static_cast<unsigned char>(c)));
     const std::string name = random_spec.empty() ? dir : random_spec;
+    // Random token ids: the pp test's prompt (-p of them), the tg test's inputs (-n), an
+    // encoder row (--seq). Each is sized by its own option, so -p 16 times 16 tokens.
     std::mt19937 rng(1234);
     std::uniform_int_distribution<int32_t> tok(0, int32_t(info.vocab_size - 1));
-    std::vector<int32_t> prompt(static_cast<size_t>(std::max<int64_t>({pp, seq, 1})));
-    for (auto& t : prompt) t = tok(rng);
+    auto random_ids = [&](int64_t n) {
+      std::vector<int32_t> ids(static_cast<size_t>(n));
+      for (auto& t : ids) t = tok(rng);
+      return ids;
+    };
+    const std::vector<int32_t> prompt = random_ids(pp), gen_inputs = random_ids(tg), enc_row = random_ids(seq);
 
     std::vector<int32_t> context(static_cast<size_t>(*std::max_element(depths.begin(), depths.end())));
     for (auto& t : context) t = tok(rng);
@@ -128,55 +144,54 @@ int main(int argc, char** argv) {
       Tensor logits;
       if (info.kind == ModelKind::Encoder) {
         // latency of one batch of `batch` × `seq` tokens, reported as tokens/s
-        std::vector<std::vector<int32_t>> input(static_cast<size_t>(batch));
-        for (auto& row : input) row.assign(prompt.begin(), prompt.begin() + std::min<int64_t>(seq, int64_t(prompt.size())));
-        for (auto& row : input) row.resize(size_t(seq), 1);
-        Result r{fmt::format("enc{}x{}", batch, seq), threads, {}, {}};
+        const std::vector<std::vector<int32_t>> input(static_cast<size_t>(batch), enc_row);
+        Result r{fmt::format("enc{}x{}", batch, seq), threads, batch * seq, {}, {}};
         for (int rep = -1; rep < reps; ++rep) {
           auto t0 = std::chrono::steady_clock::now();
           const double c0 = cpu_seconds();
           model->encode(input);
           if (rep >= 0) {
-            r.tps.push_back(double(batch * seq) / seconds_since(t0));
-            r.cpu_tps.push_back(double(batch * seq) / (cpu_seconds() - c0));
+            r.tps.push_back(double(r.tokens) / seconds_since(t0));
+            r.cpu_tps.push_back(double(r.tokens) / (cpu_seconds() - c0));
           }
         }
         results.push_back(r);
         continue;
       }
       for (int64_t depth : depths) {
-        // A fresh session holding `depth` tokens of context (not timed).
-        auto session_at_depth = [&] {
-          session_options.max_context = depth + std::max<int64_t>(pp, tg) + 1;
+        // A fresh session holding `depth` tokens of context (not timed) and room for `n` more:
+        // a test that exactly fills the model's positions runs.
+        auto session_at_depth = [&](int64_t n) {
+          session_options.max_context = depth + n;
           auto s = model->new_session(session_options);
           if (depth > 0) model->decode(*s, std::span<const int32_t>(context.data(), size_t(depth)), logits, false);
           return s;
         };
         const std::string at = depth > 0 ? fmt::format(" @ d{}", depth) : "";
         if (pp > 0) {
-          Result r{fmt::format("pp{}{}", pp, at), threads, {}, {}};
+          Result r{fmt::format("pp{}{}", pp, at), threads, pp, {}, {}};
           for (int rep = -1; rep < reps; ++rep) {  // rep -1 warms up
-            auto s = session_at_depth();
+            auto s = session_at_depth(pp);
             auto t0 = std::chrono::steady_clock::now();
             const double c0 = cpu_seconds();
-            model->decode(*s, std::span<const int32_t>(prompt.data(), size_t(pp)), logits, false);
+            model->decode(*s, prompt, logits, false);
             if (rep >= 0) {
-              r.tps.push_back(double(pp) / seconds_since(t0));
-              r.cpu_tps.push_back(double(pp) / (cpu_seconds() - c0));
+              r.tps.push_back(double(r.tokens) / seconds_since(t0));
+              r.cpu_tps.push_back(double(r.tokens) / (cpu_seconds() - c0));
             }
           }
           results.push_back(r);
         }
         if (tg > 0) {
-          Result r{fmt::format("tg{}{}", tg, at), threads, {}, {}};
+          Result r{fmt::format("tg{}{}", tg, at), threads, tg, {}, {}};
           for (int rep = -1; rep < reps; ++rep) {
-            auto s = session_at_depth();
+            auto s = session_at_depth(tg);
             auto t0 = std::chrono::steady_clock::now();
             const double c0 = cpu_seconds();
-            for (int64_t i = 0; i < tg; ++i) model->decode(*s, std::span<const int32_t>(&prompt[size_t(i) % prompt.size()], 1), logits, false);
+            for (const int32_t& t : gen_inputs) model->decode(*s, std::span<const int32_t>(&t, 1), logits, false);
             if (rep >= 0) {
-              r.tps.push_back(double(tg) / seconds_since(t0));
-              r.cpu_tps.push_back(double(tg) / (cpu_seconds() - c0));
+              r.tps.push_back(double(r.tokens) / seconds_since(t0));
+              r.cpu_tps.push_back(double(r.tokens) / (cpu_seconds() - c0));
             }
           }
           results.push_back(r);
@@ -186,10 +201,10 @@ int main(int argc, char** argv) {
     if (json) {
       nlohmann::json out = nlohmann::json::array();
       for (const auto& r : results)
-        out.push_back({{"model", name}, {"family", info.family}, {"weight_dtype", info.weight_dtype}, {"weight_bytes", bytes},
+        out.push_back({{"model", name}, {"family", info.family}, {"weight_dtype", weight_dtype}, {"weight_bytes", bytes},
                        {"parameters", params}, {"kv_type", kv_name},
                        {"kv_bytes_per_position", model->kv_cache_bytes_per_position(session_options.kv_type)},
-                       {"threads", r.threads}, {"test", r.test}, {"tokens_per_second", r.median()},
+                       {"threads", r.threads}, {"test", r.test}, {"n_tokens", r.tokens}, {"tokens_per_second", r.median()},
                        {"stddev", r.stddev()}, {"samples", r.tps},
                        {"cpu_tokens_per_second", Result::median_of(r.cpu_tps)}});
       fmt::print("{}\n", out.dump(2));

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "command_line.hpp"
 #include "tessera/image/preprocess.hpp"
 #include "tessera/io/mmap.hpp"
 #include "tessera/models/encoder.hpp"
@@ -34,11 +35,11 @@ int main(int argc, char** argv) {
   app.add_option("-k,--top-k", top_k, "number of classes to print per image (default 5)")->check(CLI::PositiveNumber);
   app.add_option("-t,--threads", threads, "threads (default: all cores)");
   tessera::tools::add_version_flag(app, "tessera-classify");
-  CLI11_PARSE(app, argc, argv);
+  TESSERA_PARSE_COMMAND_LINE(app, argc, argv);
 
   try {
     if (threads > 0) set_num_threads(threads);
-    auto model = load(model_dir, mo.load_options());
+    auto model = tools::load_model(mo);
     const auto* vit = dynamic_cast<const EncoderModel*>(model.get());
     if (!vit || !vit->patches)
       fail("{} is a {} model ({}); tessera-classify needs an image model such as ViT", model_dir, model->info().family,

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "command_line.hpp"
 #include "tessera/io/json.hpp"
 #include "tessera/io/mmap.hpp"
 #include "tessera/models/embedding_pooling.hpp"
@@ -80,11 +81,11 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   app.add_option("-t,--threads", threads, "threads (default: all cores)");
   tessera::tools::add_version_flag(app, "tessera-embed");
-  CLI11_PARSE(app, argc, argv);
+  TESSERA_PARSE_COMMAND_LINE(app, argc, argv);
 
   try {
     if (threads > 0) set_num_threads(threads);
-    auto model = load(model_dir, mo.load_options());
+    auto model = tools::load_model(mo);
     if (model->info().kind != ModelKind::Encoder)
       fail("{} is a {} model ({}); tessera-embed needs a text encoder such as BERT or RoBERTa", model_dir,
            model->info().family, model->info().architecture);

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
+#include "command_line.hpp"
 #include "model_options.hpp"
 #include "tessera/tessera.hpp"
 #include "version_flag.hpp"
@@ -22,7 +23,6 @@ int main(int argc, char** argv) {
       "Only right padding is supported in attention_mask; outputs at padded positions are zero.",
       "tessera-forward"};
   tools::ModelOptions mo;
-  std::string& model_dir = mo.path;
   std::string inputs_path, outputs_path;
   int64_t generate_n = -1;
   int threads = 0;
@@ -33,11 +33,11 @@ int main(int argc, char** argv) {
   app.add_option("--generate", generate_n, "also run greedy generation of N new tokens (EOS ignored) -> generated_ids");
   app.add_option("-t,--threads", threads, "threads (default: all cores)");
   tessera::tools::add_version_flag(app, "tessera-forward");
-  CLI11_PARSE(app, argc, argv);
+  TESSERA_PARSE_COMMAND_LINE(app, argc, argv);
 
   try {
     if (threads > 0) set_num_threads(threads);
-    auto model = load(model_dir, mo.load_options());
+    auto model = tools::load_model(mo);
     auto file = SafetensorsFile::open(inputs_path);
     std::map<std::string, Tensor> inputs;
     for (const auto& name : file.names()) inputs[name] = file.get(name);

@@ -4,7 +4,9 @@
 #include <fmt/core.h>
 
 #include <cstdio>
+#include <cstdlib>
 
+#include "command_line.hpp"
 #include "tessera/io/mmap.hpp"
 #include "tessera/generation/text_generation.hpp"
 #include "model_options.hpp"
@@ -34,22 +36,30 @@ int main(int argc, char** argv) {
   app.add_option("-n,--max-new-tokens", max_new, "tokens to generate (default: generation_config.json or 128)");
   app.add_flag("--greedy", greedy, "always take the most likely token");
   app.add_flag("--sample", sample, "sample (implied by --temperature/--top-k/--top-p/--min-p)");
-  app.add_option("--temperature", temperature, "sampling temperature (> 0)");
+  app.add_option("--temperature", temperature, "sampling temperature (0: greedy)")
+      ->check(CLI::Validator(
+          [](std::string& v) -> std::string {
+            char* end = nullptr;
+            const double t = std::strtod(v.c_str(), &end);
+            return end != v.c_str() && *end == '\0' && t >= 0 ? "" : "expected a number >= 0 (0: greedy), found " + v;
+          },
+          "NUMBER >= 0"));
   app.add_option("--top-k", top_k, "keep the k most likely tokens (0: off)");
   app.add_option("--top-p", top_p, "nucleus sampling mass (1: off)");
   app.add_option("--min-p", min_p, "drop tokens below min-p × the top probability (0: off)");
   app.add_option("--repetition-penalty", repetition_penalty, "penalise tokens already seen (1: off)");
   app.add_option("--seed", seed, "random seed for sampling (default 0)");
-  app.add_option("--stop", stops, "stop when the generated text contains this string (repeatable)");
+  tools::one_value_per_flag(app.add_option("--stop", stops,
+                                           "stop before this string: it and what follows are not printed (repeatable)"));
   app.add_flag("--ignore-eos", ignore_eos, "keep going after the end-of-sequence token");
   app.add_option("-t,--threads", threads, "threads (default: all cores)");
   app.add_flag("--no-stats", no_stats, "do not print the speed line at the end");
   tessera::tools::add_version_flag(app, "tessera-generate");
-  CLI11_PARSE(app, argc, argv);
+  TESSERA_PARSE_COMMAND_LINE(app, argc, argv);
 
   try {
     if (threads > 0) set_num_threads(threads);
-    auto model = load(dir, mo.load_options());
+    auto model = tools::load_model(mo);
     if (model->info().kind != ModelKind::Decoder)
       fail("{}: tessera-generate needs a decoder model; this is {} ({})", dir, model->info().family,
            model->info().architecture);
@@ -77,6 +87,11 @@ int main(int argc, char** argv) {
     });
     fmt::print("\n");
     const GenerationResult& result = r.generation;
+    // generate() stops early when the session has no room left; say so rather than let a
+    // short answer look like the model's choice.
+    if (result.stop == GenerationResult::Stop::MaxTokens && int64_t(result.tokens.size()) < opt.max_new_tokens)
+      fmt::print(stderr, "tessera-generate: stopped after {} tokens: the context is full ({} positions, prompt included)\n",
+                 result.tokens.size(), session->capacity());
     if (!no_stats) {
       const double pp = result.prompt_seconds > 0 ? double(result.prompt_tokens) / result.prompt_seconds : 0;
       const double tg = result.generation_seconds > 0 ? double(result.tokens.size()) / result.generation_seconds : 0;

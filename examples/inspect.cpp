@@ -5,6 +5,7 @@
 
 #include <map>
 
+#include "command_line.hpp"
 #include "model_options.hpp"
 #include "tessera/io/gguf.hpp"
 #include "tessera/io/json.hpp"
@@ -23,7 +24,7 @@ int main(int argc, char** argv) {
   tools::add_model_options(app, mo, "the model");
   app.add_flag("--tensors", tensors, "list every tensor with its dtype and shape");
   tessera::tools::add_version_flag(app, "tessera-inspect");
-  CLI11_PARSE(app, argc, argv);
+  TESSERA_PARSE_COMMAND_LINE(app, argc, argv);
   try {
     const bool gguf = is_gguf_file(dir);
     std::string source;
@@ -48,7 +49,7 @@ int main(int argc, char** argv) {
       source = store.source();
       n_tensors = store.names().size();
     }
-    auto model = load(dir, mo.load_options());
+    auto model = tools::load_model(mo);
     const ModelInfo& i = model->info();
     const char* kind = i.kind == ModelKind::Decoder ? "decoder" : i.kind == ModelKind::Encoder ? "encoder" : "encoder-decoder";
     fmt::print("model:        {}\n", dir);

@@ -1,11 +1,18 @@
 // What every tool that loads a model shares: MODEL is a Hugging Face directory or a .gguf
-// file, and --quantize TYPE quantizes float weights at load (ggml's reference quantizers);
-// the tools that decode add --kv-type (the KV cache's dtype).
+// file, --quantize TYPE quantizes float weights at load (ggml's reference quantizers), and a
+// progress line on a terminal while it loads; the tools that decode add --kv-type (the KV
+// cache's dtype).
 #pragma once
 
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
 #include <string>
 
 #include <CLI/CLI.hpp>
+#include <fmt/core.h>
 
 #include "tessera/tessera.hpp"
 
@@ -43,6 +50,45 @@ inline void add_kv_type_option(CLI::App& app, ModelOptions& o) {
   app.add_option("--kv-type", o.kv_type,
                  "dtype of the KV cache: f16 (default), bf16, q8_0 (ggml's blocks of 32) or f32 (exact)")
       ->check(CLI::IsMember({"f32", "f16", "bf16", "q8_0"}, CLI::ignore_case));
+}
+
+// Bytes of the weights at `path`: the .gguf file, a directory's model.safetensors, or its
+// shards (model-*.safetensors); 0 when there is nothing to measure (the loader then says
+// what is missing). Only for the progress line: other *.safetensors files are not weights.
+inline uintmax_t weight_file_bytes(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::is_regular_file(path, ec)) return fs::file_size(path, ec);
+  if (!fs::is_directory(path, ec)) return 0;
+  if (fs::is_regular_file(path + "/model.safetensors", ec)) return fs::file_size(path + "/model.safetensors", ec);
+  uintmax_t total = 0;
+  for (const auto& e : fs::directory_iterator(path, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind("model-", 0) == 0 && e.path().extension() == ".safetensors" && e.is_regular_file(ec))
+      total += e.file_size(ec);
+  }
+  return total;
+}
+
+// tessera::load with a progress line on stderr when it is a terminal ("loading MODEL
+// (N MB)... loaded in X s"): mapping and checking a 7B model takes seconds, and silence
+// looks like a hang. Pipes and files get nothing, so logs and tests stay clean.
+inline std::shared_ptr<const Model> load_model(const ModelOptions& o) {
+  const bool tty = isatty(STDERR_FILENO) == 1;
+  if (!tty) return load(o.path, o.load_options());
+  const uintmax_t bytes = weight_file_bytes(o.path);
+  if (bytes > 0) fmt::print(stderr, "loading {} ({} MB)... ", o.path, (bytes + 999'999) / 1'000'000);
+  else fmt::print(stderr, "loading {}... ", o.path);
+  std::fflush(stderr);
+  const auto t0 = std::chrono::steady_clock::now();
+  try {
+    auto model = load(o.path, o.load_options());
+    fmt::print(stderr, "loaded in {:.1f} s\n", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    return model;
+  } catch (...) {
+    fmt::print(stderr, "\n");  // the error message starts on a line of its own
+    throw;
+  }
 }
 
 }  // namespace tessera::tools

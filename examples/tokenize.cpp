@@ -1,11 +1,14 @@
 // tessera-tokenize: encode text to token ids (or decode ids to text) with a tokenizer.json,
 // one line at a time or as JSON, the same ids and offsets as Hugging Face tokenizers.
 #include <CLI/CLI.hpp>
+#include <charconv>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <string_view>
 
+#include "command_line.hpp"
 #include "tessera/core/error.hpp"
 #include "tessera/text/tokenizer.hpp"
 #include "version_flag.hpp"
@@ -20,6 +23,45 @@ json offsets_json(const tessera::Encoding& e) {
   return o;
 }
 
+// An id for --decode must be a whole number in [0, vocab): Tokenizer::decode (as Hugging
+// Face's) skips unknown ids, which would turn a typo into silently shorter text.
+int32_t checked_id(std::string_view text, size_t vocab) {
+  int64_t id = -1;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (ec == std::errc::invalid_argument || end != text.data() + text.size())
+    tessera::fail("'{}' is not a token id (expected whole numbers separated by spaces)", text);
+  if (ec == std::errc::result_out_of_range || id < 0 || uint64_t(id) >= vocab)
+    tessera::fail("token id {} is outside the vocabulary [0, {})", text, vocab);
+  return int32_t(id);
+}
+
+// A line of --decode input: ids separated by spaces or tabs.
+std::vector<int32_t> ids_from_line(const std::string& line, size_t vocab) {
+  std::vector<int32_t> ids;
+  for (size_t i = line.find_first_not_of(" \t\r"); i != std::string::npos; i = line.find_first_not_of(" \t\r", i)) {
+    const size_t end = std::min(line.find_first_of(" \t\r", i), line.size());
+    ids.push_back(checked_id(std::string_view(line).substr(i, end - i), vocab));
+    i = end;
+  }
+  return ids;
+}
+
+// Element `index` of the --json --decode input: an array of ids (JSON integers).
+std::vector<int32_t> ids_from_json(const json& row, size_t index, size_t vocab) {
+  if (!row.is_array()) tessera::fail("--json --decode input [{}]: expected an array of token ids, found {}", index, row.dump());
+  std::vector<int32_t> ids;
+  for (const auto& x : row) {
+    if (!x.is_number_integer())
+      tessera::fail("--json --decode input [{}]: {} is not a token id (expected a whole number)", index, x.dump());
+    try {
+      ids.push_back(checked_id(x.dump(), vocab));
+    } catch (const tessera::Error& e) {
+      tessera::fail("--json --decode input [{}]: {}", index, e.what());
+    }
+  }
+  return ids;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -27,7 +69,9 @@ int main(int argc, char** argv) {
       "Tokenize text with a Hugging Face tokenizer.json.\n"
       "Reads lines from stdin and prints one line of space-separated ids for each; with --json, reads one JSON\n"
       "array of strings and writes one JSON array of id arrays (or of {ids, offsets, tokens} objects with\n"
-      "--offsets/--tokens). --decode goes the other way: lines of ids (or a JSON array of id arrays) to text."};
+      "--offsets/--tokens). --decode goes the other way: lines of ids (or a JSON array of id arrays) to text;\n"
+      "every id must be a whole number in the vocabulary, or the line is an error.",
+      "tessera-tokenize"};
   std::string model;
   bool as_json = false, offsets = false, char_offsets = false, tokens = false, decode = false, no_special = false,
        skip_special = false, pairs = false, single = false;
@@ -42,7 +86,7 @@ int main(int argc, char** argv) {
   app.add_flag("--pairs", pairs, "with --json: the input is an array of [text, pair] arrays");
   app.add_flag("--single", single, "with --json: encode each input on its own, not as one batch (padding per input)");
   tessera::tools::add_version_flag(app, "tessera-tokenize");
-  CLI11_PARSE(app, argc, argv);
+  TESSERA_PARSE_COMMAND_LINE(app, argc, argv);
   if (char_offsets) offsets = true;
 
   try {
@@ -58,7 +102,7 @@ int main(int argc, char** argv) {
       json out = json::array();
       if (decode) {
         std::vector<std::vector<int32_t>> ids;
-        for (const auto& x : in) ids.push_back(x.get<std::vector<int32_t>>());
+        for (const auto& x : in) ids.push_back(ids_from_json(x, ids.size(), tok.vocab_size()));
         for (auto& s : tok.decode_batch(ids, skip_special)) out.push_back(std::move(s));
       } else {
         std::vector<tessera::Encoding> encs;
@@ -104,11 +148,7 @@ int main(int argc, char** argv) {
       ++line_no;
       try {
         if (decode) {
-          std::istringstream ls(line);
-          std::vector<int32_t> ids;
-          int64_t id;
-          while (ls >> id) ids.push_back(static_cast<int32_t>(id));
-          std::cout << tok.decode(ids, skip_special) << "\n";
+          std::cout << tok.decode(ids_from_line(line, tok.vocab_size()), skip_special) << "\n";
           continue;
         }
         const auto e = tok.encode(line, add_special, unit);

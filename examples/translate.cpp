@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
+#include "command_line.hpp"
 #include "tessera/generation/beam_search.hpp"
 #include "tessera/io/mmap.hpp"
 #include "model_options.hpp"
@@ -34,11 +35,11 @@ int main(int argc, char** argv) {
   app.add_flag("--ids", print_ids, "also print the token ids");
   app.add_option("-t,--threads", threads, "threads (default: all cores)");
   tessera::tools::add_version_flag(app, "tessera-translate");
-  CLI11_PARSE(app, argc, argv);
+  TESSERA_PARSE_COMMAND_LINE(app, argc, argv);
 
   try {
     if (threads > 0) set_num_threads(threads);
-    auto model = load(model_dir, mo.load_options());
+    auto model = tools::load_model(mo);
     if (model->info().kind != ModelKind::EncoderDecoder)
       fail("{}: an encoder-decoder model is needed, this is a {} model", model_dir, model->info().family);
     if (!file_exists(model_dir + "/tokenizer.json"))

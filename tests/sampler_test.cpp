@@ -94,8 +94,20 @@ TEST(Sampler, SeedReproducesAndDiffers) {
   EXPECT_NE(draw(1), draw(2));
 }
 
+TEST(Sampler, TemperatureZeroIsGreedy) {
+  // do_sample with temperature 0 takes the argmax every time, whatever the seed: index 2 of
+  // {0.5, 1, 3, 2.9}, and the first of tied maxima as torch.argmax.
+  for (uint64_t seed : {0u, 1u, 2u, 3u}) {
+    Sampler s({.do_sample = true, .temperature = 0.0f, .top_k = 3, .seed = seed});
+    std::vector<float> l = {0.5f, 1.0f, 3.0f, 2.9f};
+    EXPECT_EQ(s.next(l, {}), 2);
+    std::vector<float> tie = {1.0f, 4.0f, 4.0f};
+    EXPECT_EQ(s.next(tie, {}), 1);
+  }
+}
+
 TEST(Sampler, RejectsNonsense) {
-  EXPECT_THROW(Sampler({.temperature = 0.0f}), tessera::Error);
+  EXPECT_THROW(Sampler({.temperature = -0.5f}), tessera::Error);
   EXPECT_THROW(Sampler({.top_p = 1.5f}), tessera::Error);
   EXPECT_THROW(Sampler({.top_k = -1}), tessera::Error);
 }

@@ -1,8 +1,10 @@
-// generate_text: stop strings cut the text right after the first match (also when it spans
-// tokens), streamed pieces concatenate to the result, and the plain run continues past it.
+// generate_text: stop strings cut the text just before the first match, which is left out
+// (also when it spans tokens); streamed pieces concatenate to the result, and the plain run
+// continues past it. The text is Hugging Face's greedy continuation from meta.json.
 #include <gtest/gtest.h>
 
 #include "tessera/generation/text_generation.hpp"
+#include "tessera/io/json.hpp"
 
 using namespace tessera;
 
@@ -20,10 +22,14 @@ TEST(TextGeneration, StopStringsCutAndStreamingConcatenates) {
   auto s1 = model->new_session();
   auto full = generate_text(*model, *s1, tok, "def fibonacci(n):\n", opt);
   ASSERT_FALSE(full.stopped_by_string);
-  // The greedy continuation (pinned by the Pycode tests) has a docstring: stop at its end.
+  const auto meta = load_json_file(kModel + "/meta.json").at("generation");
+  ASSERT_EQ(meta.at("prompt").get<std::string>(), "def fibonacci(n):\n");
+  const std::string hf = meta.at("continuation").get<std::string>();
+  EXPECT_EQ(full.text, hf);
+  // Hugging Face's continuation has a docstring: stop at its end.
   const std::string stop = "\"\"\"\n";
-  const size_t first = full.text.find(stop);
-  ASSERT_NE(first, std::string::npos) << full.text;
+  const size_t first = hf.find(stop);
+  ASSERT_NE(first, std::string::npos) << hf;
 
   auto s2 = model->new_session();
   std::string streamed;
@@ -32,7 +38,7 @@ TEST(TextGeneration, StopStringsCutAndStreamingConcatenates) {
     return true;
   });
   EXPECT_TRUE(cut.stopped_by_string);
-  EXPECT_EQ(cut.text, full.text.substr(0, first + stop.size()));
+  EXPECT_EQ(cut.text, hf.substr(0, first));
   EXPECT_EQ(streamed, cut.text);
   EXPECT_LT(cut.generation.tokens.size(), full.generation.tokens.size());
 }

@@ -298,7 +298,7 @@ PYBIND11_MODULE(_tessera, m) {
            py::arg("on_text") = py::none(),
            "Generates text after `prompt`. Unset options come from the model's generation_config.json; temperature 0 "
            "is greedy, temperature/top_k/top_p/min_p sample (seed makes it reproducible). stop: a string or a list; "
-           "the text ends after the first one found. on_text(piece) is called with each new piece of text and may "
+           "the text ends just before the first one found (the stop string is left out). on_text(piece) is called with each new piece of text and may "
            "return False to stop.");
 
   m.def("load", [](const std::string& path, const std::optional<std::string>& quantize) {

@@ -10,10 +10,12 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <mutex>
+#include <string_view>
 #include <thread>
 #include <vector>
 #if defined(__x86_64__) || defined(_M_X64)
@@ -150,16 +152,29 @@ class Pool {
   std::atomic<bool> quit_{false}, caller_sleeping_{false};
 };
 
+// More threads than this is a typo, not a machine: refuse it rather than start a million.
+constexpr int kMaxThreads = 1024;
+
+// TESSERA_THREADS when set and not empty (a whole number from 1 to kMaxThreads, or an Error
+// naming the variable: a typo must not silently fall back to every core), else the hardware
+// count.
 int default_threads() {
-  if (const char* env = std::getenv("TESSERA_THREADS")) {
-    int n = std::atoi(env);
-    if (n >= 1) return n;
+  const char* env = std::getenv("TESSERA_THREADS");
+  if (env != nullptr && *env != '\0') {
+    const std::string_view text(env);
+    int n = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (ec != std::errc() || end != text.data() + text.size() || n < 1 || n > kMaxThreads)
+      fail("TESSERA_THREADS is '{}': expected a whole number of threads from 1 to {}", text, kMaxThreads);
+    return n;
   }
-  return std::max(1u, std::thread::hardware_concurrency());
+  return int(std::clamp(std::thread::hardware_concurrency(), 1u, unsigned(kMaxThreads)));
 }
 
-Pool& pool() {
-  static Pool p(default_threads());
+// The pool is made on first use, with `initial` threads when the first use is
+// set_num_threads (so an explicit count never consults TESSERA_THREADS), else the default.
+Pool& pool(int initial = 0) {
+  static Pool p(initial > 0 ? initial : default_threads());
   return p;
 }
 
@@ -168,8 +183,9 @@ Pool& pool() {
 int num_threads() { return pool().size(); }
 
 void set_num_threads(int n) {
-  TESSERA_CHECK(n >= 1, "thread count must be at least 1, got {}", n);
-  if (n != pool().size()) pool().resize(n);
+  TESSERA_CHECK(n >= 1 && n <= kMaxThreads, "thread count must be from 1 to {}, got {}", kMaxThreads, n);
+  Pool& p = pool(n);
+  if (n != p.size()) p.resize(n);
 }
 
 void parallel_for_ref(int64_t n, RangeFn fn, int64_t grain) {

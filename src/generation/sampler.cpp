@@ -72,7 +72,7 @@ void apply_min_p(std::span<float> logits, float min_p) {
 }
 
 Sampler::Sampler(const SamplingOptions& options) : opt_(options), rng_(options.seed) {
-  TESSERA_CHECK(options.temperature > 0, "temperature must be positive, found {}", options.temperature);
+  TESSERA_CHECK(options.temperature >= 0, "temperature must be >= 0 (0: greedy), found {}", options.temperature);
   TESSERA_CHECK(options.top_p > 0 && options.top_p <= 1, "top_p must be in (0, 1], found {}", options.top_p);
   TESSERA_CHECK(options.min_p >= 0 && options.min_p <= 1, "min_p must be in [0, 1], found {}", options.min_p);
   TESSERA_CHECK(options.top_k >= 0, "top_k must be >= 0, found {}", options.top_k);
@@ -82,7 +82,7 @@ Sampler::Sampler(const SamplingOptions& options) : opt_(options), rng_(options.s
 int32_t Sampler::next(std::span<float> logits, std::span<const int32_t> history) {
   TESSERA_CHECK(!logits.empty(), "sampler: empty logits");
   apply_repetition_penalty(logits, history, opt_.repetition_penalty);
-  if (!opt_.do_sample) {
+  if (!opt_.do_sample || opt_.temperature == 0) {
     // argmax, first index on ties (as torch.argmax)
     return int32_t(std::max_element(logits.begin(), logits.end()) - logits.begin());
   }

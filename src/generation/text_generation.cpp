@@ -34,11 +34,13 @@ TextGenerationResult generate_text(const Model& model, Session& session, const T
     r.text += stream.push(token);
     // A stop string may straddle pieces: search from where a match could begin.
     const size_t from = before >= longest_stop ? before - longest_stop + 1 : 0;
+    // The first stop string to complete wins (the leftmost when several complete with this
+    // token); it cannot begin before `emitted`, as any tail it could start was held back.
     size_t cut = std::string::npos;
     for (const auto& s : stop_strings) {
       if (s.empty()) continue;
       size_t at = r.text.find(s, from);
-      if (at != std::string::npos) cut = std::min(cut, at + s.size());
+      if (at != std::string::npos) cut = std::min(cut, at);
     }
     if (cut != std::string::npos) {
       r.text.resize(cut);

@@ -83,6 +83,9 @@ RandomModel load_random(const std::string& spec) {
   r.model = load_from(JsonObject(cfg, "random model '" + spec + "'"), store, "random:" + spec);
   r.weight_bytes = store.total_bytes();
   r.parameters = store.total_parameters();
+  // Matrices come in the spec's dtype, vectors (norms, biases) in F32: WeightStore::random.
+  // Named as fill_info names a checkpoint's dtypes (sorted, joined by '+').
+  r.weight_dtype = dtype == DType::F32 ? "F32" : std::string(dtype_name(dtype)) + "+F32";
   return r;
 }
 

@@ -9,9 +9,10 @@
 
 namespace tessera {
 
-// Number of threads parallel_for uses (default: TESSERA_THREADS or the hardware count).
+// Number of threads parallel_for uses (default: TESSERA_THREADS or the hardware count; a
+// TESSERA_THREADS that is not a whole number from 1 to 1024 is an Error naming it).
 int num_threads();
-// Set the number of threads (>= 1). Not to be called while a parallel_for runs.
+// Set the number of threads (1 to 1024). Not to be called while a parallel_for runs.
 void set_num_threads(int n);
 
 // A non-owning reference to a callable taking (begin, end): unlike std::function it never

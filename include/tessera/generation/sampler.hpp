@@ -12,7 +12,7 @@ namespace tessera {
 
 struct SamplingOptions {
   bool do_sample = false;         // false: greedy (argmax after the repetition penalty)
-  float temperature = 1.0f;
+  float temperature = 1.0f;       // 0: greedy even when do_sample (as llama.cpp and OpenAI-style APIs)
   int64_t top_k = 0;              // 0: off
   float top_p = 1.0f;             // 1: off
   float min_p = 0.0f;             // 0: off

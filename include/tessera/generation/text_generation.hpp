@@ -13,7 +13,8 @@
 namespace tessera {
 
 struct TextGenerationResult {
-  std::string text;  // the generated text, cut right after the first stop string when one matched
+  std::string text;  // the generated text, cut just before the first stop string when one matched
+                     // (the stop string itself is neither in text nor passed to the callback)
   GenerationResult generation;
   bool stopped_by_string = false;
 };

@@ -27,6 +27,7 @@ struct RandomModel {
   std::shared_ptr<const Model> model;
   size_t weight_bytes = 0;
   int64_t parameters = 0;
+  std::string weight_dtype;  // as ModelInfo::weight_dtype, e.g. "F16+F32" (matrices F16, vectors F32)
 };
 RandomModel load_random(const std::string& spec);
 
