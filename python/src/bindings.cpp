@@ -52,7 +52,15 @@ Tensor ids_input(const py::handle& ids, const std::string& what, bool& was_1d) {
 struct PyModel {
   std::shared_ptr<const Model> model;
 
-  py::array forward(const py::handle& ids, const py::handle& attention_mask) const {
+  // forward and forward_named compare with Hugging Face's float32 outputs: their KV cache is
+  // f32 unless asked otherwise (a whole-sequence pass gains nothing from a smaller cache).
+  static SessionOptions parity_session(const std::string& kv_type) {
+    SessionOptions o;
+    o.kv_type = kv_type_from_name(kv_type);
+    return o;
+  }
+
+  py::array forward(const py::handle& ids, const py::handle& attention_mask, const std::string& kv_type) const {
     bool was_1d = false;
     std::map<std::string, Tensor> inputs;
     inputs["input_ids"] = ids_input(ids, "forward", was_1d);
@@ -63,7 +71,7 @@ struct PyModel {
     std::map<std::string, Tensor> out;
     {
       py::gil_scoped_release unlocked;
-      out = model->forward_named(inputs);
+      out = model->forward_named(inputs, -1, parity_session(kv_type));
     }
     auto logits = out.find("logits");
     if (logits == out.end()) {
@@ -80,7 +88,7 @@ struct PyModel {
     return numpy_from_tensor(l);
   }
 
-  py::dict forward_named(const py::dict& inputs, int64_t generate_tokens) const {
+  py::dict forward_named(const py::dict& inputs, int64_t generate_tokens, const std::string& kv_type) const {
     std::map<std::string, Tensor> in;
     for (auto [key, value] : inputs) {
       const std::string name = py::str(key);
@@ -89,7 +97,7 @@ struct PyModel {
     std::map<std::string, Tensor> out;
     {
       py::gil_scoped_release unlocked;
-      out = model->forward_named(in, generate_tokens);
+      out = model->forward_named(in, generate_tokens, parity_session(kv_type));
     }
     py::dict result;
     for (const auto& [name, t] : out) result[py::str(name)] = numpy_from_tensor(t);
@@ -282,11 +290,15 @@ PYBIND11_MODULE(_tessera, m) {
   py::class_<PyModel>(m, "Model", "A loaded model: immutable, safe to use from several threads.")
       .def_property_readonly("info", [](const PyModel& p) { return p.model->info(); })
       .def("forward", &PyModel::forward, py::arg("ids"), py::arg("attention_mask") = py::none(),
+           py::arg("kv_type") = "f32",
            "Logits of token ids: 1-D [tokens] → [tokens, vocab]; 2-D [batch, tokens] → [batch, tokens, vocab], each "
-           "row an independent sequence (attention_mask: 1 for real tokens, right padding only).")
+           "row an independent sequence (attention_mask: 1 for real tokens, right padding only). kv_type: the KV "
+           "cache's type (f32, f16, bf16, q8_0); f32 by default, as Hugging Face computes.")
       .def("forward_named", &PyModel::forward_named, py::arg("inputs"), py::arg("generate_tokens") = -1,
+           py::arg("kv_type") = "f32",
            "Hugging Face-named inputs (input_ids, attention_mask, pixel_values, input_features, decoder_input_ids, "
-           "...) → Hugging Face-named outputs (logits, last_hidden_state, ...), as tessera-forward.")
+           "...) → Hugging Face-named outputs (logits, last_hidden_state, ...), as tessera-forward (KV cache f32 "
+           "unless kv_type says otherwise).")
       .def("encode", &PyModel::encode, py::arg("ids"), py::arg("attention_mask") = py::none(),
            py::arg("pooling") = py::none(), py::arg("normalize") = false,
            "Encoders: last hidden states of token ids ([tokens, hidden], or [batch, tokens, hidden] with zeros at "
