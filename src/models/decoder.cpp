@@ -1,5 +1,6 @@
 #include "tessera/models/decoder.hpp"
 
+#include <cmath>
 #include <cstring>
 
 #include "tessera/generation/generate.hpp"
@@ -81,6 +82,10 @@ void DecoderModel::decode(Session& session, std::span<const int32_t> ids, Tensor
       logits.rank() != 2)
     logits = Tensor::zeros(DType::F32, {rows, meta.vocab_size});
   lm_head.forward(normed, rows, logits.data<float>());
+  if (final_softcap > 0.0f) {
+    float* z = logits.data<float>();
+    for (int64_t i = 0; i < rows * meta.vocab_size; ++i) z[i] = final_softcap * std::tanh(z[i] / final_softcap);
+  }
 }
 
 std::map<std::string, Tensor> DecoderModel::forward_named(const std::map<std::string, Tensor>& inputs,

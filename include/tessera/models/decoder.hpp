@@ -1,5 +1,5 @@
-// Decoder-only causal language models (GPT-2, Llama, Mistral, Qwen, Gemma, GPT-NeoX,
-// Mixtral): embeddings → layers → final norm → LM head, over a per-session KV cache.
+// Decoder-only causal language models (GPT-2, Llama, Mistral, Qwen, Gemma, Gemma 2, GPT-NeoX,
+// Mixtral, OLMo 2): embeddings → layers → final norm → LM head, over a per-session KV cache.
 // Family files fill one of these from config.json and their weight names.
 #pragma once
 
@@ -21,6 +21,7 @@ class DecoderModel final : public Model {
   std::vector<Layer> layers;
   Norm final_norm;
   Linear lm_head;  // may borrow the embedding table (tied)
+  float final_softcap = 0.0f;  // Gemma 2: logits become cap·tanh(logits / cap); 0 = off
 
   const ModelInfo& info() const override { return meta; }
   std::unique_ptr<Session> new_session(const SessionOptions& options = {}) const override;
