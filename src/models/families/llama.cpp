@@ -48,14 +48,7 @@ std::shared_ptr<const Model> load_llama(const JsonObject& cfg, const WeightStore
   std::vector<int64_t> window(size_t(layers), 0);
   const int64_t sw = cfg.get_int("sliding_window", 0);
   if (cfg.has("layer_types") && (qwen2 || qwen3)) {
-    const auto& lt = cfg.raw().at("layer_types");
-    if (!lt.is_array() || int64_t(lt.size()) != layers)
-      fail("{}: layer_types must list {} entries", cfg.where(), layers);
-    for (int64_t l = 0; l < layers; ++l) {
-      std::string t = lt[size_t(l)].is_string() ? lt[size_t(l)].get<std::string>() : "";
-      if (t == "sliding_attention") window[size_t(l)] = sw;
-      else if (t != "full_attention") fail("{}: layer_types[{}] = {} is not supported", cfg.where(), l, lt[size_t(l)].dump());
-    }
+    window = hf::layer_windows(cfg, layers, sw);
   } else if (qwen2 || qwen3) {
     if (cfg.get_bool("use_sliding_window", false))
       for (int64_t l = cfg.get_int("max_window_layers", 0); l < layers; ++l) window[size_t(l)] = sw;
