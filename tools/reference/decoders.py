@@ -1,4 +1,4 @@
-"""Decoder-only families: llama, mistral, qwen2, qwen3, mixtral, gemma, gpt2, gpt_neox.
+"""Decoder-only families: llama, mistral, qwen2, qwen3, mixtral, gemma, gemma2, phi3, olmo2, gpt2, gpt_neox.
 
 forward(d_or_model, input_ids, attention_mask) -> logits [B,L,V] (float32).
 generate(model, prompt_ids, n) -> prompt + n greedy tokens (full recompute each step).
@@ -247,8 +247,135 @@ def gpt_neox_forward(m, input_ids, attention_mask=None, **_):
     return linear(h, head)
 
 
+# ----------------------------------------------------------------------------------------------------------------------
+# gemma2, phi3, olmo2 (modeling_gemma2.py, modeling_phi3.py, modeling_olmo2.py; 5.x, eager attention)
+# ----------------------------------------------------------------------------------------------------------------------
+def _rope_cos_sin(cfg, hd, attention_mask, L):
+    """cos/sin for one forward over positions 0..L-1 (dynamic / longrope pick their frequencies from L)."""
+    spec = rope.rope_spec(cfg, hd)
+    pos = _positions(attention_mask, L)
+    inv, sc = rope.inv_freq(spec, int(pos.max()) + 1 if spec["rope_type"] in ("dynamic", "longrope") else None)
+    return rope.cos_sin(inv, sc, pos)
+
+
+def _attention(q, k, v, nh, nkv, hd, cos, sin, scaling, mask, softcap=None):
+    """q [B,L,nh*hd], k/v [B,L,nkv*hd] -> rotated, attended, [B,L,nh*hd] (before o_proj)."""
+    B, L = q.shape[:2]
+    q = q.view(B, L, nh, hd).transpose(1, 2)
+    k = k.view(B, L, nkv, hd).transpose(1, 2)
+    v = v.view(B, L, nkv, hd).transpose(1, 2)
+    q, k = rope.apply(q, k, cos, sin)
+    o = eager_attention(q, repeat_kv(k, nh // nkv), repeat_kv(v, nh // nkv), scaling, mask, softcap=softcap)
+    return o.transpose(1, 2).reshape(B, L, -1)
+
+
+def _pad(attention_mask):
+    return padding_mask(attention_mask) if attention_mask is not None and (attention_mask == 0).any() else None
+
+
+def _head(w, h):
+    head = w("lm_head.weight", None)
+    return linear(h, w("model.embed_tokens.weight") if head is None else head)
+
+
+def gemma2_forward(m, input_ids, attention_mask=None, **_):
+    """Gemma 2: sandwich norms ((1 + w) RMSNorm before and after attention and MLP), scores scaled by
+    query_pre_attn_scalar^-0.5 and soft-capped, alternating sliding/global layers, soft-capped final logits.
+    Gemma2Config defaults: a missing key takes the default, a null one turns the feature off."""
+    cfg, w = m.cfg, W(m.w)
+    H, nh, nl = cfg["hidden_size"], cfg["num_attention_heads"], cfg["num_hidden_layers"]
+    nkv = first(cfg, "num_key_value_heads", default=nh)
+    hd = first(cfg, "head_dim", default=256)
+    eps = first(cfg, "rms_norm_eps", default=1e-6)
+    act = act_fn(first(cfg, "hidden_activation", "hidden_act", default="gelu_pytorch_tanh"))
+    scaling = first(cfg, "query_pre_attn_scalar", default=256) ** -0.5
+    attn_cap = cfg.get("attn_logit_softcapping", 50.0)
+    final_cap = cfg.get("final_logit_softcapping", 30.0)
+    sw = cfg.get("sliding_window", 4096)
+    lt = cfg.get("layer_types") or ["sliding_attention" if (i + 1) % 2 else "full_attention" for i in range(nl)]
+    B, L = input_ids.shape
+    cos, sin = _rope_cos_sin(cfg, hd, attention_mask, L)
+    pad = _pad(attention_mask)
+    h = w("model.embed_tokens.weight")[input_ids]
+    h = h * torch.tensor(H ** 0.5, dtype=h.dtype)
+    for i in range(nl):
+        lw = w.sub("model.layers.%d." % i)
+        a, mp = lw.sub("self_attn."), lw.sub("mlp.")
+        mask = combine_masks(causal_mask(L, L, sw if lt[i] == "sliding_attention" else None), pad)
+        x = rms_norm(h, lw("input_layernorm.weight"), eps, True)
+        o = _attention(linear(x, a("q_proj.weight"), a("q_proj.bias", None)),
+                       linear(x, a("k_proj.weight"), a("k_proj.bias", None)),
+                       linear(x, a("v_proj.weight"), a("v_proj.bias", None)), nh, nkv, hd, cos, sin, scaling, mask,
+                       softcap=attn_cap)
+        o = linear(o, a("o_proj.weight"), a("o_proj.bias", None))
+        h = h + rms_norm(o, lw("post_attention_layernorm.weight"), eps, True)
+        x = rms_norm(h, lw("pre_feedforward_layernorm.weight"), eps, True)
+        y = linear(act(linear(x, mp("gate_proj.weight"))) * linear(x, mp("up_proj.weight")), mp("down_proj.weight"))
+        h = h + rms_norm(y, lw("post_feedforward_layernorm.weight"), eps, True)
+    h = rms_norm(h, w("model.norm.weight"), eps, True)
+    logits = _head(w, h)
+    if final_cap is not None:
+        logits = torch.tanh(logits / final_cap) * final_cap
+    return logits
+
+
+def phi3_forward(m, input_ids, attention_mask=None, **_):
+    """Phi-3: Llama layout with fused qkv_proj ([q | k | v] rows) and gate_up_proj ([gate | up] rows), partial
+    rotary, longrope (short factors up to original_max_position_embeddings, long past it), sliding window on every
+    layer when set."""
+    cfg, w = m.cfg, W(m.w)
+    H, nh, nl = cfg["hidden_size"], cfg["num_attention_heads"], cfg["num_hidden_layers"]
+    nkv = first(cfg, "num_key_value_heads", default=nh)
+    hd = first(cfg, "head_dim", default=H // nh)
+    eps = first(cfg, "rms_norm_eps", default=1e-5)
+    act = act_fn(first(cfg, "hidden_act", default="silu"))
+    B, L = input_ids.shape
+    cos, sin = _rope_cos_sin(cfg, hd, attention_mask, L)
+    mask = combine_masks(causal_mask(L, L, cfg.get("sliding_window")), _pad(attention_mask))
+    h = w("model.embed_tokens.weight")[input_ids]
+    for i in range(nl):
+        lw = w.sub("model.layers.%d." % i)
+        x = rms_norm(h, lw("input_layernorm.weight"), eps)
+        qkv = linear(x, lw("self_attn.qkv_proj.weight"))
+        q, k, v = qkv.split([nh * hd, nkv * hd, nkv * hd], dim=-1)
+        o = _attention(q, k, v, nh, nkv, hd, cos, sin, hd ** -0.5, mask)
+        h = h + linear(o, lw("self_attn.o_proj.weight"))
+        x = rms_norm(h, lw("post_attention_layernorm.weight"), eps)
+        gate, up = linear(x, lw("mlp.gate_up_proj.weight")).chunk(2, dim=-1)
+        h = h + linear(up * act(gate), lw("mlp.down_proj.weight"))
+    return _head(w, rms_norm(h, w("model.norm.weight"), eps))
+
+
+def olmo2_forward(m, input_ids, attention_mask=None, **_):
+    """OLMo 2: no pre-norms; RMSNorm after attention and after the MLP, inside the residual; q/k RMSNorm over the
+    whole projection width before the heads are split."""
+    cfg, w = m.cfg, W(m.w)
+    H, nh, nl = cfg["hidden_size"], cfg["num_attention_heads"], cfg["num_hidden_layers"]
+    nkv = first(cfg, "num_key_value_heads", default=nh)
+    hd = first(cfg, "head_dim", default=H // nh)
+    eps = first(cfg, "rms_norm_eps", default=1e-5)
+    act = act_fn(first(cfg, "hidden_act", default="silu"))
+    B, L = input_ids.shape
+    cos, sin = _rope_cos_sin(cfg, hd, attention_mask, L)
+    mask = combine_masks(causal_mask(L, L), _pad(attention_mask))
+    h = w("model.embed_tokens.weight")[input_ids]
+    for i in range(nl):
+        lw = w.sub("model.layers.%d." % i)
+        a, mp = lw.sub("self_attn."), lw.sub("mlp.")
+        q = rms_norm(linear(h, a("q_proj.weight"), a("q_proj.bias", None)), a("q_norm.weight"), eps)
+        k = rms_norm(linear(h, a("k_proj.weight"), a("k_proj.bias", None)), a("k_norm.weight"), eps)
+        v = linear(h, a("v_proj.weight"), a("v_proj.bias", None))
+        o = linear(_attention(q, k, v, nh, nkv, hd, cos, sin, hd ** -0.5, mask), a("o_proj.weight"),
+                   a("o_proj.bias", None))
+        h = h + rms_norm(o, lw("post_attention_layernorm.weight"), eps)
+        y = linear(act(linear(h, mp("gate_proj.weight"))) * linear(h, mp("up_proj.weight")), mp("down_proj.weight"))
+        h = h + rms_norm(y, lw("post_feedforward_layernorm.weight"), eps)
+    return _head(w, rms_norm(h, w("model.norm.weight"), eps))
+
+
 FORWARD = {mt: llama_forward for mt in LLAMA_LIKE}
-FORWARD.update(gpt2=gpt2_forward, gpt_neox=gpt_neox_forward)
+FORWARD.update(gpt2=gpt2_forward, gpt_neox=gpt_neox_forward, gemma2=gemma2_forward, phi3=phi3_forward,
+               olmo2=olmo2_forward)
 
 
 def forward(m, input_ids, attention_mask=None, **kw):
