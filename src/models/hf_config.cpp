@@ -122,6 +122,20 @@ double float_or_off(const JsonObject& cfg, const std::string& key, double fallba
   return cfg.has(key) ? cfg.get_float(key) : 0.0;
 }
 
+HeadShape head_shape(const JsonObject& cfg, int64_t hidden, int64_t default_head_dim) {
+  HeadShape s;
+  s.heads = cfg.get_size("num_attention_heads", 100000);
+  s.kv_heads = cfg.get_size("num_key_value_heads", s.heads, 100000);
+  if (!cfg.has("head_dim") && default_head_dim == 0 && hidden % s.heads != 0)
+    fail("{}: hidden_size {} is not divisible by num_attention_heads {}", cfg.where(), hidden, s.heads);
+  if (s.heads % s.kv_heads != 0)
+    fail("{}: num_attention_heads {} is not a multiple of num_key_value_heads {}", cfg.where(), s.heads, s.kv_heads);
+  s.head_dim = cfg.has("head_dim")      ? cfg.get_size("head_dim", 1 << 16)
+               : default_head_dim > 0 ? default_head_dim
+                                      : hidden / s.heads;
+  return s;
+}
+
 void fill_info(ModelInfo& info, const JsonObject& cfg, const WeightStore& store, const std::string& dir) {
   info.dir = dir;
   info.architecture = cfg.get_string("model_type");

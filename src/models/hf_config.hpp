@@ -29,6 +29,14 @@ std::vector<int64_t> layer_windows(const JsonObject& cfg, int64_t layers, int64_
 // soft-capping and sliding_window, as its config class reads them.
 double float_or_off(const JsonObject& cfg, const std::string& key, double fallback);
 
+// num_attention_heads, num_key_value_heads (default: heads) and head_dim (default:
+// `default_head_dim`, or when 0 hidden_size / heads, which must then divide) of a
+// Llama-named config, checked.
+struct HeadShape {
+  int64_t heads = 0, kv_heads = 0, head_dim = 0;
+};
+HeadShape head_shape(const JsonObject& cfg, int64_t hidden, int64_t default_head_dim = 0);
+
 // Fills the ModelInfo fields every family shares (ids, sizes, parameters, dtypes).
 void fill_info(ModelInfo& info, const JsonObject& cfg, const WeightStore& store, const std::string& dir);
 

@@ -21,11 +21,7 @@ std::shared_ptr<const Model> load_gemma2(const JsonObject& cfg, const WeightStor
   const int64_t d = info.hidden_size = cfg.get_size("hidden_size");
   const int64_t vocab = info.vocab_size = cfg.get_size("vocab_size");
   const int64_t layers = info.num_layers = cfg.get_size("num_hidden_layers", 100000);
-  const int64_t heads = cfg.get_size("num_attention_heads", 100000);
-  const int64_t kv_heads = cfg.get_size("num_key_value_heads", heads, 100000);
-  const int64_t head_dim = cfg.get_size("head_dim", 256, 1 << 16);
-  if (heads % kv_heads != 0)
-    fail("{}: num_attention_heads {} is not a multiple of num_key_value_heads {}", cfg.where(), heads, kv_heads);
+  const auto [heads, kv_heads, head_dim] = hf::head_shape(cfg, d, /*Gemma2Config's default head_dim=*/256);
   const int64_t ffn = cfg.get_size("intermediate_size");
   info.max_positions = cfg.get_size("max_position_embeddings", 0, int64_t(1) << 40);
   const float eps = float(cfg.get_float("rms_norm_eps", 1e-6));
