@@ -17,6 +17,8 @@ using Loader = std::shared_ptr<const Model> (*)(const JsonObject& cfg, const Wei
 std::shared_ptr<const Model> load_llama(const JsonObject& cfg, const WeightStore& store, const std::string& dir);
 std::shared_ptr<const Model> load_gemma2(const JsonObject& cfg, const WeightStore& store, const std::string& dir);
 std::shared_ptr<const Model> load_phi3(const JsonObject& cfg, const WeightStore& store, const std::string& dir);
+std::shared_ptr<const Model> load_opt(const JsonObject& cfg, const WeightStore& store, const std::string& dir);
+std::shared_ptr<const Model> load_gptj(const JsonObject& cfg, const WeightStore& store, const std::string& dir);
 std::shared_ptr<const Model> load_olmo2(const JsonObject& cfg, const WeightStore& store, const std::string& dir);
 std::shared_ptr<const Model> load_gpt2(const JsonObject& cfg, const WeightStore& store, const std::string& dir);
 std::shared_ptr<const Model> load_gpt_neox(const JsonObject& cfg, const WeightStore& store, const std::string& dir);
