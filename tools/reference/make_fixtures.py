@@ -281,7 +281,48 @@ def spec_sandwich(c):
     return s
 
 
-SPECS = {"gemma2": spec_sandwich, "olmo2": spec_sandwich, "phi3": spec_sandwich, "llama": spec_llama, "mistral": spec_llama, "qwen2": spec_llama, "qwen3": spec_llama, "mixtral": spec_llama,
+def spec_opt(c):
+    H, V, I, we = c["hidden_size"], c["vocab_size"], c["ffn_dim"], c.get("word_embed_proj_dim") or c["hidden_size"]
+    p = "model.decoder."
+    s = {p + "embed_tokens.weight": ([V, we], "w"), p + "embed_positions.weight": ([c["max_position_embeddings"] + 2, H], "w")}
+    if we != H:
+        s[p + "project_in.weight"] = ([H, we], "w")
+        s[p + "project_out.weight"] = ([we, H], "w")
+    if c.get("do_layer_norm_before", True) and not c.get("_remove_final_layer_norm", False):
+        s[p + "final_layer_norm.weight"] = ([H], "norm")
+        s[p + "final_layer_norm.bias"] = ([H], "bias")
+    for i in range(c["num_hidden_layers"]):
+        q = p + "layers.%d." % i
+        for ln in ("self_attn_layer_norm", "final_layer_norm"):
+            s[q + ln + ".weight"] = ([H], "norm")
+            s[q + ln + ".bias"] = ([H], "bias")
+        for n, shp in (("self_attn.q_proj", [H, H]), ("self_attn.k_proj", [H, H]), ("self_attn.v_proj", [H, H]),
+                       ("self_attn.out_proj", [H, H]), ("fc1", [I, H]), ("fc2", [H, I])):
+            s[q + n + ".weight"] = (shp, "w")
+            if c.get("enable_bias", True):
+                s[q + n + ".bias"] = ([shp[0]], "bias")
+    return s
+
+
+def spec_gptj(c):
+    H, V = c["n_embd"], c["vocab_size"]
+    I = c.get("n_inner") or 4 * H
+    s = {"transformer.wte.weight": ([V, H], "w"), "transformer.ln_f.weight": ([H], "norm"),
+         "transformer.ln_f.bias": ([H], "bias"), "lm_head.weight": ([V, H], "w"), "lm_head.bias": ([V], "bias")}
+    for i in range(c["n_layer"]):
+        p = "transformer.h.%d." % i
+        s[p + "ln_1.weight"] = ([H], "norm")
+        s[p + "ln_1.bias"] = ([H], "bias")
+        for n in ("q_proj", "k_proj", "v_proj", "out_proj"):
+            s[p + "attn.%s.weight" % n] = ([H, H], "w")
+        s[p + "mlp.fc_in.weight"] = ([I, H], "w")
+        s[p + "mlp.fc_in.bias"] = ([I], "bias")
+        s[p + "mlp.fc_out.weight"] = ([H, I], "w")
+        s[p + "mlp.fc_out.bias"] = ([H], "bias")
+    return s
+
+
+SPECS = {"gptj": spec_gptj, "opt": spec_opt, "gemma2": spec_sandwich, "olmo2": spec_sandwich, "phi3": spec_sandwich, "llama": spec_llama, "mistral": spec_llama, "qwen2": spec_llama, "qwen3": spec_llama, "mixtral": spec_llama,
          "gemma": spec_llama, "gpt2": spec_gpt2, "gpt_neox": spec_gpt_neox, "bert": spec_bert, "roberta": spec_bert,
          "vit": spec_vit, "t5": spec_t5, "bart": spec_bartlike, "marian": spec_bartlike, "whisper": spec_bartlike}
 
@@ -482,6 +523,36 @@ add("olmo2-default-v5cfg", 521, {
     "dtype": "float32", "use_cache": True},
     "olmo2 5.x keys: no pre-norms, RMSNorm after attention and after the MLP inside the residual, q_norm over "
     "all 64 q dims and k_norm over all 32 k dims (not per head), GQA 4/2; row 1 right-padded by 5", pad=5)
+
+OPT_BASE = {
+    "architectures": ["OPTForCausalLM"], "model_type": "opt", "vocab_size": 384, "hidden_size": 64, "ffn_dim": 128,
+    "num_hidden_layers": 2, "num_attention_heads": 4, "max_position_embeddings": 40, "activation_function": "relu",
+    "do_layer_norm_before": True, "word_embed_proj_dim": 64, "enable_bias": True,
+    "layer_norm_elementwise_affine": True, "bos_token_id": 2, "eos_token_id": 2, "pad_token_id": 1,
+    "tie_word_embeddings": True, "dropout": 0.0, "attention_dropout": 0.0, "layerdrop": 0.0, "init_std": 0.02,
+    "use_cache": True}
+add("opt-prenorm-v5cfg", 531, dict(OPT_BASE, dtype="float32"),
+    "opt (125m layout) 5.x keys: learned positions read at position + 2 (table of max_position_embeddings + 2 "
+    "rows), pre-LayerNorm with the final LayerNorm, ReLU, biases everywhere, head tied to embed_tokens; row 1 "
+    "right-padded by 5", pad=5)
+add("opt-postnorm-projdim-v4cfg", 532, dict(OPT_BASE, do_layer_norm_before=False, word_embed_proj_dim=48,
+                                             torch_dtype="float32"),
+    "opt (350m layout) 4.x keys: do_layer_norm_before false (LayerNorm after each residual add, no final "
+    "LayerNorm), word_embed_proj_dim 48 != hidden 64 (project_in 64x48 before the positions are added, "
+    "project_out 48x64 before the tied 384x48 head); row 1 right-padded by 3", pad=3)
+
+GPTJ_BASE = {
+    "architectures": ["GPTJForCausalLM"], "model_type": "gptj", "vocab_size": 384, "n_embd": 64, "n_head": 4,
+    "n_layer": 2, "n_inner": None, "n_positions": 64, "rotary_dim": 8, "activation_function": "gelu_new",
+    "layer_norm_epsilon": 1e-5, "bos_token_id": 383, "eos_token_id": 383, "tie_word_embeddings": False,
+    "attn_pdrop": 0.0, "embd_pdrop": 0.0, "resid_pdrop": 0.0, "use_cache": True}
+add("gptj-rot8-v5cfg", 541, dict(GPTJ_BASE, dtype="float32"),
+    "gptj 5.x keys: parallel residual from one ln_1, rotary on the first 8 of 16 head dims in the interleaved "
+    "(rotate_every_two) layout, n_inner null (4 x 64), gelu_new, lm_head with a bias; row 1 right-padded by 5",
+    pad=5, ablate={"rotary_dim": 16})
+add("gptj-rotfull-inner-v4cfg", 542, dict(GPTJ_BASE, rotary_dim=16, n_inner=96, n_layer=3, torch_dtype="float32"),
+    "gptj 4.x keys: rotary over the whole head (rotary_dim 16 = head size), n_inner 96, 3 layers; row 1 "
+    "right-padded by 3", pad=3)
 
 # --- gpt2 / gpt_neox ---
 add("gpt2-gelu-inner-invlayer", 301, {
