@@ -1,5 +1,6 @@
 #include "tessera/models/decoder.hpp"
 
+#include <cmath>
 #include <cstring>
 
 #include "tessera/generation/generate.hpp"
@@ -32,7 +33,7 @@ class DecoderSession final : public Session {
 
   std::vector<KvCache> caches;
   LayerScratch scratch;
-  std::vector<float> x;
+  std::vector<float> x, projected;  // projected: OPT's narrower embeddings before project_in / after project_out
   std::vector<Segment> segs{1};
   int64_t pos = 0;
 
@@ -46,7 +47,7 @@ std::unique_ptr<Session> DecoderModel::new_session(const SessionOptions& options
   // (an unsupported kv_type is refused by session_capacity, with the model's path)
   const int64_t per_position = kernels::is_kv_type(options.kv_type) ? kv_cache_bytes_per_position(options.kv_type) : 0;
   const int64_t cap = session_capacity(options, meta.dir, meta.max_positions > 0 ? meta.max_positions : 4096,
-                                       position_embed ? position_embed->rows() : 0, per_position);
+                                       position_embed ? position_embed->rows() - position_offset : 0, per_position);
   return std::make_unique<DecoderSession>(*this, cap, options.kv_type);
 }
 
@@ -60,12 +61,20 @@ void DecoderModel::decode(Session& session, std::span<const int32_t> ids, Tensor
 
   s->x.resize(size_t(m * d));
   float* x = s->x.data();
+  const int64_t we = embed.dim();
+  float* e = x;
+  if (project_in) {
+    s->projected.resize(size_t(m * we));
+    e = s->projected.data();
+  }
   for (int64_t i = 0; i < m; ++i) {
     if (ids[size_t(i)] < 0 || ids[size_t(i)] >= meta.vocab_size)
       fail("token id {} at input position {} is outside the vocabulary [0, {})", ids[size_t(i)], i, meta.vocab_size);
-    embed.lookup(ids[size_t(i)], x + i * d, embed_scale);
-    if (position_embed) position_embed->lookup(pos0 + i, x + i * d, 1.0f, /*accumulate=*/true);
+    embed.lookup(ids[size_t(i)], e + i * we, embed_scale);
   }
+  if (project_in) project_in->forward(e, m, x);
+  if (position_embed)
+    for (int64_t i = 0; i < m; ++i) position_embed->lookup(pos0 + i + position_offset, x + i * d, 1.0f, /*accumulate=*/true);
   s->segs[0] = Segment{0, m, pos0, nullptr, nullptr};
   for (size_t l = 0; l < layers.size(); ++l) {
     s->segs[0].cache = &s->caches[l];
@@ -76,11 +85,21 @@ void DecoderModel::decode(Session& session, std::span<const int32_t> ids, Tensor
   const int64_t rows = all_positions ? m : 1;
   const float* last = x + (m - rows) * d;
   float* normed = s->scratch.h.data();
-  final_norm.forward(last, normed, rows);
+  if (final_norm.enabled()) final_norm.forward(last, normed, rows);
+  else std::memcpy(normed, last, size_t(rows * d) * sizeof(float));
+  if (project_out) {
+    s->projected.resize(size_t(rows * project_out->out_features()));
+    project_out->forward(normed, rows, s->projected.data());
+    normed = s->projected.data();
+  }
   if (logits.empty() || logits.dtype() != DType::F32 || logits.numel() != rows * meta.vocab_size ||
       logits.rank() != 2)
     logits = Tensor::zeros(DType::F32, {rows, meta.vocab_size});
   lm_head.forward(normed, rows, logits.data<float>());
+  if (final_softcap > 0.0f) {
+    float* z = logits.data<float>();
+    for (int64_t i = 0; i < rows * meta.vocab_size; ++i) z[i] = final_softcap * std::tanh(z[i] / final_softcap);
+  }
 }
 
 std::map<std::string, Tensor> DecoderModel::forward_named(const std::map<std::string, Tensor>& inputs,

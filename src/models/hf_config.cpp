@@ -63,8 +63,30 @@ RopeSpec rope(const JsonObject& cfg, int64_t head_dim, double default_theta) {
     spec.beta_fast = p->get_float("beta_fast", 32.0);
     spec.beta_slow = p->get_float("beta_slow", 1.0);
     spec.truncate = p->get_bool("truncate", true);
+  } else if (type == "longrope") {
+    // As transformers' _compute_longrope_parameters: a top-level original_max_position_embeddings
+    // (Phi-3's config) wins; without `factor` the scale is max_position_embeddings over it.
+    spec.type = RopeSpec::Type::LongRope;
+    spec.original_max_positions =
+        cfg.get_int("original_max_position_embeddings", p->get_int("original_max_position_embeddings", max_pos));
+    if (spec.original_max_positions <= 1)
+      fail("{}: original_max_position_embeddings must be above 1 for longrope, found {}", cfg.where(), spec.original_max_positions);
+    spec.factor = p->has("factor") ? p->get_float("factor") : double(max_pos) / double(spec.original_max_positions);
+    spec.attention_factor = p->has("attention_factor") ? p->get_float("attention_factor")
+                            : spec.factor <= 1.0    ? 1.0
+                                                    : std::sqrt(1 + std::log(spec.factor) / std::log(double(spec.original_max_positions)));
+    for (const char* key : {"short_factor", "long_factor"}) {
+      const auto& v = p->raw().contains(key) ? p->raw().at(key) : nlohmann::json();
+      if (!v.is_array() || int64_t(v.size()) != spec.rotary_dim / 2)
+        fail("{}: {} must list {} numbers (rotary dimension / 2), found {}", p->where(), key, spec.rotary_dim / 2, v.dump());
+      std::vector<float>& out = std::string(key) == "short_factor" ? spec.short_factor : spec.long_factor;
+      for (const auto& x : v) {
+        if (!x.is_number() || !(x.get<double>() > 0)) fail("{}: {} must hold positive numbers, found {}", p->where(), key, x.dump());
+        out.push_back(x.get<float>());
+      }
+    }
   } else {
-    fail("{}: rope type '{}' is not supported (supported: default, linear, dynamic, llama3, yarn)", p->where(), type);
+    fail("{}: rope type '{}' is not supported (supported: default, linear, dynamic, llama3, yarn, longrope)", p->where(), type);
   }
   // Not a Hugging Face key: a GGUF file's rope_freqs tensor, put here by the GGUF translation.
   if (params && params->has("freq_factors")) {
@@ -79,6 +101,39 @@ RopeSpec rope(const JsonObject& cfg, int64_t head_dim, double default_theta) {
   if (spec.type != RopeSpec::Type::Default && !(spec.factor > 0))
     fail("{}: rope scaling factor must be positive, found {}", p->where(), spec.factor);
   return spec;
+}
+
+std::vector<int64_t> layer_windows(const JsonObject& cfg, int64_t layers, int64_t window) {
+  const auto& lt = cfg.raw().at("layer_types");
+  if (!lt.is_array() || int64_t(lt.size()) != layers) fail("{}: layer_types must list {} entries", cfg.where(), layers);
+  std::vector<int64_t> w(size_t(layers), 0);
+  for (int64_t l = 0; l < layers; ++l) {
+    const std::string t = lt[size_t(l)].is_string() ? lt[size_t(l)].get<std::string>() : "";
+    if (t == "sliding_attention") w[size_t(l)] = window;
+    else if (t != "full_attention")
+      fail("{}: layer_types[{}] = {} is not supported (expected \"sliding_attention\" or \"full_attention\")", cfg.where(), l,
+           lt[size_t(l)].dump());
+  }
+  return w;
+}
+
+double float_or_off(const JsonObject& cfg, const std::string& key, double fallback) {
+  if (!cfg.raw().contains(key)) return fallback;
+  return cfg.has(key) ? cfg.get_float(key) : 0.0;
+}
+
+HeadShape head_shape(const JsonObject& cfg, int64_t hidden, int64_t default_head_dim) {
+  HeadShape s;
+  s.heads = cfg.get_size("num_attention_heads", 100000);
+  s.kv_heads = cfg.get_size("num_key_value_heads", s.heads, 100000);
+  if (!cfg.has("head_dim") && default_head_dim == 0 && hidden % s.heads != 0)
+    fail("{}: hidden_size {} is not divisible by num_attention_heads {}", cfg.where(), hidden, s.heads);
+  if (s.heads % s.kv_heads != 0)
+    fail("{}: num_attention_heads {} is not a multiple of num_key_value_heads {}", cfg.where(), s.heads, s.kv_heads);
+  s.head_dim = cfg.has("head_dim")      ? cfg.get_size("head_dim", 1 << 16)
+               : default_head_dim > 0 ? default_head_dim
+                                      : hidden / s.heads;
+  return s;
 }
 
 void fill_info(ModelInfo& info, const JsonObject& cfg, const WeightStore& store, const std::string& dir) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "tessera/blocks/position.hpp"
 #include "tessera/io/json.hpp"
@@ -19,6 +20,22 @@ kernels::Activation activation(const JsonObject& cfg, const std::string& key, co
 // The rotary embedding a config asks for, with `head_dim` and the partial rotary factor
 // (rope_parameters.partial_rotary_factor, partial_rotary_factor or rotary_pct).
 RopeSpec rope(const JsonObject& cfg, int64_t head_dim, double default_theta = 10000.0);
+
+// Per-layer sliding window from config.json's `layer_types` ("sliding_attention" → `window`,
+// "full_attention" → 0), or an Error naming the entry. The caller checks that layer_types is set.
+std::vector<int64_t> layer_windows(const JsonObject& cfg, int64_t layers, int64_t window);
+
+// A number field whose absence means `fallback` and whose null means "off" (0): Gemma 2's
+// soft-capping and sliding_window, as its config class reads them.
+double float_or_off(const JsonObject& cfg, const std::string& key, double fallback);
+
+// num_attention_heads, num_key_value_heads (default: heads) and head_dim (default:
+// `default_head_dim`, or when 0 hidden_size / heads, which must then divide) of a
+// Llama-named config, checked.
+struct HeadShape {
+  int64_t heads = 0, kv_heads = 0, head_dim = 0;
+};
+HeadShape head_shape(const JsonObject& cfg, int64_t hidden, int64_t default_head_dim = 0);
 
 // Fills the ModelInfo fields every family shares (ids, sizes, parameters, dtypes).
 void fill_info(ModelInfo& info, const JsonObject& cfg, const WeightStore& store, const std::string& dir);

@@ -109,11 +109,14 @@ def rms_norm(x, w, eps, gemma=False):
 # ----------------------------------------------------------------------------------------------------------------------
 # attention (eager)
 # ----------------------------------------------------------------------------------------------------------------------
-def eager_attention(q, k, v, scaling, mask=None, bias=None):
-    """q [B,H,Lq,D], k/v [B,H,Lk,D] (already repeated for GQA); mask additive [B or 1,1 or H,Lq,Lk]."""
+def eager_attention(q, k, v, scaling, mask=None, bias=None, softcap=None):
+    """q [B,H,Lq,D], k/v [B,H,Lk,D] (already repeated for GQA); mask additive [B or 1,1 or H,Lq,Lk].
+    softcap (Gemma 2): scores -> softcap * tanh(scores / softcap) before the mask."""
     s = torch.matmul(q, k.transpose(2, 3))
     if scaling != 1.0:
         s = s * scaling
+    if softcap is not None:
+        s = torch.tanh(s / softcap) * softcap
     if bias is not None:
         s = s + bias
     if mask is not None:

@@ -1,4 +1,5 @@
-"""Decoder-only families: llama, mistral, qwen2, qwen3, mixtral, gemma, gpt2, gpt_neox.
+"""Decoder-only families: llama, mistral, qwen2, qwen3, mixtral, gemma, gemma2, phi3, olmo2, opt, gptj, gpt2,
+gpt_neox.
 
 forward(d_or_model, input_ids, attention_mask) -> logits [B,L,V] (float32).
 generate(model, prompt_ids, n) -> prompt + n greedy tokens (full recompute each step).
@@ -247,8 +248,231 @@ def gpt_neox_forward(m, input_ids, attention_mask=None, **_):
     return linear(h, head)
 
 
+# ----------------------------------------------------------------------------------------------------------------------
+# gemma2, phi3, olmo2 (modeling_gemma2.py, modeling_phi3.py, modeling_olmo2.py; 5.x, eager attention)
+# ----------------------------------------------------------------------------------------------------------------------
+def _rope_cos_sin(cfg, hd, attention_mask, L):
+    """cos/sin for one forward over positions 0..L-1 (dynamic / longrope pick their frequencies from L)."""
+    spec = rope.rope_spec(cfg, hd)
+    pos = _positions(attention_mask, L)
+    inv, sc = rope.inv_freq(spec, int(pos.max()) + 1 if spec["rope_type"] in ("dynamic", "longrope") else None)
+    return rope.cos_sin(inv, sc, pos)
+
+
+def _attention(q, k, v, nh, nkv, hd, cos, sin, scaling, mask, softcap=None):
+    """q [B,L,nh*hd], k/v [B,L,nkv*hd] -> rotated, attended, [B,L,nh*hd] (before o_proj)."""
+    B, L = q.shape[:2]
+    q = q.view(B, L, nh, hd).transpose(1, 2)
+    k = k.view(B, L, nkv, hd).transpose(1, 2)
+    v = v.view(B, L, nkv, hd).transpose(1, 2)
+    q, k = rope.apply(q, k, cos, sin)
+    o = eager_attention(q, repeat_kv(k, nh // nkv), repeat_kv(v, nh // nkv), scaling, mask, softcap=softcap)
+    return o.transpose(1, 2).reshape(B, L, -1)
+
+
+def _llama_dims(cfg):
+    """hidden, heads, kv heads, head_dim, layers, rms eps, activation of a Llama-named config (phi3, olmo2)."""
+    H, nh = cfg["hidden_size"], cfg["num_attention_heads"]
+    return (H, nh, first(cfg, "num_key_value_heads", default=nh), first(cfg, "head_dim", default=H // nh),
+            cfg["num_hidden_layers"], first(cfg, "rms_norm_eps", default=1e-5),
+            act_fn(first(cfg, "hidden_act", default="silu")))
+
+
+def _pad(attention_mask):
+    return padding_mask(attention_mask) if attention_mask is not None and (attention_mask == 0).any() else None
+
+
+def _head(w, h):
+    head = w("lm_head.weight", None)
+    return linear(h, w("model.embed_tokens.weight") if head is None else head)
+
+
+def gemma2_forward(m, input_ids, attention_mask=None, **_):
+    """Gemma 2: sandwich norms ((1 + w) RMSNorm before and after attention and MLP), scores scaled by
+    query_pre_attn_scalar^-0.5 and soft-capped, alternating sliding/global layers, soft-capped final logits.
+    Gemma2Config defaults: a missing key takes the default, a null one turns the feature off."""
+    cfg, w = m.cfg, W(m.w)
+    H, nh, nl = cfg["hidden_size"], cfg["num_attention_heads"], cfg["num_hidden_layers"]
+    nkv = first(cfg, "num_key_value_heads", default=nh)
+    hd = first(cfg, "head_dim", default=256)
+    eps = first(cfg, "rms_norm_eps", default=1e-6)
+    act = act_fn(first(cfg, "hidden_activation", "hidden_act", default="gelu_pytorch_tanh"))
+    scaling = first(cfg, "query_pre_attn_scalar", default=256) ** -0.5
+    attn_cap = cfg.get("attn_logit_softcapping", 50.0)
+    final_cap = cfg.get("final_logit_softcapping", 30.0)
+    sw = cfg.get("sliding_window", 4096)
+    lt = cfg.get("layer_types") or ["sliding_attention" if (i + 1) % 2 else "full_attention" for i in range(nl)]
+    B, L = input_ids.shape
+    cos, sin = _rope_cos_sin(cfg, hd, attention_mask, L)
+    pad = _pad(attention_mask)
+    h = w("model.embed_tokens.weight")[input_ids]
+    h = h * torch.tensor(H ** 0.5, dtype=h.dtype)
+    for i in range(nl):
+        lw = w.sub("model.layers.%d." % i)
+        a, mp = lw.sub("self_attn."), lw.sub("mlp.")
+        mask = combine_masks(causal_mask(L, L, sw if lt[i] == "sliding_attention" else None), pad)
+        x = rms_norm(h, lw("input_layernorm.weight"), eps, True)
+        o = _attention(linear(x, a("q_proj.weight"), a("q_proj.bias", None)),
+                       linear(x, a("k_proj.weight"), a("k_proj.bias", None)),
+                       linear(x, a("v_proj.weight"), a("v_proj.bias", None)), nh, nkv, hd, cos, sin, scaling, mask,
+                       softcap=attn_cap)
+        o = linear(o, a("o_proj.weight"), a("o_proj.bias", None))
+        h = h + rms_norm(o, lw("post_attention_layernorm.weight"), eps, True)
+        x = rms_norm(h, lw("pre_feedforward_layernorm.weight"), eps, True)
+        y = linear(act(linear(x, mp("gate_proj.weight"))) * linear(x, mp("up_proj.weight")), mp("down_proj.weight"))
+        h = h + rms_norm(y, lw("post_feedforward_layernorm.weight"), eps, True)
+    h = rms_norm(h, w("model.norm.weight"), eps, True)
+    logits = _head(w, h)
+    if final_cap is not None:
+        logits = torch.tanh(logits / final_cap) * final_cap
+    return logits
+
+
+def phi3_forward(m, input_ids, attention_mask=None, **_):
+    """Phi-3: Llama layout with fused qkv_proj ([q | k | v] rows) and gate_up_proj ([gate | up] rows), partial
+    rotary, longrope (short factors up to original_max_position_embeddings, long past it), sliding window on every
+    layer when set."""
+    cfg, w = m.cfg, W(m.w)
+    H, nh, nkv, hd, nl, eps, act = _llama_dims(cfg)
+    B, L = input_ids.shape
+    cos, sin = _rope_cos_sin(cfg, hd, attention_mask, L)
+    mask = combine_masks(causal_mask(L, L, cfg.get("sliding_window")), _pad(attention_mask))
+    h = w("model.embed_tokens.weight")[input_ids]
+    for i in range(nl):
+        lw = w.sub("model.layers.%d." % i)
+        x = rms_norm(h, lw("input_layernorm.weight"), eps)
+        qkv = linear(x, lw("self_attn.qkv_proj.weight"))
+        q, k, v = qkv.split([nh * hd, nkv * hd, nkv * hd], dim=-1)
+        o = _attention(q, k, v, nh, nkv, hd, cos, sin, hd ** -0.5, mask)
+        h = h + linear(o, lw("self_attn.o_proj.weight"))
+        x = rms_norm(h, lw("post_attention_layernorm.weight"), eps)
+        gate, up = linear(x, lw("mlp.gate_up_proj.weight")).chunk(2, dim=-1)
+        h = h + linear(up * act(gate), lw("mlp.down_proj.weight"))
+    return _head(w, rms_norm(h, w("model.norm.weight"), eps))
+
+
+def olmo2_forward(m, input_ids, attention_mask=None, **_):
+    """OLMo 2: no pre-norms; RMSNorm after attention and after the MLP, inside the residual; q/k RMSNorm over the
+    whole projection width before the heads are split."""
+    cfg, w = m.cfg, W(m.w)
+    H, nh, nkv, hd, nl, eps, act = _llama_dims(cfg)
+    B, L = input_ids.shape
+    cos, sin = _rope_cos_sin(cfg, hd, attention_mask, L)
+    mask = combine_masks(causal_mask(L, L), _pad(attention_mask))
+    h = w("model.embed_tokens.weight")[input_ids]
+    for i in range(nl):
+        lw = w.sub("model.layers.%d." % i)
+        a, mp = lw.sub("self_attn."), lw.sub("mlp.")
+        q = rms_norm(linear(h, a("q_proj.weight"), a("q_proj.bias", None)), a("q_norm.weight"), eps)
+        k = rms_norm(linear(h, a("k_proj.weight"), a("k_proj.bias", None)), a("k_norm.weight"), eps)
+        v = linear(h, a("v_proj.weight"), a("v_proj.bias", None))
+        o = linear(_attention(q, k, v, nh, nkv, hd, cos, sin, hd ** -0.5, mask), a("o_proj.weight"),
+                   a("o_proj.bias", None))
+        h = h + rms_norm(o, lw("post_attention_layernorm.weight"), eps)
+        y = linear(act(linear(h, mp("gate_proj.weight"))) * linear(h, mp("up_proj.weight")), mp("down_proj.weight"))
+        h = h + rms_norm(y, lw("post_feedforward_layernorm.weight"), eps)
+    return _head(w, rms_norm(h, w("model.norm.weight"), eps))
+
+
+def opt_forward(m, input_ids, attention_mask=None, **_):
+    """OPT (modeling_opt.py): positions cumsum(mask) * mask - 1 read at +2; LayerNorm before the sublayers
+    (do_layer_norm_before, final LayerNorm unless _remove_final_layer_norm) or after them; q scaled before q.k;
+    project_in / project_out when word_embed_proj_dim != hidden_size; head tied to embed_tokens."""
+    cfg, w = m.cfg, W(m.w)
+    H, nh, nl = cfg["hidden_size"], cfg["num_attention_heads"], cfg["num_hidden_layers"]
+    hd = H // nh
+    act = act_fn(cfg.get("activation_function", "relu"))
+    pre = cfg.get("do_layer_norm_before", True)
+    B, L = input_ids.shape
+    am = attention_mask if attention_mask is not None else torch.ones(B, L, dtype=torch.int64)
+    pos = (torch.cumsum(am, dim=1) * am - 1).long()
+    mask = combine_masks(causal_mask(L, L), _pad(attention_mask))
+    p = w.sub("model.decoder." if w.has("model.decoder.embed_tokens.weight") else "decoder.")
+    h = p("embed_tokens.weight")[input_ids]
+    if p.has("project_in.weight"):
+        h = linear(h, p("project_in.weight"))
+    h = h + p("embed_positions.weight")[pos + 2]
+
+    def ln(x, name):
+        return layer_norm(x, p(name + ".weight"), p(name + ".bias"), 1e-5)
+
+    for i in range(nl):
+        q = "layers.%d." % i
+        r = h
+        x = ln(h, q + "self_attn_layer_norm") if pre else h
+        a = lambda n: linear(x, p(q + "self_attn.%s.weight" % n), p(q + "self_attn.%s.bias" % n, None))  # noqa: E731
+        qs = (a("q_proj") * hd ** -0.5).view(B, L, nh, hd).transpose(1, 2)
+        ks = a("k_proj").view(B, L, nh, hd).transpose(1, 2)
+        vs = a("v_proj").view(B, L, nh, hd).transpose(1, 2)
+        o = eager_attention(qs, ks, vs, 1.0, mask).transpose(1, 2).reshape(B, L, H)
+        h = r + linear(o, p(q + "self_attn.out_proj.weight"), p(q + "self_attn.out_proj.bias", None))
+        if not pre:
+            h = ln(h, q + "self_attn_layer_norm")
+        r = h
+        x = ln(h, q + "final_layer_norm") if pre else h
+        x = linear(act(linear(x, p(q + "fc1.weight"), p(q + "fc1.bias", None))), p(q + "fc2.weight"),
+                   p(q + "fc2.bias", None))
+        h = r + x
+        if not pre:
+            h = ln(h, q + "final_layer_norm")
+    if pre and not cfg.get("_remove_final_layer_norm", False):
+        h = ln(h, "final_layer_norm")
+    if p.has("project_out.weight"):
+        h = linear(h, p("project_out.weight"))
+    head = w("lm_head.weight", None)
+    return linear(h, p("embed_tokens.weight") if head is None else head)
+
+
+def gptj_forward(m, input_ids, attention_mask=None, **_):
+    """GPT-J (modeling_gptj.py): h += attn(ln_1 h) + mlp(ln_1 h); rotary on the first rotary_dim dims of each head
+    with interleaved pairs (rotate_every_two, sin/cos repeat_interleave'd), a fixed table from base 10000; scores
+    computed in float32, divided by sqrt(head_dim) after the mask; lm_head with a bias."""
+    cfg, w = m.cfg, W(m.w)
+    H, nh, nl = cfg["n_embd"], cfg["n_head"], cfg["n_layer"]
+    hd = H // nh
+    rd = cfg.get("rotary_dim")
+    eps = cfg.get("layer_norm_epsilon", 1e-5)
+    act = act_fn(cfg.get("activation_function", "gelu_new"))
+    B, L = input_ids.shape
+    dim = rd or H
+    inv = 1.0 / (10000 ** (torch.arange(0, dim, 2, dtype=torch.int64) / dim))
+    sinusoid = torch.einsum("i , j -> i j", torch.arange(cfg["n_positions"], dtype=torch.int64).float(), inv).float()
+    table = torch.cat((torch.sin(sinusoid), torch.cos(sinusoid)), dim=1)
+    sincos = table[_positions(attention_mask, L)]
+    sin, cos = torch.split(sincos, dim // 2, dim=-1)
+    sin = torch.repeat_interleave(sin[:, :, None, :], 2, 3)
+    cos = torch.repeat_interleave(cos[:, :, None, :], 2, 3)
+
+    def rotate(t):  # t [B,L,nh,hd]
+        r = t[..., :rd] if rd else t
+        x1, x2 = r[..., ::2], r[..., 1::2]
+        r = r * cos + torch.stack((-x2, x1), dim=-1).flatten(-2) * sin
+        return torch.cat([r, t[..., rd:]], dim=-1) if rd else r
+
+    mask = combine_masks(causal_mask(L, L), _pad(attention_mask))
+    t = w.sub("transformer.")
+    h = t("wte.weight")[input_ids]
+    for i in range(nl):
+        lw = t.sub("h.%d." % i)
+        x = layer_norm(h, lw("ln_1.weight"), lw("ln_1.bias"), eps)
+        q = rotate(linear(x, lw("attn.q_proj.weight")).view(B, L, nh, hd)).transpose(1, 2).float()
+        k = rotate(linear(x, lw("attn.k_proj.weight")).view(B, L, nh, hd)).transpose(1, 2).float()
+        v = linear(x, lw("attn.v_proj.weight")).view(B, L, nh, hd).transpose(1, 2)
+        s = torch.matmul(q, k.transpose(-1, -2)) + mask
+        s = s / torch.sqrt(torch.tensor(hd, dtype=torch.float32))
+        o = torch.matmul(torch.softmax(s, dim=-1), v).transpose(1, 2).reshape(B, L, H)
+        attn = linear(o, lw("attn.out_proj.weight"))
+        mlp = linear(act(linear(x, lw("mlp.fc_in.weight"), lw("mlp.fc_in.bias"))), lw("mlp.fc_out.weight"),
+                     lw("mlp.fc_out.bias"))
+        h = attn + mlp + h
+    h = layer_norm(h, t("ln_f.weight"), t("ln_f.bias"), eps)
+    return linear(h, w("lm_head.weight"), w("lm_head.bias", None))
+
+
 FORWARD = {mt: llama_forward for mt in LLAMA_LIKE}
-FORWARD.update(gpt2=gpt2_forward, gpt_neox=gpt_neox_forward)
+FORWARD.update(gpt2=gpt2_forward, gpt_neox=gpt_neox_forward, gemma2=gemma2_forward, phi3=phi3_forward,
+               olmo2=olmo2_forward, opt=opt_forward,
+               gptj=gptj_forward)
 
 
 def forward(m, input_ids, attention_mask=None, **kw):

@@ -25,7 +25,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 OUT = os.path.join(ROOT, "tests", "data", "torch")
 NEW_TOKENS = 12
 MIN_MARGIN = 1e-3
-INIT = ("weights N(0,0.08) (Gemma embed_tokens N(0,0.03)); norm scales 1+N(0,0.1) (Gemma: N(0,0.1), it adds 1); biases N(0,0.05); "
+INIT = ("weights N(0,0.08) (Gemma/Gemma 2 embed_tokens N(0,0.03)); norm scales 1+N(0,0.1) (Gemma/Gemma 2: N(0,0.1), it adds 1); biases N(0,0.05); "
         "T5 shared embedding N(0,1) unless the variant says otherwise; fixed tables (Whisper encoder sinusoids) computed")
 
 
@@ -246,14 +246,90 @@ def spec_bartlike(c):
     return s
 
 
-SPECS = {"llama": spec_llama, "mistral": spec_llama, "qwen2": spec_llama, "qwen3": spec_llama, "mixtral": spec_llama,
+def spec_sandwich(c):
+    """gemma2 (four (1 + w) norms a layer), olmo2 (two post-norms, q/k norms over the projection width) and phi3
+    (fused qkv_proj / gate_up_proj)."""
+    mt = c["model_type"]
+    H, nh = c["hidden_size"], c["num_attention_heads"]
+    nkv = c.get("num_key_value_heads") or nh
+    hd = c.get("head_dim") or H // nh
+    I, V = c["intermediate_size"], c["vocab_size"]
+    s = {"model.embed_tokens.weight": ([V, H], "w"), "model.norm.weight": ([H], "norm")}
+    for i in range(c["num_hidden_layers"]):
+        p = "model.layers.%d." % i
+        norms = {"gemma2": ("input_layernorm", "post_attention_layernorm", "pre_feedforward_layernorm",
+                            "post_feedforward_layernorm"),
+                 "olmo2": ("post_attention_layernorm", "post_feedforward_layernorm"),
+                 "phi3": ("input_layernorm", "post_attention_layernorm")}[mt]
+        for n in norms:
+            s[p + n + ".weight"] = ([H], "norm")
+        if mt == "phi3":
+            s[p + "self_attn.qkv_proj.weight"] = ([(nh + 2 * nkv) * hd, H], "w")
+            s[p + "mlp.gate_up_proj.weight"] = ([2 * I, H], "w")
+        else:
+            for n, o in (("q", nh * hd), ("k", nkv * hd), ("v", nkv * hd)):
+                s[p + "self_attn.%s_proj.weight" % n] = ([o, H], "w")
+            s[p + "mlp.gate_proj.weight"] = ([I, H], "w")
+            s[p + "mlp.up_proj.weight"] = ([I, H], "w")
+        if mt == "olmo2":
+            s[p + "self_attn.q_norm.weight"] = ([nh * hd], "norm")
+            s[p + "self_attn.k_norm.weight"] = ([nkv * hd], "norm")
+        s[p + "self_attn.o_proj.weight"] = ([H, nh * hd], "w")
+        s[p + "mlp.down_proj.weight"] = ([H, I], "w")
+    if not c.get("tie_word_embeddings", mt == "gemma2"):
+        s["lm_head.weight"] = ([V, H], "w")
+    return s
+
+
+def spec_opt(c):
+    H, V, I, we = c["hidden_size"], c["vocab_size"], c["ffn_dim"], c.get("word_embed_proj_dim") or c["hidden_size"]
+    p = "model.decoder."
+    s = {p + "embed_tokens.weight": ([V, we], "w"), p + "embed_positions.weight": ([c["max_position_embeddings"] + 2, H], "w")}
+    if we != H:
+        s[p + "project_in.weight"] = ([H, we], "w")
+        s[p + "project_out.weight"] = ([we, H], "w")
+    if c.get("do_layer_norm_before", True) and not c.get("_remove_final_layer_norm", False):
+        s[p + "final_layer_norm.weight"] = ([H], "norm")
+        s[p + "final_layer_norm.bias"] = ([H], "bias")
+    for i in range(c["num_hidden_layers"]):
+        q = p + "layers.%d." % i
+        for ln in ("self_attn_layer_norm", "final_layer_norm"):
+            s[q + ln + ".weight"] = ([H], "norm")
+            s[q + ln + ".bias"] = ([H], "bias")
+        for n, shp in (("self_attn.q_proj", [H, H]), ("self_attn.k_proj", [H, H]), ("self_attn.v_proj", [H, H]),
+                       ("self_attn.out_proj", [H, H]), ("fc1", [I, H]), ("fc2", [H, I])):
+            s[q + n + ".weight"] = (shp, "w")
+            if c.get("enable_bias", True):
+                s[q + n + ".bias"] = ([shp[0]], "bias")
+    return s
+
+
+def spec_gptj(c):
+    H, V = c["n_embd"], c["vocab_size"]
+    I = c.get("n_inner") or 4 * H
+    s = {"transformer.wte.weight": ([V, H], "w"), "transformer.ln_f.weight": ([H], "norm"),
+         "transformer.ln_f.bias": ([H], "bias"), "lm_head.weight": ([V, H], "w"), "lm_head.bias": ([V], "bias")}
+    for i in range(c["n_layer"]):
+        p = "transformer.h.%d." % i
+        s[p + "ln_1.weight"] = ([H], "norm")
+        s[p + "ln_1.bias"] = ([H], "bias")
+        for n in ("q_proj", "k_proj", "v_proj", "out_proj"):
+            s[p + "attn.%s.weight" % n] = ([H, H], "w")
+        s[p + "mlp.fc_in.weight"] = ([I, H], "w")
+        s[p + "mlp.fc_in.bias"] = ([I], "bias")
+        s[p + "mlp.fc_out.weight"] = ([H, I], "w")
+        s[p + "mlp.fc_out.bias"] = ([H], "bias")
+    return s
+
+
+SPECS = {"gptj": spec_gptj, "opt": spec_opt, "gemma2": spec_sandwich, "olmo2": spec_sandwich, "phi3": spec_sandwich, "llama": spec_llama, "mistral": spec_llama, "qwen2": spec_llama, "qwen3": spec_llama, "mixtral": spec_llama,
          "gemma": spec_llama, "gpt2": spec_gpt2, "gpt_neox": spec_gpt_neox, "bert": spec_bert, "roberta": spec_bert,
          "vit": spec_vit, "t5": spec_t5, "bart": spec_bartlike, "marian": spec_bartlike, "whisper": spec_bartlike}
 
 
 def init_weights(cfg, seed, emb1_std=1.0, std_overrides=None):
     g = torch.Generator().manual_seed(seed)
-    gemma = cfg["model_type"] == "gemma"
+    gemma = cfg["model_type"] in ("gemma", "gemma2")
     out = {}
     for name, (shape, kind) in sorted(SPECS[cfg["model_type"]](cfg).items()):
         if kind == "w":
@@ -391,6 +467,92 @@ add("mixtral-top3", 206, {
     "rope_parameters": {"rope_type": "default", "rope_theta": 10000.0}, "dtype": "float32",
     "attention_dropout": 0.0, "use_cache": True},
     "mixtral num_experts_per_tok 3 of 4 experts (softmax over all, top-3, renormalise); 5.x keys", moe=True)
+
+# --- gemma2 / phi3 / olmo2 ---
+GEMMA2_BASE = {
+    "architectures": ["Gemma2ForCausalLM"], "model_type": "gemma2", "vocab_size": 384, "hidden_size": 64,
+    "intermediate_size": 112, "num_hidden_layers": 3, "num_attention_heads": 4, "num_key_value_heads": 2,
+    "head_dim": 16, "hidden_activation": "gelu_pytorch_tanh", "max_position_embeddings": 128, "rms_norm_eps": 1e-6,
+    "bos_token_id": 2, "eos_token_id": 1, "pad_token_id": 0, "tie_word_embeddings": True, "attention_bias": False,
+    "attention_dropout": 0.0, "use_cache": True, "sliding_window": 4, "query_pre_attn_scalar": 24,
+    "attn_logit_softcapping": 0.5, "final_logit_softcapping": 2.0}
+add("gemma2-softcap-sliding-v5cfg", 501, dict(
+    GEMMA2_BASE, rope_parameters={"rope_type": "default", "rope_theta": 10000.0}, dtype="float32",
+    layer_types=["sliding_attention", "full_attention", "full_attention"]),
+    "gemma2 5.x keys: layer_types (layer 0 slides over 4 keys, 1-2 global), attention scores soft-capped at 0.5 "
+    "and final logits at 2.0 (small caps so that tanh bends them), query_pre_attn_scalar 24 (scale 24^-1/2, not "
+    "head_dim^-1/2), sandwich (1 + w) norms, GQA 4/2, tied head; row 1 right-padded by 5",
+    pad=5, ablate={"attn_logit_softcapping": None, "final_logit_softcapping": None})
+add("gemma2-nocap-alternating-v4cfg", 502, dict(
+    GEMMA2_BASE, num_hidden_layers=4, head_dim=32, num_attention_heads=3, num_key_value_heads=3,
+    query_pre_attn_scalar=32, attn_logit_softcapping=None, final_logit_softcapping=None, rope_theta=10000.0,
+    torch_dtype="float32", tie_word_embeddings=False),
+    "gemma2 4.x keys without layer_types: Gemma2Config's default alternation (layers 0 and 2 slide over 4 keys, "
+    "1 and 3 global), soft-capping off (null), head_dim 32 with 3 heads (96 != hidden 64), untied lm_head; "
+    "row 1 right-padded by 3", pad=3, ablate={"sliding_window": None})
+PHI3_BASE = {
+    "architectures": ["Phi3ForCausalLM"], "model_type": "phi3", "vocab_size": 384, "hidden_size": 64,
+    "intermediate_size": 96, "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2,
+    "hidden_act": "silu", "rms_norm_eps": 1e-5, "bos_token_id": 1, "eos_token_id": 32000, "pad_token_id": 32000,
+    "tie_word_embeddings": False, "attention_dropout": 0.0, "embd_pdrop": 0.0, "resid_pdrop": 0.0,
+    "use_cache": True, "sliding_window": None}
+add("phi3-longrope-partial-v5cfg", 511, dict(
+    PHI3_BASE, eos_token_id=383, pad_token_id=382, max_position_embeddings=64, original_max_position_embeddings=16,
+    rope_parameters={"rope_type": "longrope", "rope_theta": 10000.0, "partial_rotary_factor": 0.75,
+                     "short_factor": [1.0, 1.1, 1.3, 1.8, 2.5, 3.0],
+                     "long_factor": [1.0, 1.5, 2.5, 4.0, 7.0, 11.0]}, dtype="float32"),
+    "phi3 5.x keys: fused qkv_proj / gate_up_proj; longrope over 12 of 16 head dims (partial_rotary_factor "
+    "0.75), original_max_position_embeddings 16 of 64 (attention factor sqrt(1 + ln 4 / ln 16)): the logits "
+    "(length 21, padded row 18) take the long factors, generation (at most 16 positions) the short ones; "
+    "row 1 right-padded by 3", L=21, pad=3, ablate={"rope_parameters": {"rope_type": "default", "rope_theta": 10000.0,
+                                                                         "partial_rotary_factor": 0.75}})
+add("phi3-longrope-sliding-v4cfg", 512, dict(
+    PHI3_BASE, eos_token_id=383, pad_token_id=382, num_key_value_heads=1, max_position_embeddings=32,
+    original_max_position_embeddings=8, sliding_window=6, rope_theta=10000.0,
+    rope_scaling={"type": "longrope", "short_factor": [1.0, 1.2, 1.5, 2.0, 2.0, 3.0, 4.0, 5.0],
+                  "long_factor": [1.0, 2.0, 3.0, 5.0, 8.0, 12.0, 16.0, 24.0]}, torch_dtype="float32"),
+    "phi3 4.x keys (rope_scaling{type: longrope}, rope_theta, original_max_position_embeddings 8 of 32): long "
+    "factors everywhere (prompt 9, logits 17 and padded row 13 > 8), full rotary, MQA, sliding_window 6 on every "
+    "layer; row 1 right-padded by 4", P=9, pad=4, ablate={"sliding_window": None})
+add("olmo2-default-v5cfg", 521, {
+    "architectures": ["Olmo2ForCausalLM"], "model_type": "olmo2", "vocab_size": 384, "hidden_size": 64,
+    "intermediate_size": 112, "num_hidden_layers": 3, "num_attention_heads": 4, "num_key_value_heads": 2,
+    "hidden_act": "silu", "max_position_embeddings": 128, "rms_norm_eps": 1e-6, "bos_token_id": None,
+    "eos_token_id": 383, "pad_token_id": 382, "tie_word_embeddings": False, "attention_bias": False,
+    "attention_dropout": 0.0, "rope_parameters": {"rope_type": "default", "rope_theta": 500000.0},
+    "dtype": "float32", "use_cache": True},
+    "olmo2 5.x keys: no pre-norms, RMSNorm after attention and after the MLP inside the residual, q_norm over "
+    "all 64 q dims and k_norm over all 32 k dims (not per head), GQA 4/2; row 1 right-padded by 5", pad=5)
+
+OPT_BASE = {
+    "architectures": ["OPTForCausalLM"], "model_type": "opt", "vocab_size": 384, "hidden_size": 64, "ffn_dim": 128,
+    "num_hidden_layers": 2, "num_attention_heads": 4, "max_position_embeddings": 40, "activation_function": "relu",
+    "do_layer_norm_before": True, "word_embed_proj_dim": 64, "enable_bias": True,
+    "layer_norm_elementwise_affine": True, "bos_token_id": 2, "eos_token_id": 2, "pad_token_id": 1,
+    "tie_word_embeddings": True, "dropout": 0.0, "attention_dropout": 0.0, "layerdrop": 0.0, "init_std": 0.02,
+    "use_cache": True}
+add("opt-prenorm-v5cfg", 531, dict(OPT_BASE, dtype="float32"),
+    "opt (125m layout) 5.x keys: learned positions read at position + 2 (table of max_position_embeddings + 2 "
+    "rows), pre-LayerNorm with the final LayerNorm, ReLU, biases everywhere, head tied to embed_tokens; row 1 "
+    "right-padded by 5", pad=5)
+add("opt-postnorm-projdim-v4cfg", 532, dict(OPT_BASE, do_layer_norm_before=False, word_embed_proj_dim=48,
+                                             torch_dtype="float32"),
+    "opt (350m layout) 4.x keys: do_layer_norm_before false (LayerNorm after each residual add, no final "
+    "LayerNorm), word_embed_proj_dim 48 != hidden 64 (project_in 64x48 before the positions are added, "
+    "project_out 48x64 before the tied 384x48 head); row 1 right-padded by 3", pad=3)
+
+GPTJ_BASE = {
+    "architectures": ["GPTJForCausalLM"], "model_type": "gptj", "vocab_size": 384, "n_embd": 64, "n_head": 4,
+    "n_layer": 2, "n_inner": None, "n_positions": 64, "rotary_dim": 8, "activation_function": "gelu_new",
+    "layer_norm_epsilon": 1e-5, "bos_token_id": 383, "eos_token_id": 383, "tie_word_embeddings": False,
+    "attn_pdrop": 0.0, "embd_pdrop": 0.0, "resid_pdrop": 0.0, "use_cache": True}
+add("gptj-rot8-v5cfg", 541, dict(GPTJ_BASE, dtype="float32"),
+    "gptj 5.x keys: parallel residual from one ln_1, rotary on the first 8 of 16 head dims in the interleaved "
+    "(rotate_every_two) layout, n_inner null (4 x 64), gelu_new, lm_head with a bias; row 1 right-padded by 5",
+    pad=5, ablate={"rotary_dim": 16})
+add("gptj-rotfull-inner-v4cfg", 542, dict(GPTJ_BASE, rotary_dim=16, n_inner=96, n_layer=3, torch_dtype="float32"),
+    "gptj 4.x keys: rotary over the whole head (rotary_dim 16 = head size), n_inner 96, 3 layers; row 1 "
+    "right-padded by 3", pad=3)
 
 # --- gpt2 / gpt_neox ---
 add("gpt2-gelu-inner-invlayer", 301, {
@@ -596,6 +758,10 @@ def build(v):
         L, P = o.get("L", 17), o.get("P", 5)
         ref["input_ids"] = rand_ids(g, (2, L), Vv, special)
         ref["attention_mask"] = torch.ones(2, L, dtype=torch.int64)
+        if o.get("pad"):  # row 1 right-padded: its logits are compared where attention_mask is 1
+            ref["attention_mask"][1, L - o["pad"]:] = 0
+            padding = "row 1 padded at the end by %d tokens (attention_mask 0); compare logits only where " \
+                      "attention_mask is 1" % o["pad"]
         m = decoders.Model(cfg, w32)
         ref["logits"] = decoders.forward(m, ref["input_ids"], ref["attention_mask"])
         cands = []

@@ -24,6 +24,7 @@ struct AttentionConfig {
   bool causal = true;
   int64_t window = 0;  // sliding window: a query at p sees keys p - window < j <= p; 0 = unlimited
   float scale = 1.0f;  // multiplies q·k
+  float softcap = 0.0f;  // > 0: scores soft-capped to softcap·tanh(s / softcap) before the mask (Gemma 2)
 };
 
 // An additive score bias b(head, query position, key position), e.g. T5's relative buckets.
@@ -35,7 +36,9 @@ class Attention {
   // Either separate projections or one fused [q | k | v] projection.
   std::optional<Linear> qkv;
   Linear q, k, v, o;
-  std::optional<Norm> q_norm, k_norm;  // per-head RMSNorm over head_dim (Qwen3, Gemma3)
+  // RMSNorm on q and k before RoPE: per head over head_dim (Qwen3) or over the whole
+  // projection width (OLMo 2); the norm's size says which.
+  std::optional<Norm> q_norm, k_norm;
   Rope rope;                           // disabled when rotary_dim == 0
 
   int64_t q_width() const { return cfg.heads * cfg.head_dim; }
@@ -46,6 +49,7 @@ class Attention {
     TESSERA_CHECK(cfg.heads > 0 && cfg.kv_heads > 0 && cfg.head_dim > 0, "attention: heads, kv heads and head_dim must be positive");
     TESSERA_CHECK(cfg.heads % cfg.kv_heads == 0, "attention: {} query heads are not a multiple of {} key/value heads",
                   cfg.heads, cfg.kv_heads);
+    TESSERA_CHECK(cfg.softcap >= 0.0f, "attention: soft-capping must be positive or 0 (off), found {}", cfg.softcap);
   }
 
   // Self-attention: q, k and v become one fused projection when they can share a packing
@@ -85,8 +89,8 @@ class Attention {
       parallel_for(m, [&](int64_t b, int64_t e) {
         for (int64_t i = b; i < e; ++i) {
           float* row = qkv + i * w;
-          if (q_norm) q_norm->forward(row, row, cfg.heads);  // one norm row per head
-          if (k_norm) k_norm->forward(row + q_width(), row + q_width(), cfg.kv_heads);
+          if (q_norm) q_norm->forward(row, row, q_width() / q_norm->size());
+          if (k_norm) k_norm->forward(row + q_width(), row + q_width(), kv_width() / k_norm->size());
           if (freqs) {
             rope.apply(row, cfg.heads, hd, pos0 + i, *freqs);
             rope.apply(row + q_width(), cfg.kv_heads, hd, pos0 + i, *freqs);
@@ -142,6 +146,7 @@ class Attention {
     a.causal = cfg.causal;
     a.window = cfg.window;
     a.scale = cfg.scale;
+    a.softcap = cfg.softcap;
     if (bias && *bias) {
       a.bias = [](const void* ctx, int64_t h, int64_t qp, int64_t kp) { return (*static_cast<const ScoreBias*>(ctx))(h, qp, kp); };
       a.bias_ctx = bias;

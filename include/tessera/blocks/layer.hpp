@@ -1,6 +1,7 @@
 // One transformer layer: self-attention, optional cross-attention and a feed-forward block,
 // wired pre-norm (GPT-2, Llama, T5, Whisper), post-norm (BERT, BART, Marian) or with the
-// parallel residual of GPT-NeoX. Runs on packed activations: m rows of several sequences,
+// parallel residual of GPT-NeoX. Pre-norm layers may also normalise each sublayer's output
+// before it joins the residual (sandwich norms: Gemma 2 with both, OLMo 2 without the pre-norms). Runs on packed activations: m rows of several sequences,
 // each a Segment with its own positions and cache.
 #pragma once
 
@@ -23,13 +24,14 @@ struct Segment {
 
 // Scratch buffers a Session owns so the layer loop does not allocate once warmed up.
 struct LayerScratch {
-  std::vector<float> h, qkv, attn, mlp, q;
+  std::vector<float> h, qkv, attn, mlp, q, out;
 };
 
 class Layer {
  public:
   Residual residual = Residual::PreNorm;
-  Norm attn_norm, mlp_norm;
+  Norm attn_norm, mlp_norm;                      // pre-norms; PreNorm skips a disabled one
+  std::optional<Norm> post_attn_norm, post_mlp_norm;  // PreNorm only: x += post(f(pre(x)))
   Attention attn;
   bool has_cross = false;
   Norm cross_norm;
@@ -62,7 +64,7 @@ class Layer {
       mlp_norm.forward(x, x, m);
       return;
     }
-    attn_norm.forward(x, h, m);
+    if (attn_norm.enabled()) attn_norm.forward(x, h, m);
     if (residual == Residual::Parallel) {
       std::vector<float>& h2 = s.q;
       h2.resize(size_t(m * d));
@@ -71,16 +73,40 @@ class Layer {
       mlp.forward(h2.data(), m, x, s.mlp);
       return;
     }
-    self_attention(h, m, segs, s, x);
+    // Pre-norm. A sublayer with a post-norm writes into s.out, normalised there before the
+    // add; without one it adds straight into x.
+    float* out = post_attn_norm || post_mlp_norm ? sized(s.out, m * d) : x;
+    const float* in = attn_norm.enabled() ? h : x;
+    if (post_attn_norm) {
+      std::fill(out, out + m * d, 0.0f);
+      self_attention(in, m, segs, s, out);
+      post_attn_norm->forward(out, out, m);
+      kernels::axpy(1.0f, out, x, m * d);
+    } else {
+      self_attention(in, m, segs, s, x);
+    }
     if (has_cross) {
       cross_norm.forward(x, h, m);
       cross_attention(h, m, segs, s, x);
     }
-    mlp_norm.forward(x, h, m);
-    mlp.forward(h, m, x, s.mlp);
+    if (mlp_norm.enabled()) mlp_norm.forward(x, h, m);
+    in = mlp_norm.enabled() ? h : x;
+    if (post_mlp_norm) {
+      std::fill(out, out + m * d, 0.0f);
+      mlp.forward(in, m, out, s.mlp);
+      post_mlp_norm->forward(out, out, m);
+      kernels::axpy(1.0f, out, x, m * d);
+    } else {
+      mlp.forward(in, m, x, s.mlp);
+    }
   }
 
  private:
+  static float* sized(std::vector<float>& v, int64_t n) {
+    v.resize(size_t(n));
+    return v.data();
+  }
+
   // out += o(attention(in)); `in` and `out` may alias (post-norm).
   void self_attention(const float* in, int64_t m, const std::vector<Segment>& segs, LayerScratch& s, float* out) const {
     attn.project(in, m, s.qkv.data());

@@ -31,6 +31,8 @@ class Norm {
   }
 
   int64_t size() const { return n_; }
+  // A default-constructed Norm is "no norm" (a layer without pre-norms: OLMo 2).
+  bool enabled() const { return n_ > 0; }
 
   // Normalise m rows of n_ features; x and y may alias. A prompt's rows are split between
   // threads (16 or more rows per share; a decoded token's one row stays on the caller).

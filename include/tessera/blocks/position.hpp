@@ -13,19 +13,22 @@
 namespace tessera {
 
 struct RopeSpec {
-  enum class Type { Default, Linear, Dynamic, Llama3, Yarn };
+  enum class Type { Default, Linear, Dynamic, Llama3, Yarn, LongRope };
   Type type = Type::Default;
   double theta = 10000.0;
   int64_t rotary_dim = 0;  // dims rotated per head (head_dim × partial_rotary_factor)
   double factor = 1.0;     // linear / dynamic / llama3
   double low_freq_factor = 1.0, high_freq_factor = 4.0;  // llama3
-  int64_t original_max_positions = 0;                    // llama3, dynamic, yarn
-  double attention_factor = 1.0;                         // yarn: multiplies cos and sin
+  int64_t original_max_positions = 0;                    // llama3, dynamic, yarn, longrope
+  double attention_factor = 1.0;                         // yarn, longrope: multiplies cos and sin
   double beta_fast = 32, beta_slow = 1;                  // yarn correction range
   bool truncate = true;                                  // yarn: floor/ceil the correction range
   // GGUF's rope_freqs tensor (llama.cpp's form of llama3 scaling): frequency i is divided by
   // freq_factors[i]. Empty: none.
   std::vector<float> freq_factors;
+  // LongRoPE (Phi-3): frequency i is divided by short_factor[i] while a call's positions stay
+  // within original_max_positions, by long_factor[i] past it.
+  std::vector<float> short_factor, long_factor;
 };
 
 class Rope {
@@ -37,15 +40,22 @@ class Rope {
     TESSERA_CHECK(spec.freq_factors.empty() || int64_t(spec.freq_factors.size()) == spec.rotary_dim / 2,
                   "rope frequency factors: expected {} (rotary dimension / 2), found {}", spec.rotary_dim / 2,
                   spec.freq_factors.size());
+    const size_t half = size_t(spec.rotary_dim / 2);
+    TESSERA_CHECK(spec.type != RopeSpec::Type::LongRope || (spec.short_factor.size() == half && spec.long_factor.size() == half),
+                  "longrope: short and long factors must hold {} numbers (rotary dimension / 2), found {} and {}", half,
+                  spec.short_factor.size(), spec.long_factor.size());
     inv_freq_ = inverse_frequencies(spec.theta);
+    if (spec.type == RopeSpec::Type::LongRope) long_inv_freq_ = inverse_frequencies(spec.theta, true, &spec.long_factor);
   }
 
   bool enabled() const { return spec_.rotary_dim > 0; }
   int64_t rotary_dim() const { return spec_.rotary_dim; }
 
   // The frequencies to use for a forward call whose largest position is max_pos. Only
-  // dynamic NTK scaling depends on it (Hugging Face recomputes per call the same way).
+  // dynamic NTK scaling and LongRoPE depend on it (Hugging Face recomputes per call the same way).
   const std::vector<float>& frequencies(int64_t max_pos, std::vector<float>& scratch) const {
+    if (spec_.type == RopeSpec::Type::LongRope)
+      return max_pos + 1 > spec_.original_max_positions ? long_inv_freq_ : inv_freq_;
     if (spec_.type != RopeSpec::Type::Dynamic || max_pos + 1 <= spec_.original_max_positions) return inv_freq_;
     double seq = double(max_pos + 1), d = double(spec_.rotary_dim);
     double base = spec_.theta * std::pow(spec_.factor * seq / double(spec_.original_max_positions) - (spec_.factor - 1),
@@ -85,9 +95,17 @@ class Rope {
   }
 
  private:
-  std::vector<float> inverse_frequencies(double base, bool scaled = true) const {
+  // `longrope`: the factors dividing each frequency (the short ones unless given).
+  std::vector<float> inverse_frequencies(double base, bool scaled = true, const std::vector<float>* longrope = nullptr) const {
     const int64_t half = spec_.rotary_dim / 2;
     std::vector<float> f(static_cast<size_t>(half));
+    if (scaled && spec_.type == RopeSpec::Type::LongRope) {
+      // 1 / (factor · base^(2i/d)), each step in f32 as transformers computes it.
+      const std::vector<float>& ext = longrope ? *longrope : spec_.short_factor;
+      for (int64_t i = 0; i < half; ++i)
+        f[size_t(i)] = 1.0f / (ext[size_t(i)] * float(std::pow(base, double(float(2 * i) / float(spec_.rotary_dim)))));
+      return f;
+    }
     for (int64_t i = 0; i < half; ++i) {
       float exponent = float(2 * i) / float(spec_.rotary_dim);
       f[size_t(i)] = float(1.0 / std::pow(base, double(exponent)));
@@ -133,7 +151,7 @@ class Rope {
   }
 
   RopeSpec spec_;
-  std::vector<float> inv_freq_;
+  std::vector<float> inv_freq_, long_inv_freq_;
 };
 
 // Sinusoidal position table [positions, dim]. Marian/Whisper write sin in the first half

@@ -93,6 +93,7 @@ struct AttentionArgs {
   bool causal = true;
   int64_t window = 0;
   float scale = 1.0f;
+  float softcap = 0.0f;  // > 0: scores become softcap·tanh(scores / softcap) (Gemma 2)
   AttentionBiasFn bias = nullptr;
   const void* bias_ctx = nullptr;
 };

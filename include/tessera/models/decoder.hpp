@@ -1,5 +1,5 @@
-// Decoder-only causal language models (GPT-2, Llama, Mistral, Qwen, Gemma, GPT-NeoX,
-// Mixtral): embeddings → layers → final norm → LM head, over a per-session KV cache.
+// Decoder-only causal language models (GPT-2, Llama, Mistral, Qwen, Gemma, Gemma 2, GPT-NeoX,
+// Mixtral, OLMo 2, OPT): embeddings → layers → final norm → LM head, over a per-session KV cache.
 // Family files fill one of these from config.json and their weight names.
 #pragma once
 
@@ -17,10 +17,14 @@ class DecoderModel final : public Model {
   ModelInfo meta;
   Embedding embed;
   float embed_scale = 1.0f;                 // Gemma: sqrt(hidden)
-  std::optional<Embedding> position_embed;  // GPT-2: learned absolute positions
+  std::optional<Embedding> position_embed;  // GPT-2, OPT: learned absolute positions
+  int64_t position_offset = 0;              // OPT: position p reads row p + 2
+  std::optional<Linear> project_in;         // OPT word_embed_proj_dim: embeddings → hidden
   std::vector<Layer> layers;
-  Norm final_norm;
+  Norm final_norm;                          // skipped when disabled (OPT post-norm)
+  std::optional<Linear> project_out;        // OPT: hidden → word_embed_proj_dim, before the head
   Linear lm_head;  // may borrow the embedding table (tied)
+  float final_softcap = 0.0f;  // Gemma 2: logits become cap·tanh(logits / cap); 0 = off
 
   const ModelInfo& info() const override { return meta; }
   std::unique_ptr<Session> new_session(const SessionOptions& options = {}) const override;

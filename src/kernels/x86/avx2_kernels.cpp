@@ -3,6 +3,7 @@
 // plain function pointers leave this TU (see DESIGN.md, "Lessons").
 #include <immintrin.h>
 
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 

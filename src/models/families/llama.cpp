@@ -22,13 +22,7 @@ std::shared_ptr<const Model> load_llama(const JsonObject& cfg, const WeightStore
   const int64_t d = info.hidden_size = cfg.get_size("hidden_size");
   const int64_t vocab = info.vocab_size = cfg.get_size("vocab_size");
   const int64_t layers = info.num_layers = cfg.get_size("num_hidden_layers", 100000);
-  const int64_t heads = cfg.get_size("num_attention_heads", 100000);
-  const int64_t kv_heads = cfg.get_size("num_key_value_heads", heads, 100000);
-  const int64_t head_dim = cfg.has("head_dim") ? cfg.get_size("head_dim", 1 << 16) : d / heads;
-  if (!cfg.has("head_dim") && d % heads != 0)
-    fail("{}: hidden_size {} is not divisible by num_attention_heads {}", cfg.where(), d, heads);
-  if (heads % kv_heads != 0)
-    fail("{}: num_attention_heads {} is not a multiple of num_key_value_heads {}", cfg.where(), heads, kv_heads);
+  const auto [heads, kv_heads, head_dim] = hf::head_shape(cfg, d);
   const int64_t ffn = cfg.get_size("intermediate_size");
   info.max_positions = cfg.get_size("max_position_embeddings", 0, int64_t(1) << 40);
   const float eps = float(cfg.get_float("rms_norm_eps", 1e-6));
@@ -48,14 +42,7 @@ std::shared_ptr<const Model> load_llama(const JsonObject& cfg, const WeightStore
   std::vector<int64_t> window(size_t(layers), 0);
   const int64_t sw = cfg.get_int("sliding_window", 0);
   if (cfg.has("layer_types") && (qwen2 || qwen3)) {
-    const auto& lt = cfg.raw().at("layer_types");
-    if (!lt.is_array() || int64_t(lt.size()) != layers)
-      fail("{}: layer_types must list {} entries", cfg.where(), layers);
-    for (int64_t l = 0; l < layers; ++l) {
-      std::string t = lt[size_t(l)].is_string() ? lt[size_t(l)].get<std::string>() : "";
-      if (t == "sliding_attention") window[size_t(l)] = sw;
-      else if (t != "full_attention") fail("{}: layer_types[{}] = {} is not supported", cfg.where(), l, lt[size_t(l)].dump());
-    }
+    window = hf::layer_windows(cfg, layers, sw);
   } else if (qwen2 || qwen3) {
     if (cfg.get_bool("use_sliding_window", false))
       for (int64_t l = cfg.get_int("max_window_layers", 0); l < layers; ++l) window[size_t(l)] = sw;

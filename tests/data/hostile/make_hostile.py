@@ -208,6 +208,22 @@ model_dir("config_eps_string", cfg(rms_norm_eps="1e-5"), T)
 model_dir("config_rope_unknown", cfg(rope_scaling={"rope_type": "longrope2", "factor": 2.0}), T)
 model_dir("config_activation_unknown", cfg(hidden_act="swiglu9"), T)
 model_dir("config_sliding_window_negative", cfg(model_type="mistral", sliding_window=-1), T)
+# New families: config errors found before any tensor is read (head_dim 4: 2 longrope factors).
+model_dir("config_longrope_factors_short", cfg(model_type="phi3", original_max_position_embeddings=16, rope_scaling={
+    "type": "longrope", "short_factor": [1.0], "long_factor": [1.0, 2.0]}), T)
+model_dir("config_longrope_factor_negative", cfg(model_type="phi3", original_max_position_embeddings=16, rope_scaling={
+    "type": "longrope", "short_factor": [1.0, 1.0], "long_factor": [1.0, -2.0]}), T)
+model_dir("config_gemma2_softcap_negative", cfg(model_type="gemma2", head_dim=4, attn_logit_softcapping=-50.0), T)
+model_dir("config_gemma2_layer_type_unknown", cfg(model_type="gemma2", head_dim=4, sliding_window=4,
+                                                  layer_types=["sliding_attention", "chunked_attention"]), T)
+model_dir("config_gemma2_layer_types_short", cfg(model_type="gemma2", head_dim=4, layer_types=["full_attention"]), T)
+model_dir("config_gptj_rotary_dim_null", {"model_type": "gptj", "n_embd": 8, "n_head": 2, "n_layer": 1,
+                                          "n_positions": 16, "vocab_size": 32, "rotary_dim": None}, T)
+model_dir("config_gptj_rotary_dim_odd", {"model_type": "gptj", "n_embd": 8, "n_head": 2, "n_layer": 1,
+                                         "n_positions": 16, "vocab_size": 32, "rotary_dim": 3}, T)
+model_dir("config_opt_no_affine_norms", {"model_type": "opt", "hidden_size": 8, "num_attention_heads": 2,
+                                         "num_hidden_layers": 1, "ffn_dim": 16, "max_position_embeddings": 16,
+                                         "vocab_size": 32, "layer_norm_elementwise_affine": False}, T)
 model_dir("config_gpt2_heads_do_not_divide",
           {"model_type": "gpt2", "n_embd": 8, "n_head": 3, "n_layer": 1, "n_positions": 16, "vocab_size": 32}, T)
 model_dir("weights_missing_tensor", TINY, tiny_tensors(skip={"model.norm.weight"}))
