@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <fstream>
 
+#include "command_line.hpp"
 #include "model_options.hpp"
 #include "tessera/audio/subtitles.hpp"
 #include "tessera/audio/wav.hpp"
@@ -124,7 +125,7 @@ int main(int argc, char** argv) {
   app.add_flag("--ids", print_ids, "print token ids even when a tokenizer is available");
   app.add_option("-t,--threads", threads, "threads (default: all cores)");
   tessera::tools::add_version_flag(app, "tessera-transcribe");
-  CLI11_PARSE(app, argc, argv);
+  TESSERA_PARSE_COMMAND_LINE(app, argc, argv);
 
   try {
     if (threads > 0) set_num_threads(threads);

@@ -5,6 +5,9 @@
 //   the same greedy ids. The reader's half of that layout is checked independently on the
 //   files llama.cpp itself wrote (gguf_pycode_test.cpp).
 #include "fixture_util.hpp"
+#include "tessera/generation/generate.hpp"
+#include "tessera/models/load.hpp"
+#include "tessera/models/model.hpp"
 
 using namespace tessera;
 using namespace tessera::testing;
@@ -55,5 +58,28 @@ TEST(GgufExport, RefusesWhatGgufCannotHold) {
     EXPECT_NE(std::system(cmd.c_str()), 0) << f;
     const std::string log = read_text_file(gguf + ".log");
     EXPECT_NE(log.find("cannot be written to GGUF"), std::string::npos) << f << ": " << log;
+  }
+}
+
+// GPT-2 and GPT-NeoX files written by tessera-quantize and run by llama.cpp itself
+// (tests/data/gguf/architectures.json): tessera on the same files gives llama.cpp's NLL within
+// 0.01 and its greedy ids (which are Hugging Face's).
+TEST(GgufArchitectures, Gpt2AndGptNeoxAgreeWithLlamaCpp) {
+  const nlohmann::json ref = load_json_file(data_dir() + "/gguf/architectures.json");
+  ASSERT_EQ(ref["files"].size(), 2u);
+  for (const auto& f : ref["files"]) {
+    const std::string file = f["file"];
+    auto model = load(data_dir() + "/gguf/" + file);
+    EXPECT_EQ(model->info().family, f["fixture"] == "hf/gpt2" ? "gpt2" : "gpt_neox") << file;
+    const auto eval = f["eval_ids"].get<std::vector<int32_t>>();
+    Tensor logits;
+    model->decode(*model->new_session(), eval, logits, true);
+    EXPECT_NEAR(mean_next_token_nll(logits, eval, model->info().vocab_size), f["nll"].get<double>(), 0.01) << file;
+    GenerationOptions opt;
+    const auto want = f["greedy"].get<std::vector<int64_t>>();
+    opt.max_new_tokens = opt.min_new_tokens = int64_t(want.size());
+    auto session = model->new_session();
+    const auto got = generate(*model, *session, f["prompt_ids"].get<std::vector<int32_t>>(), opt).tokens;
+    EXPECT_EQ(std::vector<int64_t>(got.begin(), got.end()), want) << file;
   }
 }
