@@ -6,7 +6,7 @@ namespace tessera {
 
 TextGenerationResult generate_text(const Model& model, Session& session, const Tokenizer& tokenizer, std::string_view prompt,
                                    const GenerationOptions& options, const std::vector<std::string>& stop_strings,
-                                   const TextCallback& on_text) {
+                                   const TextCallback& on_text, bool keep_stop_string) {
   std::vector<int32_t> ids = tokenizer.encode(prompt, false).ids;
   if (ids.empty()) {
     std::optional<int32_t> bos = tokenizer.bos_id();
@@ -14,6 +14,13 @@ TextGenerationResult generate_text(const Model& model, Session& session, const T
     if (!bos) fail("the prompt is empty and neither the model nor the tokenizer names a BOS token to start from");
     ids.push_back(*bos);
   }
+  return generate_text(model, session, tokenizer, ids, options, stop_strings, on_text, keep_stop_string);
+}
+
+TextGenerationResult generate_text(const Model& model, Session& session, const Tokenizer& tokenizer,
+                                   std::span<const int32_t> ids, const GenerationOptions& options,
+                                   const std::vector<std::string>& stop_strings, const TextCallback& on_text,
+                                   bool keep_stop_string) {
   TextGenerationResult r;
   auto stream = tokenizer.stream_decoder(true);
   size_t longest_stop = 0;
@@ -38,7 +45,7 @@ TextGenerationResult generate_text(const Model& model, Session& session, const T
     for (const auto& s : stop_strings) {
       if (s.empty()) continue;
       size_t at = r.text.find(s, from);
-      if (at != std::string::npos) cut = std::min(cut, at + s.size());
+      if (at != std::string::npos) cut = std::min(cut, keep_stop_string ? at + s.size() : at);
     }
     if (cut != std::string::npos) {
       r.text.resize(cut);

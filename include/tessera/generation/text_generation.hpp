@@ -13,7 +13,9 @@
 namespace tessera {
 
 struct TextGenerationResult {
-  std::string text;  // the generated text, cut right after the first stop string when one matched
+  // The generated text, cut right after the first stop string when one matched (right before
+  // it when keep_stop_string is false).
+  std::string text;
   GenerationResult generation;
   bool stopped_by_string = false;
 };
@@ -23,9 +25,15 @@ struct TextGenerationResult {
 using TextCallback = std::function<bool(std::string_view piece)>;
 
 // Encodes `prompt` (without special tokens; an empty prompt starts from the model's BOS),
-// generates, and stops at EOS, max_new_tokens, a stop string or the callback.
+// generates, and stops at EOS, max_new_tokens, a stop string or the callback. OpenAI's API
+// leaves the stop string out of the text: keep_stop_string = false.
 TextGenerationResult generate_text(const Model& model, Session& session, const Tokenizer& tokenizer, std::string_view prompt,
                                    const GenerationOptions& options, const std::vector<std::string>& stop_strings = {},
-                                   const TextCallback& on_text = {});
+                                   const TextCallback& on_text = {}, bool keep_stop_string = true);
+// The same from token ids (the server's /tokenize ids, or a prompt it already counted).
+TextGenerationResult generate_text(const Model& model, Session& session, const Tokenizer& tokenizer,
+                                   std::span<const int32_t> prompt_ids, const GenerationOptions& options,
+                                   const std::vector<std::string>& stop_strings = {}, const TextCallback& on_text = {},
+                                   bool keep_stop_string = true);
 
 }  // namespace tessera
