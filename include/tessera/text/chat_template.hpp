@@ -20,8 +20,8 @@ class Tokenizer;
 // an exhausted machine. Ranges are also capped at 100000 items, as jinja2's sandbox does.
 struct ChatTemplateLimits {
   size_t max_output_bytes = size_t(16) << 20;   // the rendered text, and any captured block
-  size_t max_string_bytes = size_t(256) << 20;  // all strings and lists built while rendering
-  int64_t max_steps = 20'000'000;               // expression evaluations and loop iterations
+  size_t max_string_bytes = size_t(64) << 20;  // all strings and lists built while rendering
+  int64_t max_steps = 5'000'000;               // expression evaluations and loop iterations
   int max_call_depth = 200;                     // nested macro calls
   int max_nesting = 200;                        // nested blocks and expressions in the source
 };

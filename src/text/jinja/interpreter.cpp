@@ -36,6 +36,39 @@ class CycleFn : public Callable {
   int64_t index0_;
 };
 
+}  // namespace
+
+// The `loop` variable of a for loop: index, index0, revindex, revindex0, first, last, length,
+// previtem, nextitem, depth, depth0 and cycle(...).
+class LoopObject : public Callable {
+ public:
+  LoopObject(std::shared_ptr<const std::vector<Value>> items, int64_t index0) : items_(std::move(items)), i_(index0) {}
+  Value call(Interpreter& in, Args) const override { in.error(nullptr, "recursive loops are not supported"); }
+  std::string name() const override { return "loop"; }
+  Value attr(const std::string& a) const {
+    const int64_t n = int64_t(items_->size());
+    if (a == "index") return Value(i_ + 1);
+    if (a == "index0") return Value(i_);
+    if (a == "revindex") return Value(n - i_);
+    if (a == "revindex0") return Value(n - i_ - 1);
+    if (a == "first") return Value(i_ == 0);
+    if (a == "last") return Value(i_ == n - 1);
+    if (a == "length") return Value(n);
+    if (a == "depth") return Value(int64_t(1));
+    if (a == "depth0") return Value(int64_t(0));
+    if (a == "previtem") return i_ > 0 ? (*items_)[size_t(i_ - 1)] : Value::undefined("there is no previous item");
+    if (a == "nextitem") return i_ + 1 < n ? (*items_)[size_t(i_ + 1)] : Value::undefined("there is no next item");
+    if (a == "cycle") return Value(std::shared_ptr<const Callable>(std::make_shared<CycleFn>(i_)));
+    return Value::undefined(fmt::format("'LoopContext object' has no attribute '{}'", a));
+  }
+
+ private:
+  std::shared_ptr<const std::vector<Value>> items_;
+  int64_t i_;
+};
+
+namespace {
+
 // Saves and restores the current frame around a scope.
 struct FrameScope {
   Frame*& slot;
@@ -224,26 +257,16 @@ void Interpreter::render_for(const Node& n, std::string& out) {
     items = std::move(kept);
   }
   const int64_t length = int64_t(items.size());
+  // One shared list behind every iteration's `loop` object, whose attributes are computed
+  // when read (a dict built per iteration made loops several times slower).
+  const auto shared_items = std::make_shared<const std::vector<Value>>(std::move(items));
   for (int64_t i = 0; i < length; ++i) {
     step(&at);
     Frame f;
     f.parent = frame_;
     FrameScope scope(frame_, &f);
-    assign(n.target, items[size_t(i)], n);
-    Dict loop;
-    loop.set("index", Value(i + 1));
-    loop.set("index0", Value(i));
-    loop.set("revindex", Value(length - i));
-    loop.set("revindex0", Value(length - i - 1));
-    loop.set("first", Value(i == 0));
-    loop.set("last", Value(i == length - 1));
-    loop.set("length", Value(length));
-    loop.set("depth", Value(1));
-    loop.set("depth0", Value(0));
-    loop.set("previtem", i > 0 ? items[size_t(i - 1)] : Value::undefined("there is no previous item"));
-    loop.set("nextitem", i + 1 < length ? items[size_t(i + 1)] : Value::undefined("there is no next item"));
-    loop.set("cycle", Value(std::shared_ptr<const Callable>(std::make_shared<CycleFn>(i))));
-    f.vars["loop"] = Value(std::move(loop));
+    assign(n.target, (*shared_items)[size_t(i)], n);
+    f.vars["loop"] = Value(std::shared_ptr<const Callable>(std::make_shared<LoopObject>(shared_items, i)));
     if (render_body(n.bodies[0], out) == Flow::Break) return;
   }
   if (length == 0 && n.bodies.size() > 1) render_body(n.bodies[1], out);
@@ -334,6 +357,8 @@ Value Interpreter::getattr(const Value& obj, const std::string& name) {
   }
   if (name.size() >= 2 && name[0] == '_' && name[1] == '_')
     return Value::undefined(fmt::format("access to attribute '{}' of '{}' object is unsafe.", name, py_type(obj)));
+  if (obj.is_callable())
+    if (const auto* loop = dynamic_cast<const LoopObject*>(&obj.callable())) return loop->attr(name);
   if (auto m = builtin_method(obj, name)) return *m;
   if (obj.is_dict())
     if (const Value* v = obj.dict().find(name)) return *v;

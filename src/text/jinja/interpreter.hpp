@@ -17,8 +17,8 @@ namespace tessera::jinja {
 
 struct Limits {
   size_t max_output_bytes = size_t(16) << 20;     // the rendered text (and any captured block)
-  size_t max_string_bytes = size_t(256) << 20;    // all strings/lists produced while rendering
-  int64_t max_steps = 20'000'000;                 // expression evaluations + loop iterations
+  size_t max_string_bytes = size_t(64) << 20;    // all strings/lists produced while rendering
+  int64_t max_steps = 5'000'000;                 // expression evaluations + loop iterations
   int max_call_depth = 200;                       // nested macro calls
   int max_nesting = 200;                          // template nesting, checked by the parser
 };
