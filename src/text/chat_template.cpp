@@ -70,10 +70,7 @@ std::string render_chat_template(std::string_view template_source, std::string_v
   return tpl.render(chat_template_context(parse_messages(messages_json), add_generation_prompt, parse_extra(extra_context_json)));
 }
 
-std::string apply_chat_template_json(const Tokenizer& tokenizer, const nlohmann::ordered_json& messages,
-                                     bool add_generation_prompt, const nlohmann::ordered_json& extra) {
-  const auto& source = tokenizer.chat_template();
-  if (!source) fail("the tokenizer has no chat template (tokenizer_config.json has no \"chat_template\")");
+nlohmann::ordered_json chat_template_special_tokens(const Tokenizer& tokenizer) {
   nlohmann::ordered_json specials = nlohmann::ordered_json::object();
   auto add = [&](const char* key, std::optional<int32_t> id) {
     if (id) specials[key] = tokenizer.id_to_token(*id);
@@ -81,6 +78,14 @@ std::string apply_chat_template_json(const Tokenizer& tokenizer, const nlohmann:
   add("bos_token", tokenizer.bos_id());
   add("eos_token", tokenizer.eos_id());
   add("pad_token", tokenizer.pad_id());
+  return specials;
+}
+
+std::string apply_chat_template_json(const Tokenizer& tokenizer, const nlohmann::ordered_json& messages,
+                                     bool add_generation_prompt, const nlohmann::ordered_json& extra) {
+  const auto& source = tokenizer.chat_template();
+  if (!source) fail("the tokenizer has no chat template (tokenizer_config.json has no \"chat_template\")");
+  nlohmann::ordered_json specials = chat_template_special_tokens(tokenizer);
   if (!extra.is_object()) fail("chat template: the extra context must be a JSON object, found {}", extra.type_name());
   for (auto it = extra.begin(); it != extra.end(); ++it) specials[it.key()] = it.value();
   const ChatTemplate tpl(*source, "tokenizer chat template");

@@ -54,6 +54,10 @@ class ChatTemplate {
 nlohmann::ordered_json chat_template_context(const nlohmann::ordered_json& messages, bool add_generation_prompt,
                                              const nlohmann::ordered_json& extra_context = nlohmann::ordered_json::object());
 
+// The tokenizer's special tokens as transformers passes them to templates: bos_token,
+// eos_token and pad_token where the tokenizer has them (a missing one stays undefined).
+nlohmann::ordered_json chat_template_special_tokens(const Tokenizer& tokenizer);
+
 // Renders `template_source` for a conversation given as JSON text (a list of
 // {"role": ..., "content": ...}); extra_context_json is a JSON object or empty.
 std::string render_chat_template(std::string_view template_source, std::string_view messages_json,
