@@ -18,9 +18,11 @@
 #include "embedding_options.hpp"
 #include "model_options.hpp"
 #include "tessera/io/json.hpp"
+#include "tessera/io/mmap.hpp"
 #include "tessera/serving/completion_request.hpp"
 #include "tessera/serving/slot_pool.hpp"
 #include "tessera/tessera.hpp"
+#include "tessera/text/chat_template.hpp"
 
 // After Eigen (through tessera): httplib.h brings <resolv.h>, whose _res macro breaks Eigen's headers.
 #include <arpa/inet.h>
@@ -129,6 +131,7 @@ struct ServerOptions {
   size_t max_body = size_t(4) << 20;
   int64_t max_prompt_tokens = 0;  // 0: the context
   std::string alias;
+  std::string chat_template_file;
   int threads = 0;
   std::optional<uint64_t> seed;
 };
@@ -138,7 +141,14 @@ class Server {
   Server(std::shared_ptr<const Model> model, Tokenizer tokenizer, const ServerOptions& opt, SlotPool& pool,
          std::string model_id)
       : model_(std::move(model)), tok_(std::move(tokenizer)), opt_(opt), pool_(pool), model_id_(std::move(model_id)),
-        defaults_(GenerationOptions::for_model(*model_)), created_(unix_now()) {}
+        defaults_(GenerationOptions::for_model(*model_)), created_(unix_now()) {
+    // The chat template is parsed once (a syntax error stops the server at start).
+    if (!opt.chat_template_file.empty())
+      template_.emplace(read_text_file(opt.chat_template_file), opt.chat_template_file);
+    else if (tok_.chat_template())
+      template_.emplace(*tok_.chat_template(), model_->info().dir + ": chat_template");
+    specials_ = chat_template_special_tokens(tok_);
+  }
 
   void install(httplib::Server& http);
 
@@ -164,6 +174,8 @@ class Server {
   std::string model_id_;
   GenerationOptions defaults_;
   int64_t created_;
+  std::optional<ChatTemplate> template_;
+  nlohmann::ordered_json specials_;
 };
 
 json Server::parse_body(const httplib::Request& req) const {
@@ -176,9 +188,18 @@ json Server::parse_body(const httplib::Request& req) const {
 
 // The chat template of the model's tokenizer, rendered for the request's messages.
 std::string Server::render_chat(const std::string& body) const {
-  (void)body;
-  throw HttpError{501, "chat templates are not available in this build of tessera-server", "not_implemented_error", "",
-                  "not_implemented"};
+  if (!template_)
+    throw invalid(fmt::format("{} has no chat template (tokenizer_config.json has no \"chat_template\"); start the "
+                              "server with --chat-template FILE",
+                              model_id_),
+                  "messages", "no_chat_template");
+  // Parsed again keeping the key order, which a template's tojson shows (the body was checked already).
+  const auto doc = nlohmann::ordered_json::parse(body);
+  try {
+    return template_->render(chat_template_context(doc.at("messages"), true, specials_));
+  } catch (const Error& e) {
+    throw invalid(e.what(), "messages", "chat_template_error");  // e.g. the template's raise_exception
+  }
 }
 
 std::vector<int32_t> Server::prompt_ids(const CompletionRequest& r, const std::string& body) const {
@@ -587,6 +608,8 @@ int main(int argc, char** argv) {
   app.add_option("--max-prompt-tokens", so.max_prompt_tokens, "longest prompt in tokens (default: the context)")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--alias", so.alias, "model name reported by /v1/models (default: the model path's last part)");
+  app.add_option("--chat-template", so.chat_template_file,
+                 "Jinja chat template file for /v1/chat/completions and /apply-template (default: the tokenizer's)");
   app.add_option("--seed", so.seed, "sampling seed of requests that give none (default: a random one per request)");
   app.add_option("-t,--threads", so.threads, "threads of the compute pool (default: all cores)");
   CLI11_PARSE(app, argc, argv);

@@ -5,8 +5,9 @@
 // Usage: node server_test.js --bin BUILD/examples/tessera-server --model models/pycode-6m
 // Exits 77 (skipped) when the openai package is not installed (tests/server/setup.sh).
 'use strict';
-const { spawn } = require('child_process');
+const { spawn, spawnSync } = require('child_process');
 const fs = require('fs');
+const os = require('os');
 const path = require('path');
 
 let OpenAI;
@@ -24,6 +25,31 @@ const PROMPT = meta.generation.prompt;           // "def fibonacci(n):\n"
 const EXPECTED = meta.generation.continuation;   // Hugging Face's greedy 64 tokens, decoded
 const KEY = 'test-key-1234';
 
+// pycode-6m has no chat template: serve a copy (links to its files) whose tokenizer_config.json
+// has the ChatML template of tests/data/chat_templates, and compare with Python's jinja2.
+const CHATML = fs.readFileSync(path.join(__dirname, '..', 'data', 'chat_templates', 'chatml.jinja'), 'utf8');
+const modelDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-server-test-'));
+for (const f of fs.readdirSync(args.model))
+  if (f !== 'tokenizer_config.json') fs.symlinkSync(path.resolve(args.model, f), path.join(modelDir, f));
+const tokConfig = JSON.parse(fs.readFileSync(path.join(args.model, 'tokenizer_config.json'), 'utf8'));
+tokConfig.chat_template = CHATML;
+fs.writeFileSync(path.join(modelDir, 'tokenizer_config.json'), JSON.stringify(tokConfig));
+const CHAT = [{ role: 'system', content: 'You write Python.' }, { role: 'user', content: 'def add(a, b):' }];
+
+// transformers' rendering: jinja2's ImmutableSandboxedEnvironment, trim_blocks, lstrip_blocks, loopcontrols.
+function jinja2Render(template, messages, bosToken) {
+  const py = `
+import json, sys
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+a = json.load(sys.stdin)
+env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, extensions=["jinja2.ext.loopcontrols"])
+sys.stdout.write(json.dumps(env.from_string(a["t"]).render(messages=a["m"], add_generation_prompt=True, bos_token=a["b"], eos_token=a["b"])))
+`;
+  const r = spawnSync('/usr/bin/python3', ['-c', py], { input: JSON.stringify({ t: template, m: messages, b: bosToken }) });
+  if (r.status !== 0) throw new Error('python3-jinja2 failed: ' + r.stderr);
+  return JSON.parse(r.stdout.toString());
+}
+
 let failures = 0;
 function check(cond, what, detail) {
   if (cond) console.log(`ok    ${what}`);
@@ -34,7 +60,7 @@ function check(cond, what, detail) {
 }
 
 function startServer(extra = []) {
-  const proc = spawn(args.bin, [args.model, '--port', '0', '--api-key', KEY, '--parallel', '4', '--queue', '64',
+  const proc = spawn(args.bin, [modelDir, '--alias', 'pycode-6m', '--port', '0', '--api-key', KEY, '--parallel', '4', '--queue', '64',
                                 '--max-body', '1048576', '-t', '1', ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
   proc.log = '';
   return new Promise((resolve, reject) => {
@@ -165,9 +191,32 @@ async function main() {
     await clientError('temperature as a string', () => client.completions.create({ model: 'x', prompt: 'a', temperature: 'hot' }), 400, 'temperature');
     await clientError('a wrong key', () => new OpenAI({ apiKey: 'wrong', baseURL: base + '/v1', maxRetries: 0 }).models.list(), 401);
     await clientError('an unknown route', () => client.get('/nothing-here'), 404);
-    // Chat: no chat template engine in this build yet → 501 with an error object.
-    const chat = await post('/v1/chat/completions', { messages: [{ role: 'user', content: 'hi' }], max_tokens: 4 });
-    check(chat.status === 501 || chat.status === 200, '/v1/chat/completions answers (501 until chat templates land)', chat.json);
+    // --- chat: the template rendered as jinja2 does, counted as /tokenize counts it
+    const rendered = jinja2Render(CHATML, CHAT, '<|endoftext|>');
+    const at = await post('/apply-template', { messages: CHAT });
+    check(at.status === 200 && at.json.prompt === rendered, '/apply-template equals jinja2\'s rendering', [at.json, rendered]);
+    const renderedIds = (await post('/tokenize', { content: rendered })).json.tokens;
+    const chatBody = { model: 'pycode-6m', messages: CHAT, max_tokens: 16, temperature: 0, ignore_eos: true };
+    const chat = await post('/v1/chat/completions', chatBody);
+    const asCompletion = await post('/v1/completions', { prompt: renderedIds, max_tokens: 16, temperature: 0, ignore_eos: true });
+    check(chat.status === 200 && chat.json.usage.prompt_tokens === renderedIds.length && chat.json.object === 'chat.completion' &&
+          chat.json.choices[0].message.role === 'assistant' && chat.json.choices[0].message.content === asCompletion.json.choices[0].text,
+          '/v1/chat/completions: prompt_tokens = /tokenize of the rendering, the reply = the completion of it', [chat.json, asCompletion.json]);
+    const chatStream = await stream('/v1/chat/completions', { ...chatBody, stream: true });
+    check(chatStream.done && chatStream.text === chat.json.choices[0].message.content &&
+          chatStream.events[0].choices[0].delta.role === 'assistant' && chatStream.events[0].object === 'chat.completion.chunk',
+          'streamed chat: deltas add up to the reply', chatStream.events.slice(0, 2));
+    const chatLp = await post('/v1/chat/completions', { ...chatBody, max_tokens: 3, logprobs: true, top_logprobs: 2 });
+    const content = chatLp.json && chatLp.json.choices[0].logprobs && chatLp.json.choices[0].logprobs.content;
+    check(chatLp.status === 200 && content.length === 3 && content.every((c) => c.top_logprobs.length === 2 && c.top_logprobs[0].logprob === c.logprob),
+          'chat logprobs: greedy tokens are their step\'s most likely', content);
+    const cc = await client.chat.completions.create(chatBody);
+    check(cc.choices[0].message.content === chat.json.choices[0].message.content && cc.usage.prompt_tokens === renderedIds.length,
+          'openai client: chat.completions.create', cc);
+    let chatStreamed = '';
+    for await (const chunk of await client.chat.completions.create({ ...chatBody, stream: true }))
+      chatStreamed += (chunk.choices[0] && chunk.choices[0].delta.content) || '';
+    check(chatStreamed === chat.json.choices[0].message.content, 'openai client: streamed chat', chatStreamed);
 
     // --- error cases: status and OpenAI's error object
     const errorCase = async (what, route, body, status, param, code, headers) => {
@@ -255,6 +304,7 @@ async function main() {
     check(ex.code === 0, 'SIGTERM: the server exited 0', ex);
   } finally {
     if (server.exitCode === null) server.kill('SIGKILL');
+    fs.rmSync(modelDir, { recursive: true, force: true });
   }
   if (failures) {
     console.log(`${failures} check(s) failed; server log tail:\n${server.log.split('\n').slice(-15).join('\n')}`);
