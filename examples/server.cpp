@@ -39,6 +39,9 @@ using nlohmann::json;
 
 namespace {
 
+// Tokens generated for a request: a response header, and a field of the access log.
+const char* const kTokensHeader = "X-Tessera-Generated-Tokens";
+
 // An HTTP status with OpenAI's error object: {"error": {"message", "type", "param", "code"}}.
 struct HttpError {
   int status;
@@ -314,6 +317,7 @@ void Server::completion(const httplib::Request& req, httplib::Response& res, Req
   if (!r.stream) {
     TextGenerationResult t = generate_text(*model_, lease->session(), tok_, ids, r.generation, r.stop,
                                            [fd](std::string_view) { return !client_gone(fd); }, false);
+    res.set_header(kTokensHeader, std::to_string(t.generation.tokens.size()));
     if (t.generation.stop == GenerationResult::Stop::Callback && !t.stopped_by_string) {
       res.status = 499;
       return;
@@ -337,7 +341,9 @@ void Server::completion(const httplib::Request& req, httplib::Response& res, Req
   res.set_header("Cache-Control", "no-cache");
   res.set_chunked_content_provider(
       "text/event-stream",
-      [this, r = std::move(r), ids, lease, fd, id, kind, finish_reason, usage](size_t, httplib::DataSink& sink) {
+      // `res` outlives the provider (cpp-httplib calls it while writing `res`, then logs `res`):
+      // the status and token count set here after the headers went out reach only the access log.
+      [this, &res, r = std::move(r), ids, lease, fd, id, kind, finish_reason, usage](size_t, httplib::DataSink& sink) {
         const int64_t created = unix_now();
         const char* chunk_object = kind == RequestKind::Chat ? "chat.completion.chunk" : "text_completion";
         auto chunk = [&](const json& choice) {
@@ -365,9 +371,14 @@ void Server::completion(const httplib::Request& req, httplib::Response& res, Req
                             false);
         } catch (const std::exception& e) {
           send(error_body(HttpError{500, e.what(), "server_error", "", ""}));
+          res.status = 500;
           return false;
         }
-        if (!connected) return false;
+        res.set_header(kTokensHeader, std::to_string(t.generation.tokens.size()));
+        if (!connected) {
+          res.status = 499;
+          return false;
+        }
         json last = kind == RequestKind::Chat
                         ? json{{"index", 0}, {"delta", json::object()}, {"logprobs", nullptr}, {"finish_reason", finish_reason(t)}}
                         : piece_choice("", finish_reason(t));
@@ -575,10 +586,12 @@ void Server::install(httplib::Server& http) {
       return httplib::Server::HandlerResponse::Handled;
     });
   }
-  // One line per request on stderr (written after the response, streams included).
+  // One line per request on stderr, after the response (streams included): address, request,
+  // status (499: the client left before the end), bytes of a non-streamed body, tokens generated.
   http.set_logger([](const httplib::Request& req, const httplib::Response& res) {
     const std::string line =
-        fmt::format("{} \"{} {}\" {} {}\n", req.remote_addr, req.method, req.path, res.status, res.body.size());
+        fmt::format("{} \"{} {}\" {} {} bytes{}\n", req.remote_addr, req.method, req.path, res.status, res.body.size(),
+                    res.has_header(kTokensHeader) ? fmt::format(", {} tokens", res.get_header_value(kTokensHeader)) : "");
     std::fwrite(line.data(), 1, line.size(), stderr);
   });
 }

@@ -270,7 +270,7 @@ async function main() {
     const t0 = Date.now();
     const body = (j, extra) => ({ prompt: j.prompt, max_tokens: j.max_tokens, temperature: 0, ignore_eos: true, ...extra });
     const results = await Promise.all(jobs.map((j, i) => {
-      if (j.leaves) return stream('/v1/completions', body(j, { max_tokens: 400, stream: true }), 2);
+      if (j.leaves) return stream('/v1/completions', body(j, { max_tokens: 490, stream: true }), 2);
       return i % 2 ? stream('/v1/completions', body(j, { stream: true })) : post('/v1/completions', body(j));
     }));
     let same = 0, kept = 0;
@@ -290,6 +290,28 @@ async function main() {
     const after = await post('/v1/completions', greedy);
     check(after.status === 200 && after.json.choices[0].text === EXPECTED && Date.now() - t1 < 5000,
           'load: slots of the clients that left were freed', Date.now() - t1);
+    // The access log shows each client that left mid-stream as 499, stopped before its 490 tokens.
+    const left = server.log.split('\n').filter((x) => /"POST \/v1\/completions" 499 0 bytes, \d+ tokens/.test(x));
+    check(left.length === 12 && left.every((x) => Number(x.match(/(\d+) tokens/)[1]) < 490),
+          'load: the 12 clients that left stopped their generation (499 in the log)', left.map((x) => x.match(/(\d+) tokens/)[1]));
+
+    // A request waiting in the queue whose client leaves never takes a slot: hold the 4 slots with
+    // long streams, queue a non-streamed request, drop it, then drop the streams.
+    const holders = Array.from({ length: 4 }, () => new AbortController());
+    const held = holders.map((c) => fetch(base + '/v1/completions', { method: 'POST', headers: auth, signal: c.signal,
+      body: JSON.stringify({ prompt: PROMPT, max_tokens: 500, temperature: 0, ignore_eos: true, stream: true }) }).catch(() => null));
+    await Promise.all(held);  // headers arrived: each holds a slot
+    const queued = new AbortController();
+    const q = fetch(base + '/v1/completions', { method: 'POST', headers: auth, signal: queued.signal,
+      body: JSON.stringify({ prompt: 'import os\n', max_tokens: 5, temperature: 0 }) }).catch((e) => e.name);
+    await new Promise((res) => setTimeout(res, 150));
+    queued.abort();
+    check((await q) === 'AbortError', 'a queued client can leave');
+    await new Promise((res) => setTimeout(res, 200));  // the server polls a waiting client every 50 ms
+    holders.forEach((c) => c.abort());
+    await new Promise((res) => setTimeout(res, 300));
+    check(/"POST \/v1\/completions" 499 \d+ bytes\n/.test(server.log), 'the queued request that left is logged 499 without generating',
+          server.log.split('\n').slice(-8));
     const logLines = server.log.split('\n').filter((x) => /"(GET|POST) \//.test(x)).length;
     check(logLines >= 60, `one access-log line per request on stderr (${logLines})`);
 
