@@ -92,7 +92,9 @@ TEST(TextGeneration, LogprobsOfGreedyTokensAreTheLargest) {
     EXPECT_EQ(t.top[0].second, t.logprob);
     double mass = 0;
     for (size_t k = 0; k < t.top.size(); ++k) {
-      if (k) EXPECT_GE(t.top[k - 1].second, t.top[k].second);
+      if (k) {
+        EXPECT_GE(t.top[k - 1].second, t.top[k].second);
+      }
       mass += std::exp(double(t.top[k].second));
     }
     EXPECT_LE(mass, 1.0 + 1e-6);
