@@ -59,9 +59,9 @@ function check(cond, what, detail) {
   }
 }
 
-function startServer(extra = []) {
-  const proc = spawn(args.bin, [modelDir, '--alias', 'pycode-6m', '--port', '0', '--api-key', KEY, '--parallel', '4', '--queue', '64',
-                                '--max-body', '1048576', '-t', '1', ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
+function startServer(dir = modelDir, extra = ['--parallel', '4', '--queue', '64']) {
+  const proc = spawn(args.bin, [dir, '--alias', 'pycode-6m', '--port', '0', '--api-key', KEY, '--max-body', '1048576', '-t', '1',
+                                ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
   proc.log = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('server did not start:\n' + proc.log)), 20000);
@@ -328,6 +328,27 @@ async function main() {
     if (server.exitCode === null) server.kill('SIGKILL');
     fs.rmSync(modelDir, { recursive: true, force: true });
   }
+  // --- one slot and no queue: a second request is refused with 503 at once; a model without a
+  // chat template says so.
+  const small = await startServer(args.model, ['--parallel', '1', '--queue', '0']);
+  try {
+    const sbase = `http://127.0.0.1:${small.port}`;
+    const auth = { Authorization: `Bearer ${KEY}`, 'Content-Type': 'application/json' };
+    const ctrl = new AbortController();
+    const busy = await fetch(sbase + '/v1/completions', { method: 'POST', headers: auth, signal: ctrl.signal,
+      body: JSON.stringify({ prompt: PROMPT, max_tokens: 500, ignore_eos: true, stream: true }) });
+    const refused = await fetch(sbase + '/v1/completions', { method: 'POST', headers: auth, body: JSON.stringify({ prompt: 'a', max_tokens: 1 }) });
+    const rj = await refused.json();
+    check(busy.status === 200 && refused.status === 503 && refused.headers.get('retry-after') === '1' && rj.error.code === 'queue_full',
+          'a full queue: 503 with Retry-After', rj);
+    ctrl.abort();
+    const noTpl = await fetch(sbase + '/v1/chat/completions', { method: 'POST', headers: auth, body: JSON.stringify({ messages: CHAT }) });
+    const nj = await noTpl.json();
+    check(noTpl.status === 400 && nj.error.code === 'no_chat_template' && nj.error.param === 'messages', 'chat without a chat template: 400', nj);
+  } finally {
+    small.kill('SIGKILL');
+  }
+
   if (failures) {
     console.log(`${failures} check(s) failed; server log tail:\n${server.log.split('\n').slice(-15).join('\n')}`);
     process.exit(1);
