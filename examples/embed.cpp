@@ -10,6 +10,7 @@
 #include "tessera/io/json.hpp"
 #include "tessera/io/mmap.hpp"
 #include "tessera/models/embedding_pooling.hpp"
+#include "embedding_options.hpp"
 #include "model_options.hpp"
 #include "tessera/tessera.hpp"
 #include "version_flag.hpp"
@@ -17,28 +18,6 @@
 using namespace tessera;
 
 namespace {
-
-// sentence-transformers keeps its pooling choice beside the model; follow it unless told.
-std::optional<std::string> pooling_from_model(const std::string& dir) {
-  const std::string path = dir + "/1_Pooling/config.json";
-  if (!file_exists(path)) return std::nullopt;
-  JsonObject cfg(load_json_file(path), path);
-  if (cfg.get_bool("pooling_mode_cls_token", false)) return "cls";
-  if (cfg.get_bool("pooling_mode_mean_tokens", false)) return "mean";
-  fail("{}: only pooling_mode_cls_token and pooling_mode_mean_tokens are supported; pass --pooling to override", path);
-}
-
-bool normalize_from_model(const std::string& dir) {
-  const std::string path = dir + "/modules.json";
-  return file_exists(path) && read_text_file(path).find("sentence_transformers.models.Normalize") != std::string::npos;
-}
-
-int64_t max_length_from_model(const std::string& dir) {
-  const std::string path = dir + "/sentence_bert_config.json";
-  if (!file_exists(path)) return 0;
-  JsonObject cfg(load_json_file(path), path);
-  return cfg.get_int("max_seq_length", 0);
-}
 
 void print_row(const float* v, int64_t n, bool tsv) {
   std::string line = tsv ? "" : "[";
@@ -90,13 +69,13 @@ int main(int argc, char** argv) {
       fail("{} is a {} model ({}); tessera-embed needs a text encoder such as BERT or RoBERTa", model_dir,
            model->info().family, model->info().architecture);
     Tokenizer tokenizer = Tokenizer::from_file(model_dir);
-    const Pooling pooling = parse_pooling(pooling_name.empty() ? pooling_from_model(model_dir).value_or("mean") : pooling_name);
-    const bool do_normalize = !no_normalize && (normalize || normalize_from_model(model_dir));
+    const Pooling pooling = parse_pooling(pooling_name.empty() ? tools::pooling_from_model(model_dir).value_or("mean") : pooling_name);
+    const bool do_normalize = !no_normalize && (normalize || tools::normalize_from_model(model_dir));
 
     // The model cannot see more positions than it has; the tokenizer must truncate to that
     // (with its own special tokens kept) rather than fail on long lines.
     int64_t limit = model->info().max_positions;
-    if (max_length == 0) max_length = max_length_from_model(model_dir);
+    if (max_length == 0) max_length = tools::max_length_from_model(model_dir);
     if (max_length > 0 && (limit <= 0 || max_length < limit)) limit = max_length;
     TruncationParams trunc = tokenizer.truncation().value_or(TruncationParams{});
     if (limit > 0 && (!tokenizer.truncation() || int64_t(trunc.max_length) > limit)) trunc.max_length = size_t(limit);

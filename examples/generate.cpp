@@ -5,10 +5,12 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <iostream>
 
 #include "command_line.hpp"
 #include "tessera/io/mmap.hpp"
 #include "tessera/generation/text_generation.hpp"
+#include "tessera/text/chat_template.hpp"
 #include "model_options.hpp"
 #include "tessera/tessera.hpp"
 #include "version_flag.hpp"
@@ -29,7 +31,8 @@ int main(int argc, char** argv) {
   std::optional<int64_t> top_k;
   std::optional<uint64_t> seed;
   std::vector<std::string> stops;
-  bool greedy = false, sample = false, no_stats = false, ignore_eos = false;
+  bool greedy = false, sample = false, no_stats = false, ignore_eos = false, chat = false;
+  std::string chat_template_file;
   tools::add_model_options(app, mo, "the model");
   tools::add_kv_type_option(app, mo);
   app.add_option("-p,--prompt", prompt, "prompt text (default: empty, i.e. start from BOS)");
@@ -52,6 +55,10 @@ int main(int argc, char** argv) {
   tools::one_value_per_flag(app.add_option("--stop", stops,
                                            "stop before this string: it and what follows are not printed (repeatable)"));
   app.add_flag("--ignore-eos", ignore_eos, "keep going after the end-of-sequence token");
+  app.add_flag("--chat", chat,
+               "chat: each line of standard input is a user turn; the conversation goes through the\n"
+               "model's chat template and each reply is printed on its own line");
+  app.add_option("--chat-template", chat_template_file, "Jinja chat template file to use instead of the tokenizer's (--chat)");
   app.add_option("-t,--threads", threads, "threads (default: all cores)");
   app.add_flag("--no-stats", no_stats, "do not print the speed line at the end");
   tessera::tools::add_version_flag(app, "tessera-generate");
@@ -77,6 +84,29 @@ int main(int argc, char** argv) {
     if (greedy) s.do_sample = false;
     opt.stop_at_eos = !ignore_eos;
 
+    if (chat) {
+      std::string source;
+      if (!chat_template_file.empty()) source = read_text_file(chat_template_file);
+      else if (tok.chat_template()) source = *tok.chat_template();
+      else fail("{}: the tokenizer has no chat template (tokenizer_config.json has no \"chat_template\"); give one with --chat-template FILE", dir);
+      const ChatTemplate tpl(source, chat_template_file.empty() ? dir + ": chat_template" : chat_template_file);
+      const nlohmann::ordered_json specials = chat_template_special_tokens(tok);
+      nlohmann::ordered_json messages = nlohmann::ordered_json::array();
+      for (std::string line; std::getline(std::cin, line);) {
+        messages.push_back({{"role", "user"}, {"content", line}});
+        const std::string rendered = tpl.render(chat_template_context(messages, true, specials));
+        auto turn = model->new_session(mo.session_options());
+        auto r = generate_text(*model, *turn, tok, rendered, opt, stops, [](std::string_view piece) {
+          fmt::print("{}", piece);
+          std::fflush(stdout);
+          return true;
+        });
+        fmt::print("\n");
+        std::fflush(stdout);
+        messages.push_back({{"role", "assistant"}, {"content", r.text}});
+      }
+      return 0;
+    }
     auto session = model->new_session(mo.session_options());
     fmt::print("{}", prompt);
     std::fflush(stdout);

@@ -14,7 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${FUZZ_SECONDS:-20}"
-all="safetensors gguf load_weights load_config tokenizer_json tokenizer_encode wav image"
+all="safetensors gguf load_weights load_config tokenizer_json tokenizer_encode wav image jinja"
 targets="${*:-$all}"
 H=tests/data/hostile
 
@@ -32,7 +32,7 @@ seed() {  # target max_len files...
 }
 max_len() {
   case $1 in
-    load_config) echo 8192 ;; tokenizer_encode) echo 4096 ;; image) echo 16384 ;; *) echo 65536 ;;
+    load_config) echo 8192 ;; tokenizer_encode) echo 4096 ;; image) echo 16384 ;; jinja) echo 16384 ;; *) echo 65536 ;;
   esac
 }
 
@@ -57,6 +57,7 @@ PY
       ;;
     wav) seed $t 0 tests/data/audio/*.wav $H/wav/* ;;
     image) seed $t 0 tests/data/images/*.png tests/data/images/*.jpg $H/images/* ;;
+    jinja) seed $t 0 tests/data/chat_templates/*.jinja ;;
     *) echo "run.sh: unknown target '$t' (targets: $all)" >&2; exit 2 ;;
   esac
   mkdir -p build-fuzz/corpus/$t build-fuzz/artifacts/$t
@@ -64,6 +65,7 @@ PY
   case $t in
     safetensors|load_weights|load_config|tokenizer_json) dict=(-dict=fuzz/json.dict) ;;
     gguf) dict=(-dict=fuzz/gguf.dict) ;;
+    jinja) dict=(-dict=fuzz/jinja.dict) ;;
   esac
   log=build-fuzz/$t.log
   echo "== fuzz_$t: ${secs} s"

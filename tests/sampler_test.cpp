@@ -111,3 +111,29 @@ TEST(Sampler, RejectsNonsense) {
   EXPECT_THROW(Sampler({.top_p = 1.5f}), tessera::Error);
   EXPECT_THROW(Sampler({.top_k = -1}), tessera::Error);
 }
+
+TEST(Sampler, PresenceAndFrequencyPenaltiesCountGeneratedTokensOnly) {
+  // OpenAI: logit -= presence * (count > 0) + frequency * count.
+  std::vector<float> l = {3.0f, 2.5f, 0.0f};
+  const std::vector<int32_t> counts = {2, 0, 1};
+  apply_presence_frequency_penalty(l, counts, 0.5f, 0.25f);
+  EXPECT_EQ(l, (std::vector<float>{2.0f, 2.5f, -0.75f}));  // 3 - 0.5 - 0.5; untouched; 0 - 0.5 - 0.25
+
+  // Greedy over fixed logits {3, 2.5, 0}; the prompt (history) holds token 0 but does not count.
+  auto run = [](float presence, float frequency) {
+    Sampler s({.presence_penalty = presence, .frequency_penalty = frequency});
+    std::vector<int32_t> picked, history = {0, 0, 0};
+    for (int i = 0; i < 5; ++i) {
+      std::vector<float> step = {3.0f, 2.5f, 0.0f};
+      picked.push_back(s.next(step, history));
+      history.push_back(picked.back());
+    }
+    return picked;
+  };
+  // presence 0.6: token 0 drops to 2.4 once chosen (any count), token 1 to 1.9: 0 1 0 0 0.
+  EXPECT_EQ(run(0.6f, 0.0f), (std::vector<int32_t>{0, 1, 0, 0, 0}));
+  // frequency 0.3: 0 (3.0), 0 (2.7 > 2.5), 1 (2.4 < 2.5), 0 (2.4 > 2.2), 1 (2.1 < 2.2).
+  EXPECT_EQ(run(0.0f, 0.3f), (std::vector<int32_t>{0, 0, 1, 0, 1}));
+  EXPECT_EQ(run(0.0f, 0.0f), (std::vector<int32_t>{0, 0, 0, 0, 0}));
+  EXPECT_THROW(Sampler({.presence_penalty = std::numeric_limits<float>::quiet_NaN()}), Error);
+}

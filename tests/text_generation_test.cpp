@@ -3,6 +3,8 @@
 // continues past it. The text is Hugging Face's greedy continuation from meta.json.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "tessera/generation/text_generation.hpp"
 #include "tessera/io/json.hpp"
 
@@ -53,4 +55,33 @@ TEST(TextGeneration, CallbackCanStop) {
   auto r = generate_text(*model, *s, tok, "import os\n", opt, {}, [&](std::string_view) { return ++calls < 3; });
   EXPECT_EQ(r.generation.stop, GenerationResult::Stop::Callback);
   EXPECT_LE(r.generation.tokens.size(), 8u);
+}
+
+TEST(TextGeneration, LogprobsOfGreedyTokensAreTheLargest) {
+  // With top_logprobs k, every step reports k alternatives, most likely first; a greedy token
+  // is its step's first alternative, and the alternatives' probabilities add up to at most 1.
+  auto model = load(kModel);
+  auto tok = Tokenizer::from_file(kModel);
+  GenerationOptions opt;
+  opt.max_new_tokens = 8;
+  opt.top_logprobs = 5;
+  auto s = model->new_session();
+  auto r = generate_text(*model, *s, tok, "import os\n", opt);
+  ASSERT_EQ(r.generation.logprobs.size(), r.generation.tokens.size());
+  for (size_t i = 0; i < r.generation.logprobs.size(); ++i) {
+    const TokenLogprobs& t = r.generation.logprobs[i];
+    EXPECT_EQ(t.token, r.generation.tokens[i]);
+    ASSERT_EQ(t.top.size(), 5u);
+    EXPECT_EQ(t.top[0].first, t.token);
+    EXPECT_EQ(t.top[0].second, t.logprob);
+    double mass = 0;
+    for (size_t k = 0; k < t.top.size(); ++k) {
+      if (k) {
+        EXPECT_GE(t.top[k - 1].second, t.top[k].second);
+      }
+      mass += std::exp(double(t.top[k].second));
+    }
+    EXPECT_LE(mass, 1.0 + 1e-6);
+    EXPECT_LE(t.logprob, 0.0f);
+  }
 }

@@ -1,8 +1,10 @@
 #include "tessera/generation/generate.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <numeric>
 
 #include "tessera/io/json.hpp"
 #include "tessera/io/mmap.hpp"
@@ -30,6 +32,32 @@ GenerationOptions GenerationOptions::for_model(const Model& model) {
   return o;
 }
 
+namespace {
+
+// The log-probability of `token` and the k most likely tokens, from raw logits.
+TokenLogprobs token_logprobs(std::span<const float> logits, int32_t token, int64_t k) {
+  const float mx = *std::max_element(logits.begin(), logits.end());
+  double sum = 0;
+  for (float l : logits) sum += std::exp(double(l) - double(mx));
+  const double lse = double(mx) + std::log(sum);
+  TokenLogprobs t;
+  t.token = token;
+  t.logprob = float(double(logits[size_t(token)]) - lse);
+  k = std::min<int64_t>(k, int64_t(logits.size()));
+  if (k > 0) {
+    std::vector<int32_t> idx(logits.size());
+    std::iota(idx.begin(), idx.end(), 0);
+    std::partial_sort(idx.begin(), idx.begin() + k, idx.end(), [&](int32_t a, int32_t b) {
+      return logits[size_t(a)] > logits[size_t(b)] || (logits[size_t(a)] == logits[size_t(b)] && a < b);
+    });
+    for (int64_t i = 0; i < k; ++i)
+      t.top.emplace_back(idx[size_t(i)], float(double(logits[size_t(idx[size_t(i)])]) - lse));
+  }
+  return t;
+}
+
+}  // namespace
+
 GenerationResult generate(const Model& model, Session& session, std::span<const int32_t> prompt,
                           const GenerationOptions& options, const TokenCallback& on_token) {
   using clock = std::chrono::steady_clock;
@@ -55,12 +83,16 @@ GenerationResult generate(const Model& model, Session& session, std::span<const 
 
   const int64_t vocab = logits.dim(1);
   const int64_t limit = std::min(options.max_new_tokens, room + 1);  // the last token needs no cache slot
+  std::vector<float> raw;  // the logits before the sampler changes them, for logprobs
+  if (options.top_logprobs >= 0) r.logprobs.reserve(size_t(limit));
   for (int64_t step = 0; step < limit; ++step) {
     std::span<float> l(logits.data<float>(), size_t(vocab));
+    if (options.top_logprobs >= 0) raw.assign(l.begin(), l.end());
     if (step < options.min_new_tokens)
       for (int64_t e : options.eos_token_ids)
         if (e >= 0 && e < vocab) l[size_t(e)] = -std::numeric_limits<float>::infinity();
     int32_t tok = sampler.next(l, history);
+    if (options.top_logprobs >= 0) r.logprobs.push_back(token_logprobs(raw, tok, options.top_logprobs));
     r.tokens.push_back(tok);
     history.push_back(tok);
     bool is_eos = false;

@@ -71,17 +71,38 @@ void apply_min_p(std::span<float> logits, float min_p) {
     if (probs[i] < min_p * top) logits[i] = kNegInf;
 }
 
+void apply_presence_frequency_penalty(std::span<float> logits, std::span<const int32_t> counts, float presence,
+                                      float frequency) {
+  if (presence == 0.0f && frequency == 0.0f) return;
+  const size_t n = std::min(logits.size(), counts.size());
+  for (size_t i = 0; i < n; ++i)
+    if (counts[i] > 0) logits[i] -= presence + frequency * float(counts[i]);
+}
+
 Sampler::Sampler(const SamplingOptions& options) : opt_(options), rng_(options.seed) {
   TESSERA_CHECK(options.temperature >= 0, "temperature must be >= 0 (0: greedy), found {}", options.temperature);
   TESSERA_CHECK(options.top_p > 0 && options.top_p <= 1, "top_p must be in (0, 1], found {}", options.top_p);
   TESSERA_CHECK(options.min_p >= 0 && options.min_p <= 1, "min_p must be in [0, 1], found {}", options.min_p);
   TESSERA_CHECK(options.top_k >= 0, "top_k must be >= 0, found {}", options.top_k);
   TESSERA_CHECK(options.repetition_penalty > 0, "repetition_penalty must be positive, found {}", options.repetition_penalty);
+  TESSERA_CHECK(std::isfinite(options.presence_penalty) && std::isfinite(options.frequency_penalty),
+                "presence_penalty and frequency_penalty must be finite, found {} and {}", options.presence_penalty,
+                options.frequency_penalty);
 }
 
 int32_t Sampler::next(std::span<float> logits, std::span<const int32_t> history) {
+  const int32_t token = choose(logits, history);
+  if (opt_.presence_penalty != 0.0f || opt_.frequency_penalty != 0.0f) {
+    if (chosen_count_.size() <= size_t(token)) chosen_count_.resize(size_t(token) + 1, 0);
+    ++chosen_count_[size_t(token)];
+  }
+  return token;
+}
+
+int32_t Sampler::choose(std::span<float> logits, std::span<const int32_t> history) {
   TESSERA_CHECK(!logits.empty(), "sampler: empty logits");
   apply_repetition_penalty(logits, history, opt_.repetition_penalty);
+  apply_presence_frequency_penalty(logits, chosen_count_, opt_.presence_penalty, opt_.frequency_penalty);
   if (!opt_.do_sample || opt_.temperature == 0) {
     // argmax, first index on ties (as torch.argmax)
     return int32_t(std::max_element(logits.begin(), logits.end()) - logits.begin());

@@ -14,6 +14,12 @@ TextGenerationResult generate_text(const Model& model, Session& session, const T
     if (!bos) fail("the prompt is empty and neither the model nor the tokenizer names a BOS token to start from");
     ids.push_back(*bos);
   }
+  return generate_text(model, session, tokenizer, ids, options, stop_strings, on_text);
+}
+
+TextGenerationResult generate_text(const Model& model, Session& session, const Tokenizer& tokenizer,
+                                   std::span<const int32_t> ids, const GenerationOptions& options,
+                                   const std::vector<std::string>& stop_strings, const TextCallback& on_text) {
   TextGenerationResult r;
   auto stream = tokenizer.stream_decoder(true);
   size_t longest_stop = 0;

@@ -9,8 +9,10 @@
 
 namespace tessera {
 
-nlohmann::json parse_json(const std::string& text, const std::string& source, int max_depth, bool unique_keys) {
-  // Depth pre-scan outside strings: nlohmann's parser recurses once per level.
+namespace {
+
+// Depth pre-scan outside strings: nlohmann's parser recurses once per level.
+void check_json_depth(const std::string& text, const std::string& source, int max_depth) {
   int depth = 0;
   bool in_string = false, escaped = false;
   for (char c : text) {
@@ -26,6 +28,21 @@ nlohmann::json parse_json(const std::string& text, const std::string& source, in
       --depth;
     }
   }
+}
+
+}  // namespace
+
+nlohmann::ordered_json parse_ordered_json(const std::string& text, const std::string& source, int max_depth) {
+  check_json_depth(text, source, max_depth);
+  try {
+    return nlohmann::ordered_json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    fail("{}: invalid JSON: {}", source, e.what());
+  }
+}
+
+nlohmann::json parse_json(const std::string& text, const std::string& source, int max_depth, bool unique_keys) {
+  check_json_depth(text, source, max_depth);
   try {
     if (!unique_keys) return nlohmann::json::parse(text);
     using Event = nlohmann::json::parse_event_t;

@@ -6,6 +6,7 @@
 #include <functional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tessera/generation/sampler.hpp"
@@ -19,6 +20,10 @@ struct GenerationOptions {
   SamplingOptions sampling;
   std::vector<int64_t> eos_token_ids;
   bool stop_at_eos = true;
+  // Log-probabilities of each generated token under the model (log-softmax of the raw logits,
+  // before any penalty, temperature or filter): -1 none, 0 the chosen token's only, n > 0
+  // also the n most likely tokens (OpenAI's logprobs / top_logprobs).
+  int64_t top_logprobs = -1;
 
   // Defaults from the model's generation_config.json (when present) and config.json.
   static GenerationOptions for_model(const Model& model);
@@ -26,8 +31,15 @@ struct GenerationOptions {
   void read_generation_config(const std::string& path);
 };
 
+struct TokenLogprobs {
+  int32_t token = 0;
+  float logprob = 0;
+  std::vector<std::pair<int32_t, float>> top;  // most likely first; ties: lower id first
+};
+
 struct GenerationResult {
   std::vector<int32_t> tokens;  // the new tokens only
+  std::vector<TokenLogprobs> logprobs;  // one per token when options.top_logprobs >= 0
   enum class Stop { Eos, MaxTokens, Callback } stop = Stop::MaxTokens;
   int64_t prompt_tokens = 0;
   double prompt_seconds = 0, generation_seconds = 0;  // prefill, and all decode steps

@@ -24,9 +24,14 @@ struct TextGenerationResult {
 using TextCallback = std::function<bool(std::string_view piece)>;
 
 // Encodes `prompt` (without special tokens; an empty prompt starts from the model's BOS),
-// generates, and stops at EOS, max_new_tokens, a stop string or the callback.
+// generates, and stops at EOS, max_new_tokens, a stop string (left out of the text, as
+// OpenAI's API does) or the callback.
 TextGenerationResult generate_text(const Model& model, Session& session, const Tokenizer& tokenizer, std::string_view prompt,
                                    const GenerationOptions& options, const std::vector<std::string>& stop_strings = {},
                                    const TextCallback& on_text = {});
+// The same from token ids (the server's /tokenize ids, or a prompt it already counted).
+TextGenerationResult generate_text(const Model& model, Session& session, const Tokenizer& tokenizer,
+                                   std::span<const int32_t> prompt_ids, const GenerationOptions& options,
+                                   const std::vector<std::string>& stop_strings = {}, const TextCallback& on_text = {});
 
 }  // namespace tessera

@@ -18,6 +18,8 @@ namespace tessera {
 // a key twice is an Error (nlohmann, like Python, would silently keep the last one).
 nlohmann::json parse_json(const std::string& text, const std::string& source, int max_depth = 64,
                           bool unique_keys = false);
+// The same, keeping each object's keys in file order (what a template printing JSON back needs).
+nlohmann::ordered_json parse_ordered_json(const std::string& text, const std::string& source, int max_depth = 64);
 nlohmann::json load_json_file(const std::string& path, int max_depth = 64, bool unique_keys = false);
 
 // A view of one JSON object that knows where it came from ("config.json", "config.json: rope_scaling").
