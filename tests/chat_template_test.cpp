@@ -145,6 +145,7 @@ TEST(ChatTemplate, WhereTheTokenizerFindsItsTemplate) {
   EXPECT_EQ(*named.chat_template(), "D");
   // chat_template.jinja next to tokenizer.json wins over tokenizer_config.json.
   const std::string dir = testing::TempDir() + "/tessera_chat_template_dir";
+  std::filesystem::remove_all(dir);  // a previous run left chat_template.jinja there
   std::filesystem::create_directories(dir);
   std::ofstream(dir + "/tokenizer.json") << tokenizer_json;
   std::ofstream(dir + "/tokenizer_config.json") << R"({"chat_template": "from config"})";
