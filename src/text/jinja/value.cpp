@@ -15,6 +15,8 @@ const Value* Dict::find(std::string_view key) const {
   return it == index_.end() ? nullptr : &items_[it->second].second;
 }
 
+size_t Dict::size() const { return items_.size(); }
+
 void Dict::set(std::string key, Value v) {
   auto it = index_.find(key);
   if (it != index_.end()) {

@@ -29,7 +29,7 @@ class Dict {
  public:
   const Value* find(std::string_view key) const;
   void set(std::string key, Value v);
-  size_t size() const { return items_.size(); }
+  size_t size() const;  // out of line: Value is incomplete here
   const std::vector<std::pair<std::string, Value>>& items() const { return items_; }
 
  private:
