@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -131,6 +132,27 @@ TEST(ChatTemplate, TokenizerTemplateAndSpecialTokens) {
             "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nU<|eot_id|>");
   // extra context wins over the tokenizer's tokens
   EXPECT_EQ(apply_chat_template(llama, R"([])", false, R"({"bos_token": "B"})"), "B");
+}
+
+TEST(ChatTemplate, WhereTheTokenizerFindsItsTemplate) {
+  const std::string src = std::string(TESSERA_TEST_DATA) + "/gguf/qwen2-style";
+  const std::string tokenizer_json = read_file(src + "/tokenizer.json");
+  // A list of named templates: transformers takes "default".
+  const Tokenizer named = Tokenizer::from_json(
+      tokenizer_json, "tokenizer.json",
+      R"({"chat_template": [{"name": "tool_use", "template": "T"}, {"name": "default", "template": "D"}]})");
+  ASSERT_TRUE(named.chat_template().has_value());
+  EXPECT_EQ(*named.chat_template(), "D");
+  // chat_template.jinja next to tokenizer.json wins over tokenizer_config.json.
+  const std::string dir = testing::TempDir() + "/tessera_chat_template_dir";
+  std::filesystem::remove_all(dir);  // a previous run left chat_template.jinja there
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/tokenizer.json") << tokenizer_json;
+  std::ofstream(dir + "/tokenizer_config.json") << R"({"chat_template": "from config"})";
+  EXPECT_EQ(*Tokenizer::from_file(dir).chat_template(), "from config");
+  std::ofstream(dir + "/chat_template.jinja") << "from file {{ 1 }}";
+  EXPECT_EQ(*Tokenizer::from_file(dir).chat_template(), "from file {{ 1 }}");
+  EXPECT_EQ(apply_chat_template(Tokenizer::from_file(dir), "[]", false), "from file 1");
 }
 
 TEST(ChatTemplate, HostileTemplatesEndInErrors) {

@@ -303,17 +303,21 @@ Tokenizer Tokenizer::from_file(const std::string& path_or_dir) {
   std::string config;
   std::error_code ec;
   if (fs::is_regular_file(path_or_dir, ec) && is_gguf_file(path_or_dir)) return tokenizer_from_gguf_file(path_or_dir);
+  fs::path dir = fs::path(path_or_dir).parent_path();
   if (fs::is_directory(path_or_dir, ec)) {
-    path = (fs::path(path_or_dir) / "tokenizer.json").string();
+    dir = fs::path(path_or_dir);
+    path = (dir / "tokenizer.json").string();
     if (!fs::exists(path, ec))
       fail("tokenizer: '{}' has no tokenizer.json (only tokenizer.json files are supported)", path_or_dir);
-    const auto cfg = fs::path(path_or_dir) / "tokenizer_config.json";
-    if (fs::exists(cfg, ec)) config = read_file(cfg.string());
-  } else {
-    const auto cfg = fs::path(path_or_dir).parent_path() / "tokenizer_config.json";
-    if (fs::exists(cfg, ec)) config = read_file(cfg.string());
   }
-  return from_json(read_file(path), path, config);
+  const auto cfg = dir / "tokenizer_config.json";
+  if (fs::exists(cfg, ec)) config = read_file(cfg.string());
+  Tokenizer tok = from_json(read_file(path), path, config);
+  // Newer repositories ship the template as chat_template.jinja, which transformers prefers
+  // to tokenizer_config.json's "chat_template".
+  const auto jinja = dir / "chat_template.jinja";
+  if (fs::exists(jinja, ec)) tok.impl_->chat_template = read_file(jinja.string());
+  return tok;
 }
 
 namespace {
@@ -438,10 +442,16 @@ Tokenizer Tokenizer::from_json(std::string_view json_text, const std::string& or
   impl->eos = pick("eos_token", {"</s>", "<|end_of_text|>", "<eos>", "[SEP]", "<|endoftext|>"});
   impl->pad = pick("pad_token", {"<pad>", "[PAD]", "<|pad|>"});
   if (!impl->pad && impl->padding) impl->pad = impl->padding->pad_id;
-  // Only the single-template form; the list of named templates some configs carry is left
-  // to the chat code that will need it.
-  if (cfg.is_object() && cfg.contains("chat_template") && cfg["chat_template"].is_string())
-    impl->chat_template = cfg["chat_template"].get<std::string>();
+  // A single template, or a list of named ones of which transformers uses "default" (it picks
+  // "tool_use" only when asked for it by name or given tools; not done here).
+  if (cfg.is_object() && cfg.contains("chat_template")) {
+    const json& ct = cfg["chat_template"];
+    if (ct.is_string()) impl->chat_template = ct.get<std::string>();
+    if (ct.is_array())
+      for (const json& t : ct)
+        if (t.is_object() && t.value("name", "") == "default" && t.contains("template") && t["template"].is_string())
+          impl->chat_template = t["template"].get<std::string>();
+  }
   impl->find_stochastic();
   return Tokenizer(std::move(impl));
 }

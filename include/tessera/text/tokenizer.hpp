@@ -115,8 +115,9 @@ class Tokenizer {
   std::optional<int32_t> bos_id() const;
   std::optional<int32_t> eos_id() const;
   std::optional<int32_t> pad_id() const;
-  // The Jinja chat template of tokenizer_config.json's "chat_template" (or a GGUF file's
-  // tokenizer.chat_template), kept for chat formatting; nullopt when there is none.
+  // The Jinja chat template: DIR/chat_template.jinja, else tokenizer_config.json's
+  // "chat_template" (a string, or the entry named "default" of a list of named templates), or
+  // a GGUF file's tokenizer.chat_template; nullopt when there is none. See chat_template.hpp.
   const std::optional<std::string>& chat_template() const;
 
   // Truncation and padding as in tokenizer.json; these replace what the file said.

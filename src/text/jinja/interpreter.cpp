@@ -82,18 +82,6 @@ int64_t checked(bool overflow, int64_t v, Interpreter& in, const Expr* at) {
   return v;
 }
 
-std::string py_type(const Value& v) {
-  if (v.is_none()) return "NoneType";
-  if (v.is_bool()) return "bool";
-  if (v.is_int()) return "int";
-  if (v.is_float()) return "float";
-  if (v.is_string()) return "str";
-  if (v.is_list()) return "list";
-  if (v.is_dict()) return "dict";
-  if (v.is_namespace()) return "Namespace";
-  if (v.is_undefined()) return "Undefined";
-  return "function";
-}
 
 }  // namespace
 
@@ -325,7 +313,7 @@ Args Interpreter::eval_args(const Expr& e, size_t first) {
 
 Value Interpreter::call(const Value& callee, Args args, const Expr* at) {
   if (callee.is_undefined()) undefined_error(callee, at);
-  if (!callee.is_callable()) error(at, fmt::format("'{}' object is not callable", py_type(callee)));
+  if (!callee.is_callable()) error(at, fmt::format("'{}' object is not callable", python_type(callee)));
   const Expr* saved = current_;
   current_ = at;
   Value r = callee.callable().call(*this, std::move(args));
@@ -356,7 +344,7 @@ Value Interpreter::getattr(const Value& obj, const std::string& name) {
     return Value::undefined(fmt::format("'Namespace object' has no attribute '{}'", name));
   }
   if (name.size() >= 2 && name[0] == '_' && name[1] == '_')
-    return Value::undefined(fmt::format("access to attribute '{}' of '{}' object is unsafe.", name, py_type(obj)));
+    return Value::undefined(fmt::format("access to attribute '{}' of '{}' object is unsafe.", name, python_type(obj)));
   if (obj.is_callable())
     if (const auto* loop = dynamic_cast<const LoopObject*>(&obj.callable())) return loop->attr(name);
   if (auto m = builtin_method(obj, name)) return *m;
@@ -394,7 +382,7 @@ Value Interpreter::getitem(const Value& obj, const Value& key) {
   }
   if (key.is_string()) {
     if (key.str().size() >= 2 && key.str()[0] == '_' && key.str()[1] == '_')
-      return Value::undefined(fmt::format("access to attribute '{}' of '{}' object is unsafe.", key.str(), py_type(obj)));
+      return Value::undefined(fmt::format("access to attribute '{}' of '{}' object is unsafe.", key.str(), python_type(obj)));
     if (auto m = builtin_method(obj, key.str())) return *m;
   }
   if (obj.is_none()) return Value::undefined(fmt::format("'None' has no attribute '{}'", py_str(key)));
@@ -418,7 +406,7 @@ std::vector<Value> Interpreter::iterate(const Value& v, const Expr* at) {
     }
     return out;
   }
-  error(at, fmt::format("'{}' object is not iterable", py_type(v)));
+  error(at, fmt::format("'{}' object is not iterable", python_type(v)));
 }
 
 Value Interpreter::slice(const Value& obj, const Expr& e) {
@@ -440,7 +428,7 @@ Value Interpreter::slice(const Value& obj, const Expr& e) {
     const std::string& s = obj.str();
     for (size_t p = 0; p < s.size();) cps += next_code_point(s, p);
   } else if (!obj.is_list()) {
-    error(&e, fmt::format("'{}' object is not subscriptable", py_type(obj)));
+    error(&e, fmt::format("'{}' object is not subscriptable", python_type(obj)));
   }
   const int64_t n = is_str ? int64_t(cps.size()) : int64_t(obj.list().size());
   // Python's PySlice_AdjustIndices.
@@ -485,7 +473,7 @@ bool less_than(Interpreter& in, const Value& a, const Value& b, const Expr* at) 
       if (!equal(x[i], y[i])) return less_than(in, x[i], y[i], at);
     return x.size() < y.size();
   }
-  in.error(at, fmt::format("'<' not supported between instances of '{}' and '{}'", py_type(a), py_type(b)));
+  in.error(at, fmt::format("'<' not supported between instances of '{}' and '{}'", python_type(a), python_type(b)));
 }
 
 bool Interpreter::compare(const std::string& op, const Value& a, const Value& b, const Expr& e) {
@@ -496,7 +484,7 @@ bool Interpreter::compare(const std::string& op, const Value& a, const Value& b,
     if (b.is_string()) {
       if (a.is_undefined()) undefined_error(a, &e);
       if (!a.is_string())
-        error(&e, fmt::format("'in <string>' requires string as left operand, not {}", py_type(a)));
+        error(&e, fmt::format("'in <string>' requires string as left operand, not {}", python_type(a)));
       found = b.str().find(a.str()) != std::string::npos;
     } else if (b.is_dict()) {
       found = a.is_string() && b.dict().find(a.str()) != nullptr;
@@ -509,7 +497,7 @@ bool Interpreter::compare(const std::string& op, const Value& a, const Value& b,
     } else if (b.is_namespace()) {
       found = a.is_string() && b.ns().attrs.find(a.str()) != nullptr;
     } else if (!b.is_undefined()) {
-      error(&e, fmt::format("argument of type '{}' is not iterable", py_type(b)));
+      error(&e, fmt::format("argument of type '{}' is not iterable", python_type(b)));
     }
     return op == "in" ? found : !found;
   }
@@ -530,10 +518,10 @@ Value Interpreter::binary(const std::string& op, const Value& a, const Value& b,
   if (b.is_undefined()) undefined_error(b, &e);
   const auto unsupported = [&]() -> Value {
     if (op == "+" && a.is_string())
-      error(&e, fmt::format("can only concatenate str (not \"{}\") to str", py_type(b)));
+      error(&e, fmt::format("can only concatenate str (not \"{}\") to str", python_type(b)));
     if (op == "+" && a.is_list())
-      error(&e, fmt::format("can only concatenate list (not \"{}\") to list", py_type(b)));
-    error(&e, fmt::format("unsupported operand type(s) for {}: '{}' and '{}'", op, py_type(a), py_type(b)));
+      error(&e, fmt::format("can only concatenate list (not \"{}\") to list", python_type(b)));
+    error(&e, fmt::format("unsupported operand type(s) for {}: '{}' and '{}'", op, python_type(a), python_type(b)));
   };
   if (a.is_number() && b.is_number()) {
     const bool flt = a.is_float() || b.is_float();
@@ -685,7 +673,7 @@ Value Interpreter::eval(const Expr& e) {
       const Value v = eval(*e.args[0]);
       if (v.is_undefined()) undefined_error(v, &e);
       if (!v.is_number())
-        error(&e, fmt::format("bad operand type for unary {}: '{}'", e.kind == Expr::Neg ? '-' : '+', py_type(v)));
+        error(&e, fmt::format("bad operand type for unary {}: '{}'", e.kind == Expr::Neg ? '-' : '+', python_type(v)));
       if (e.kind == Expr::Pos) return v.is_bool() ? Value(v.to_int()) : v;
       if (v.is_float()) return Value(-v.as_float());
       if (v.to_int() == std::numeric_limits<int64_t>::min()) error(&e, "integer overflow (the result does not fit in 64 bits)");

@@ -137,13 +137,24 @@ class Lexer {
     if (!text.empty()) push(Tok::Data, std::move(text), offset);
   }
 
+  // The position after the whitespace at p (Python's \s: Unicode spaces too), as the
+  // `\s*` after "-%}", "-}}" and "-#}" consumes it.
+  size_t skip_py_space(size_t p) const {
+    while (p < src_.size()) {
+      size_t q = p;
+      if (!is_py_space(next_code_point(src_, q))) break;
+      p = q;
+    }
+    return p;
+  }
+
   // After "#}": "-#}" strips the whitespace that follows, "+#}" keeps it, "#}" drops one newline.
   size_t comment_end(size_t start, size_t from) {
     const size_t e = src_.find("#}", from);
     if (e == std::string::npos) error(start, "missing end of comment tag");
     size_t p = e + 2;
     if (e > from && src_[e - 1] == '-') {
-      while (p < src_.size() && is_space(src_[p])) ++p;
+      p = skip_py_space(p);
     } else if (!(e > from && src_[e - 1] == '+')) {
       if (p < src_.size() && src_[p] == '\n') ++p;
     }
@@ -155,7 +166,7 @@ class Lexer {
     if (src_.compare(p, 3, "+%}") == 0) return p + 3;
     if (src_.compare(p, 3, "-%}") == 0) {
       p += 3;
-      while (p < src_.size() && is_space(src_[p])) ++p;
+      p = skip_py_space(p);
       return p;
     }
     if (src_.compare(p, 2, "%}") == 0) {
@@ -168,7 +179,7 @@ class Lexer {
   size_t var_end_at(size_t p) const {
     if (src_.compare(p, 3, "-}}") == 0) {
       p += 3;
-      while (p < src_.size() && is_space(src_[p])) ++p;
+      p = skip_py_space(p);
       return p;
     }
     if (src_.compare(p, 2, "}}") == 0) return p + 2;
@@ -185,7 +196,7 @@ class Lexer {
     size_t body;
     if (src_.compare(p, 3, "-%}") == 0) {
       body = p + 3;
-      while (body < src_.size() && is_space(src_[body])) ++body;
+      body = skip_py_space(body);
     } else if (src_.compare(p, 2, "%}") == 0) {
       body = p + 2;
     } else {

@@ -163,10 +163,7 @@ class Parser {
     if (name == "generation") {  // transformers' AssistantTracker: renders its body unchanged
       auto n = node(Node::Scope, at);
       expect_block_end();
-      std::string end;
-      n->bodies.push_back(statements({"endgeneration"}, end));
-      next();
-      expect_block_end();
+      n->bodies.push_back(block_body("endgeneration", false));
       return n;
     }
     if (name == "extends" || name == "include" || name == "import" || name == "from" || name == "block")
@@ -272,13 +269,7 @@ class Parser {
     n->target = std::move(target);
     if (is_op("|")) n->expr = filters(nullptr);
     expect_block_end();
-    std::string end;
-    const int saved = loop_depth_;
-    loop_depth_ = 0;
-    n->bodies.push_back(statements({"endset"}, end));
-    loop_depth_ = saved;
-    next();
-    expect_block_end();
+    n->bodies.push_back(block_body("endset", true));
     return n;
   }
 
@@ -297,18 +288,25 @@ class Parser {
     return params;
   }
 
+  // The body of a block up to {% END %}, which it consumes. A body of its own (macro, call,
+  // set) is outside any enclosing loop: break and continue cannot reach through it.
+  Body block_body(const char* end_tag, bool own_scope) {
+    std::string end;
+    const int saved = loop_depth_;
+    if (own_scope) loop_depth_ = 0;
+    Body body = statements({end_tag}, end);
+    loop_depth_ = saved;
+    next();
+    expect_block_end();
+    return body;
+  }
+
   NodePtr macro_stmt(const Token& at) {
     auto n = node(Node::Macro, at);
     n->text = expect_name();
     n->params = signature();
     expect_block_end();
-    std::string end;
-    const int saved = loop_depth_;
-    loop_depth_ = 0;
-    n->bodies.push_back(statements({"endmacro"}, end));
-    loop_depth_ = saved;
-    next();
-    expect_block_end();
+    n->bodies.push_back(block_body("endmacro", true));
     return n;
   }
 
@@ -318,13 +316,7 @@ class Parser {
     n->expr = expression(true);
     if (n->expr->kind != Expr::Call) error(at, "expected a call after {% call %}");
     expect_block_end();
-    std::string end;
-    const int saved = loop_depth_;
-    loop_depth_ = 0;
-    n->bodies.push_back(statements({"endcall"}, end));
-    loop_depth_ = saved;
-    next();
-    expect_block_end();
+    n->bodies.push_back(block_body("endcall", true));
     return n;
   }
 
@@ -332,10 +324,7 @@ class Parser {
     auto n = node(Node::FilterBlock, at);
     n->expr = filters(nullptr, /*leading_pipe=*/false);
     expect_block_end();
-    std::string end;
-    n->bodies.push_back(statements({"endfilter"}, end));
-    next();
-    expect_block_end();
+    n->bodies.push_back(block_body("endfilter", false));
     return n;
   }
 
@@ -348,10 +337,7 @@ class Parser {
       n->assignments.emplace_back(std::move(name), expression(true));
     }
     expect_block_end();
-    std::string end;
-    n->bodies.push_back(statements({"endwith"}, end));
-    next();
-    expect_block_end();
+    n->bodies.push_back(block_body("endwith", false));
     return n;
   }
 

@@ -15,6 +15,8 @@ const Value* Dict::find(std::string_view key) const {
   return it == index_.end() ? nullptr : &items_[it->second].second;
 }
 
+size_t Dict::size() const { return items_.size(); }
+
 void Dict::set(std::string key, Value v) {
   auto it = index_.find(key);
   if (it != index_.end()) {
@@ -42,17 +44,22 @@ bool Value::truthy() const {
   return true;
 }
 
-std::string type_name(const Value& v) {
+std::string python_type(const Value& v) {
   if (v.is_undefined()) return "Undefined";
-  if (v.is_none()) return "None";
-  if (v.is_bool()) return "bool object";
-  if (v.is_int()) return "int object";
-  if (v.is_float()) return "float object";
-  if (v.is_string()) return "str object";
-  if (v.is_list()) return "list object";
-  if (v.is_dict()) return "dict object";
-  if (v.is_namespace()) return "Namespace object";
-  return "function object";
+  if (v.is_none()) return "NoneType";
+  if (v.is_bool()) return "bool";
+  if (v.is_int()) return "int";
+  if (v.is_float()) return "float";
+  if (v.is_string()) return "str";
+  if (v.is_list()) return "list";
+  if (v.is_dict()) return "dict";
+  if (v.is_namespace()) return "Namespace";
+  return "function";
+}
+
+std::string type_name(const Value& v) {
+  if (v.is_none() || v.is_undefined()) return v.is_none() ? "None" : "Undefined";
+  return python_type(v) + " object";
 }
 
 char32_t next_code_point(std::string_view s, size_t& i) {

@@ -29,7 +29,7 @@ class Dict {
  public:
   const Value* find(std::string_view key) const;
   void set(std::string key, Value v);
-  size_t size() const { return items_.size(); }
+  size_t size() const;  // out of line: Value is incomplete here
   const std::vector<std::pair<std::string, Value>>& items() const { return items_; }
 
  private:
@@ -109,7 +109,9 @@ struct Value {
   double to_double() const { return is_float() ? as_float() : double(to_int()); }
 };
 
-// Python's name of the value's type, as jinja2 writes it in errors ("dict object", "None").
+// Python's name of the value's type: "dict" (python_type, as in TypeErrors) and "dict object"
+// (type_name, as jinja2 writes it in undefined errors; "None" for None).
+std::string python_type(const Value& v);
 std::string type_name(const Value& v);
 // Python's str(x) (what {{ x }} prints) and repr(x).
 std::string py_str(const Value& v);
