@@ -15,6 +15,7 @@
 #include <random>
 #include <thread>
 
+#include "command_line.hpp"
 #include "embedding_options.hpp"
 #include "model_options.hpp"
 #include "tessera/io/json.hpp"
@@ -23,6 +24,7 @@
 #include "tessera/serving/slot_pool.hpp"
 #include "tessera/tessera.hpp"
 #include "tessera/text/chat_template.hpp"
+#include "version_flag.hpp"
 
 // After Eigen (through tessera): httplib.h brings <resolv.h>, whose _res macro breaks Eigen's headers.
 #include <arpa/inet.h>
@@ -601,7 +603,8 @@ int main(int argc, char** argv) {
   CLI::App app{"Serve a model over HTTP with OpenAI's API (and llama-server's /tokenize, /detokenize, /apply-template).\n"
                "Endpoints: GET /health, GET /v1/models, POST /v1/completions, POST /v1/chat/completions,\n"
                "POST /v1/embeddings (encoders), POST /tokenize, /detokenize, /apply-template.\n"
-               "SIGTERM or SIGINT stops accepting connections, finishes the requests in flight, and exits 0.",
+               "SIGTERM or SIGINT stops accepting connections, finishes the requests in flight, and exits 0.\n"
+               "Exit codes: 0 stopped by a signal, 1 error (message on stderr), 2 bad command line.",
                "tessera-server"};
   tools::ModelOptions mo;
   ServerOptions so;
@@ -624,7 +627,8 @@ int main(int argc, char** argv) {
                  "Jinja chat template file for /v1/chat/completions and /apply-template (default: the tokenizer's)");
   app.add_option("--seed", so.seed, "sampling seed of requests that give none (default: a random one per request)");
   app.add_option("-t,--threads", so.threads, "threads of the compute pool (default: all cores)");
-  CLI11_PARSE(app, argc, argv);
+  tessera::tools::add_version_flag(app, "tessera-server");
+  TESSERA_PARSE_COMMAND_LINE(app, argc, argv);
 
   // SIGTERM and SIGINT are taken by one thread (sigwait), so every other thread starts with them blocked.
   sigset_t stop_signals;
