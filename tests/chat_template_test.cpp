@@ -3,7 +3,6 @@
 // templates, hostile templates, and the tokenizer-level helper.
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -155,8 +154,10 @@ TEST(ChatTemplate, WhereTheTokenizerFindsItsTemplate) {
   EXPECT_EQ(apply_chat_template(Tokenizer::from_file(dir), "[]", false), "from file 1");
 }
 
+// Each ends in an Error from a limit (nesting, steps, depth, bytes), not by running out of time:
+// a hang would be caught by ctest's TIMEOUT, and no wall-clock bound is asserted (the test
+// runs under sanitizers and on loaded machines).
 TEST(ChatTemplate, HostileTemplatesEndInErrors) {
-  const auto start = std::chrono::steady_clock::now();
   const std::string deep_parens = std::string(100000, '(') + "1" + std::string(100000, ')');
   const std::string deep_lists = "{{ " + std::string(100000, '[') + std::string(100000, ']') + " }}";
   std::string deep_ifs;
@@ -183,8 +184,6 @@ TEST(ChatTemplate, HostileTemplatesEndInErrors) {
     SCOPED_TRACE(src);
     EXPECT_THROW(ChatTemplate(src).render(ojson::object()), Error);
   }
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  EXPECT_LT(seconds, 30.0);
 }
 
 TEST(ChatTemplate, LimitsAreConfigurable) {
