@@ -128,7 +128,7 @@ std::string float_repr(double d) {
   std::string out = neg ? "-" : "";
   if (exp < -4 || exp >= 16) {
     out += digits.substr(0, 1);
-    if (digits.size() > 1) out += "." + digits.substr(1);
+    if (digits.size() > 1) out.append(".").append(digits, 1, std::string::npos);
     out += exp < 0 ? "e-" : "e+";
     const int a = std::abs(exp);
     if (a < 10) out += '0';
@@ -136,7 +136,9 @@ std::string float_repr(double d) {
     return out;
   }
   if (exp < 0) {
-    out += "0." + std::string(size_t(-exp - 1), '0') + digits;
+    out += "0.";  // appended piece by piece (GCC 12 warns -Wrestrict on "0." + std::string)
+    out.append(size_t(-exp - 1), '0');
+    out += digits;
   } else if (size_t(exp) + 1 >= digits.size()) {
     out += digits + std::string(size_t(exp) + 1 - digits.size(), '0') + ".0";
   } else {
