@@ -3,6 +3,7 @@
 #include "tessera/kernels/kernels.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -310,6 +311,13 @@ void attention(const AttentionArgs& a) {
   TESSERA_CHECK(a.n_keys <= 0 || a.kv_stride >= a.kv_heads * kv_head_bytes(a.kv_type, a.head_dim),
                 "attention: key/value rows of {} bytes are shorter than {} heads of {}", a.kv_stride, a.kv_heads,
                 kv_head_bytes(a.kv_type, a.head_dim));
+  // The kernels read f32 / 16-bit values (and q8_0's f16 scales) in place: rows must keep
+  // their element alignment, as a KvCache's do.
+  const int64_t align = a.kv_type == DType::F32 ? 4 : 2;
+  TESSERA_CHECK(a.kv_stride % align == 0 && reinterpret_cast<uintptr_t>(a.k) % uintptr_t(align) == 0 &&
+                    reinterpret_cast<uintptr_t>(a.v) % uintptr_t(align) == 0,
+                "attention: {} key/value rows must be {}-byte aligned (stride {} bytes)", dtype_name(a.kv_type), align,
+                a.kv_stride);
   if (a.m <= 0) return;
   const KernelTable& t = table();
   const int64_t group = a.heads / a.kv_heads;

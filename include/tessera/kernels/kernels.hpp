@@ -58,7 +58,7 @@ void gemm_packed(const float* x, int64_t m, int64_t ldx, const PackedWeight& w, 
 // Fused multi-head attention (flash-style: key tiles with an online softmax, never an L×L
 // score matrix; scratch is O(tile)). Query row i (position q_pos0 + i) holds `heads` heads of
 // head_dim values at q + i*ldq. Key/value row j (position j) is kv_stride bytes after row j-1
-// and holds kv_heads heads of kv_head_bytes(kv_type, head_dim) bytes each, in kv_type: F32,
+// (k, v and kv_stride 4-byte aligned for F32, 2-byte for the others) and holds kv_heads heads of kv_head_bytes(kv_type, head_dim) bytes each, in kv_type: F32,
 // F16, BF16, or Q8_0 (each head ceil(head_dim / 32) of ggml's blocks, zero-padded past
 // head_dim). The kernel converts keys and values tile by tile as it reads them. Query head h
 // reads kv head h / (heads / kv_heads) (GQA/MQA without copies). Causal: query at p sees keys
