@@ -14,7 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${FUZZ_SECONDS:-20}"
-all="safetensors gguf load_weights load_config tokenizer_json tokenizer_encode wav image jinja"
+all="safetensors gguf load_weights load_config tokenizer_json tokenizer_encode wav image jinja completion_request"
 targets="${*:-$all}"
 H=tests/data/hostile
 
@@ -58,12 +58,13 @@ PY
     wav) seed $t 0 tests/data/audio/*.wav $H/wav/* ;;
     image) seed $t 0 tests/data/images/*.png tests/data/images/*.jpg $H/images/* ;;
     jinja) seed $t 0 tests/data/chat_templates/*.jinja ;;
+    completion_request) seed $t 0 $H/requests/*.json ;;
     *) echo "run.sh: unknown target '$t' (targets: $all)" >&2; exit 2 ;;
   esac
   mkdir -p build-fuzz/corpus/$t build-fuzz/artifacts/$t
   dict=()
   case $t in
-    safetensors|load_weights|load_config|tokenizer_json) dict=(-dict=fuzz/json.dict) ;;
+    safetensors|load_weights|load_config|tokenizer_json|completion_request) dict=(-dict=fuzz/json.dict) ;;
     gguf) dict=(-dict=fuzz/gguf.dict) ;;
     jinja) dict=(-dict=fuzz/jinja.dict) ;;
   esac
