@@ -1,4 +1,4 @@
-"""Encoder-only families: bert, roberta, vit."""
+"""Encoder-only families: bert, roberta, xlm-roberta, distilbert, modernbert, vit."""
 import torch
 
 from common import W, act_fn, eager_attention, layer_norm, linear, padding_mask
@@ -99,7 +99,114 @@ def vit_forward(cfg, wd, inputs):
     return out
 
 
-FORWARD = {"bert": bert_forward, "roberta": bert_forward, "vit": vit_forward}
+def distilbert_forward(cfg, wd, inputs):
+    """DistilBertModel (modeling_distilbert.py): word + position embeddings, LayerNorm (eps 1e-12 everywhere),
+    post-norm blocks (sa_layer_norm, output_layer_norm), scores of padded keys filled with finfo.min; no pooler."""
+    w = W(wd)
+    if w.has("distilbert.embeddings.word_embeddings.weight"):
+        w = w.sub("distilbert.")
+    ids = inputs["input_ids"]
+    B, L = ids.shape
+    am = inputs.get("attention_mask")
+    if am is None:
+        am = torch.ones_like(ids)
+    e = w.sub("embeddings.")
+    h = e("word_embeddings.weight")[ids] + e("position_embeddings.weight")[torch.arange(L)][None]
+    eps = 1e-12
+    h = layer_norm(h, e("LayerNorm.weight"), e("LayerNorm.bias"), eps)
+    H, nh = cfg["dim"], cfg["n_heads"]
+    hd = H // nh
+    act = act_fn(cfg.get("activation", "gelu"))
+    for i in range(cfg["n_layers"]):
+        lw = w.sub("transformer.layer.%d." % i)
+        a = lw.sub("attention.")
+        q = linear(h, a("q_lin.weight"), a("q_lin.bias")).view(B, L, nh, hd).transpose(1, 2) / hd ** 0.5
+        k = linear(h, a("k_lin.weight"), a("k_lin.bias")).view(B, L, nh, hd).transpose(1, 2)
+        v = linear(h, a("v_lin.weight"), a("v_lin.bias")).view(B, L, nh, hd).transpose(1, 2)
+        s = torch.matmul(q, k.transpose(2, 3))
+        s = s.masked_fill((am == 0).view(B, 1, 1, L).expand_as(s), torch.finfo(s.dtype).min)
+        o = torch.matmul(torch.softmax(s, dim=-1), v).transpose(1, 2).reshape(B, L, H)
+        h = layer_norm(linear(o, a("out_lin.weight"), a("out_lin.bias")) + h,
+                       lw("sa_layer_norm.weight"), lw("sa_layer_norm.bias"), eps)
+        x = linear(act(linear(h, lw("ffn.lin1.weight"), lw("ffn.lin1.bias"))), lw("ffn.lin2.weight"), lw("ffn.lin2.bias"))
+        h = layer_norm(x + h, lw("output_layer_norm.weight"), lw("output_layer_norm.bias"), eps)
+    return {"last_hidden_state": h}
+
+
+def modernbert_layer_types(cfg):
+    """(attention window per layer: None = global, else local_attention // 2 each side; RoPE theta per layer).
+    As modeling_modernbert.py: the window follows layer_id % global_attn_every_n_layers (default 3) and the RoPE
+    theta follows layer_types (default from the same rule); 4.x configs give global_rope_theta / local_rope_theta,
+    5.x ones rope_parameters[full_attention | sliding_attention].rope_theta."""
+    n = cfg["num_hidden_layers"]
+    every = cfg.get("global_attn_every_n_layers", 3)
+    types = cfg.get("layer_types") or ["sliding_attention" if i % every else "full_attention" for i in range(n)]
+    rp = cfg.get("rope_parameters") or {}
+    theta = {"full_attention": (rp.get("full_attention") or {}).get("rope_theta", cfg.get("global_rope_theta", 160000.0)),
+             "sliding_attention": (rp.get("sliding_attention") or {}).get("rope_theta",
+                                                                          cfg.get("local_rope_theta", 10000.0))}
+    for t in ("full_attention", "sliding_attention"):
+        if (rp.get(t) or {}).get("rope_type", "default") != "default":
+            raise ValueError("rope_type %r" % rp[t]["rope_type"])
+    windows = [None if i % every == 0 else cfg.get("local_attention", 128) // 2 for i in range(n)]
+    return windows, [theta[types[i]] for i in range(n)]
+
+
+def _rotate_half(x):
+    h = x.shape[-1] // 2
+    return torch.cat((-x[..., h:], x[..., :h]), dim=-1)
+
+
+def modernbert_forward(cfg, wd, inputs):
+    """ModernBertModel (sdpa/eager path): tok_embeddings -> LayerNorm (no bias unless norm_bias), layers
+    x += Wo(attn(attn_norm(x))) (layer 0 has no attn_norm), x += Wo(act(in) * gate) with [in | gate] = Wi(mlp_norm(x)),
+    final_norm. Local layers see keys with |i - j| <= local_attention // 2."""
+    w = W(wd)
+    if w.has("model.embeddings.tok_embeddings.weight"):
+        w = w.sub("model.")
+    ids = inputs["input_ids"]
+    B, L = ids.shape
+    am = inputs.get("attention_mask")
+    if am is None:
+        am = torch.ones_like(ids)
+    H, nh = cfg["hidden_size"], cfg["num_attention_heads"]
+    hd = H // nh
+    I = cfg["intermediate_size"]
+    eps = cfg.get("norm_eps", 1e-5)
+    act = act_fn(cfg.get("hidden_activation", "gelu"))
+
+    def ln(x, name):
+        return layer_norm(x, w(name + ".weight"), w(name + ".bias", None), eps)
+
+    h = ln(w("embeddings.tok_embeddings.weight")[ids], "embeddings.norm")
+    pad = padding_mask(am)
+    pos = torch.arange(L)
+    dist = (pos[:, None] - pos[None, :]).abs()
+    windows, thetas = modernbert_layer_types(cfg)
+    for i in range(cfg["num_hidden_layers"]):
+        p = "layers.%d." % i
+        x = ln(h, p + "attn_norm") if i > 0 else h
+        qkv = linear(x, w(p + "attn.Wqkv.weight"), w(p + "attn.Wqkv.bias", None)).view(B, L, 3, nh, hd)
+        q, k, v = qkv.transpose(3, 1).unbind(dim=2)
+        inv = 1.0 / (thetas[i] ** (torch.arange(0, hd, 2, dtype=torch.int64).float() / hd))
+        f = pos[:, None].float() * inv[None, :]
+        emb = torch.cat((f, f), dim=-1)
+        cos, sin = emb.cos(), emb.sin()
+        q = q * cos + _rotate_half(q) * sin
+        k = k * cos + _rotate_half(k) * sin
+        mask = pad
+        if windows[i] is not None:
+            mask = pad.masked_fill((dist > windows[i])[None, None], torch.finfo(torch.float32).min)
+        o = eager_attention(q, k, v, hd ** -0.5, mask).transpose(1, 2).reshape(B, L, H)
+        h = h + linear(o, w(p + "attn.Wo.weight"), w(p + "attn.Wo.bias", None))
+        y = linear(ln(h, p + "mlp_norm"), w(p + "mlp.Wi.weight"), w(p + "mlp.Wi.bias", None))
+        a, g = y.chunk(2, dim=-1)
+        h = h + linear(act(a) * g, w(p + "mlp.Wo.weight"), w(p + "mlp.Wo.bias", None))
+    return {"last_hidden_state": ln(h, "final_norm")}
+
+
+FORWARD = {"bert": bert_forward, "roberta": bert_forward, "xlm-roberta": bert_forward, "vit": vit_forward,
+           "distilbert": distilbert_forward, "modernbert": modernbert_forward}
 
 
 def forward(cfg, w, inputs):
