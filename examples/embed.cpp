@@ -1,5 +1,5 @@
-// tessera-embed: sentence embeddings from a text encoder (BERT, RoBERTa, sentence-transformers
-// checkpoints): one line of text in, one vector out, mean or CLS pooled, optionally L2-normalised.
+// tessera-embed: sentence embeddings from a text encoder (BERT, RoBERTa, XLM-RoBERTa, DistilBERT, ModernBERT,
+// sentence-transformers checkpoints): one line of text in, one vector out, mean or CLS pooled, optionally L2-normalised.
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
