@@ -1,4 +1,4 @@
-"""Encoder-only families: bert, roberta, xlm-roberta, distilbert, modernbert, vit."""
+"""Encoder-only families: bert, roberta, xlm-roberta, distilbert, modernbert, vit, dinov2_with_registers."""
 import torch
 
 from common import W, act_fn, eager_attention, layer_norm, linear, padding_mask
@@ -205,8 +205,63 @@ def modernbert_forward(cfg, wd, inputs):
     return {"last_hidden_state": ln(h, "final_norm")}
 
 
+def dinov2_registers_forward(cfg, wd, inputs):
+    """Dinov2WithRegistersModel / ...ForImageClassification: conv patches, CLS, learned positions (interpolated with
+    bicubic, align_corners False, antialias True to the input's patch grid unless it has the stored number of
+    patches and is square), register tokens inserted after CLS (after the positions), pre-norm layers whose
+    sublayer outputs are scaled by layer_scale lambda1, MLP or SwiGLU (weights_in / weights_out), final layernorm;
+    pooler_output = the normed CLS row; logits = classifier([CLS, mean of the patch rows (registers excluded)])."""
+    w = W(wd)
+    v = w.sub("dinov2_with_registers.") if w.has("dinov2_with_registers.embeddings.cls_token") else w
+    px = inputs["pixel_values"]
+    B, _, Hh, Ww = px.shape
+    H, nh, p = cfg["hidden_size"], cfg["num_attention_heads"], cfg["patch_size"]
+    hd = H // nh
+    eps = cfg.get("layer_norm_eps", 1e-6)
+    act = act_fn(cfg.get("hidden_act", "gelu"))
+    e = v.sub("embeddings.")
+    x = torch.nn.functional.conv2d(px, e("patch_embeddings.projection.weight"), e("patch_embeddings.projection.bias"),
+                                   stride=p).flatten(2).transpose(1, 2)
+    x = torch.cat([e("cls_token").expand(B, -1, -1), x], dim=1)
+    pos = e("position_embeddings")
+    n, npos = x.shape[1] - 1, pos.shape[1] - 1
+    if not (n == npos and Hh == Ww):
+        g = int(npos ** 0.5)
+        grid = pos[:, 1:].reshape(1, g, g, H).permute(0, 3, 1, 2)
+        grid = torch.nn.functional.interpolate(grid, size=(Hh // p, Ww // p), mode="bicubic", align_corners=False,
+                                               antialias=True)
+        pos = torch.cat([pos[:, :1], grid.permute(0, 2, 3, 1).reshape(1, -1, H)], dim=1)
+    x = x + pos
+    R = cfg.get("num_register_tokens", 4)
+    h = torch.cat([x[:, :1], e("register_tokens").expand(B, -1, -1), x[:, 1:]], dim=1)
+    L = h.shape[1]
+    for i in range(cfg["num_hidden_layers"]):
+        lw = v.sub("encoder.layer.%d." % i)
+        a = lw.sub("attention.")
+        y = layer_norm(h, lw("norm1.weight"), lw("norm1.bias"), eps)
+        q = linear(y, a("attention.query.weight"), a("attention.query.bias", None)).view(B, L, nh, hd).transpose(1, 2)
+        k = linear(y, a("attention.key.weight"), a("attention.key.bias", None)).view(B, L, nh, hd).transpose(1, 2)
+        vv = linear(y, a("attention.value.weight"), a("attention.value.bias", None)).view(B, L, nh, hd).transpose(1, 2)
+        o = eager_attention(q, k, vv, hd ** -0.5).transpose(1, 2).reshape(B, L, H)
+        h = linear(o, a("output.dense.weight"), a("output.dense.bias")) * lw("layer_scale1.lambda1") + h
+        y = layer_norm(h, lw("norm2.weight"), lw("norm2.bias"), eps)
+        if cfg.get("use_swiglu_ffn", False):
+            x1, x2 = linear(y, lw("mlp.weights_in.weight"), lw("mlp.weights_in.bias")).chunk(2, dim=-1)
+            y = linear(torch.nn.functional.silu(x1) * x2, lw("mlp.weights_out.weight"), lw("mlp.weights_out.bias"))
+        else:
+            y = linear(act(linear(y, lw("mlp.fc1.weight"), lw("mlp.fc1.bias"))), lw("mlp.fc2.weight"), lw("mlp.fc2.bias"))
+        h = y * lw("layer_scale2.lambda1") + h
+    h = layer_norm(h, v("layernorm.weight"), v("layernorm.bias"), eps)
+    out = {"last_hidden_state": h, "pooler_output": h[:, 0]}
+    if w.has("classifier.weight"):
+        out["logits"] = linear(torch.cat([h[:, 0], h[:, 1 + R:].mean(dim=1)], dim=1), w("classifier.weight"),
+                               w("classifier.bias"))
+    return out
+
+
 FORWARD = {"bert": bert_forward, "roberta": bert_forward, "xlm-roberta": bert_forward, "vit": vit_forward,
-           "distilbert": distilbert_forward, "modernbert": modernbert_forward}
+           "distilbert": distilbert_forward, "modernbert": modernbert_forward,
+           "dinov2_with_registers": dinov2_registers_forward}
 
 
 def forward(cfg, w, inputs):

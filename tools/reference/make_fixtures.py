@@ -220,6 +220,49 @@ def spec_modernbert(c):
     return s
 
 
+def dinov2_swiglu_hidden(c):
+    h = int(c["hidden_size"] * c.get("mlp_ratio", 4))
+    return (int(h * 2 / 3) + 7) // 8 * 8
+
+
+def spec_dinov2_registers(c):
+    H, P, C, R = c["hidden_size"], c["patch_size"], c["num_channels"], c.get("num_register_tokens", 4)
+    N = (c["image_size"] // P) ** 2
+    cls = c["architectures"][0].endswith("ForImageClassification")
+    m = "dinov2_with_registers." if cls else ""
+    e = m + "embeddings."
+    s = {e + "cls_token": ([1, 1, H], "w"), e + "mask_token": ([1, H], "w"), e + "register_tokens": ([1, R, H], "w"),
+         e + "position_embeddings": ([1, N + 1, H], "w"), e + "patch_embeddings.projection.weight": ([H, C, P, P], "w"),
+         e + "patch_embeddings.projection.bias": ([H], "bias"), m + "layernorm.weight": ([H], "norm"),
+         m + "layernorm.bias": ([H], "bias")}
+    if cls:
+        s["classifier.weight"] = ([len(c["id2label"]), 2 * H], "w")
+        s["classifier.bias"] = ([len(c["id2label"])], "bias")
+    for i in range(c["num_hidden_layers"]):
+        p = m + "encoder.layer.%d." % i
+        for n in ("query", "key", "value"):
+            s[p + "attention.attention.%s.weight" % n] = ([H, H], "w")
+            if c.get("qkv_bias", True):
+                s[p + "attention.attention.%s.bias" % n] = ([H], "bias")
+        s[p + "attention.output.dense.weight"] = ([H, H], "w")
+        s[p + "attention.output.dense.bias"] = ([H], "bias")
+        if c.get("use_swiglu_ffn", False):
+            I = dinov2_swiglu_hidden(c)
+            mlp = (("mlp.weights_in", [2 * I, H]), ("mlp.weights_out", [H, I]))
+        else:
+            I = int(H * c.get("mlp_ratio", 4))
+            mlp = (("mlp.fc1", [I, H]), ("mlp.fc2", [H, I]))
+        for n, shp in mlp:
+            s[p + n + ".weight"] = (shp, "w")
+            s[p + n + ".bias"] = ([shp[0]], "bias")
+        for n in ("norm1", "norm2"):
+            s[p + n + ".weight"] = ([H], "norm")
+            s[p + n + ".bias"] = ([H], "bias")
+        for n in ("layer_scale1", "layer_scale2"):
+            s[p + n + ".lambda1"] = ([H], "norm")
+    return s
+
+
 def spec_t5(c):
     d, V, ff, nh, dkv = c["d_model"], c["vocab_size"], c["d_ff"], c["num_heads"], c["d_kv"]
     inner = nh * dkv
@@ -389,7 +432,8 @@ def spec_gptj(c):
 
 SPECS = {"gptj": spec_gptj, "opt": spec_opt, "gemma2": spec_sandwich, "olmo2": spec_sandwich, "phi3": spec_sandwich, "llama": spec_llama, "mistral": spec_llama, "qwen2": spec_llama, "qwen3": spec_llama, "mixtral": spec_llama,
          "gemma": spec_llama, "gpt2": spec_gpt2, "gpt_neox": spec_gpt_neox, "bert": spec_bert, "roberta": spec_bert,
-         "xlm-roberta": spec_bert, "distilbert": spec_distilbert, "modernbert": spec_modernbert, "vit": spec_vit, "t5": spec_t5, "bart": spec_bartlike, "marian": spec_bartlike, "whisper": spec_bartlike}
+         "xlm-roberta": spec_bert, "distilbert": spec_distilbert, "modernbert": spec_modernbert, "vit": spec_vit,
+         "dinov2_with_registers": spec_dinov2_registers, "t5": spec_t5, "bart": spec_bartlike, "marian": spec_bartlike, "whisper": spec_bartlike}
 
 
 def init_weights(cfg, seed, emb1_std=1.0, std_overrides=None):
@@ -817,6 +861,36 @@ add("modernbert-layertypes-bias-v5cfg", 410, {
     "window |i-j| <= 3, head_dim 32, norm/attention/mlp biases, gelu_new; 15 tokens with rows padded by 6/0",
     B=2, L=15, pads=[6, 0])
 
+# --- dinov2_with_registers ---
+def dinov2_cfg(**kw):
+    c = {"architectures": ["Dinov2WithRegistersForImageClassification"], "model_type": "dinov2_with_registers",
+         "hidden_size": 48, "num_hidden_layers": 2, "num_attention_heads": 4, "mlp_ratio": 2, "hidden_act": "gelu",
+         "hidden_dropout_prob": 0.0, "attention_probs_dropout_prob": 0.0, "initializer_range": 0.02,
+         "layer_norm_eps": 1e-6, "image_size": 16, "patch_size": 4, "num_channels": 3, "qkv_bias": True,
+         "layerscale_value": 1.0, "drop_path_rate": 0.0, "use_swiglu_ffn": False, "num_register_tokens": 4,
+         "apply_layernorm": True, "reshape_hidden_states": True,
+         "id2label": {"0": "tabby", "1": "tiger", "2": "lynx"}, "label2id": {"tabby": 0, "tiger": 1, "lynx": 2}}
+    c.update(kw)
+    return {k: v for k, v in c.items() if v is not DROP}
+
+
+add("dinov2_with_registers-img16-v4cfg", 411, dinov2_cfg(torch_dtype="float32"),
+    "dinov2_with_registers (4.x config) for image classification at its own size 16x16 (4x4 patches, no "
+    "interpolation): CLS + 4 register tokens + 16 patches, layer scale, gelu MLP (mlp_ratio 2), final layernorm, "
+    "pooler_output = normed CLS, logits from [CLS, mean of patch rows]", image_hw=(16, 16))
+add("dinov2_with_registers-img20x12-interp-v5cfg", 412, dinov2_cfg(
+    dtype="float32", num_register_tokens=2, id2label={"0": "a", "1": "b", "2": "c", "3": "d", "4": "e"},
+    label2id={"a": 0, "b": 1, "c": 2, "d": 3, "e": 4}),
+    "dinov2_with_registers (5.x config) on a 20x12 image although image_size is 16: the 4x4 position grid is "
+    "resized to 5x3 (bicubic, align_corners False, antialias True: up in height, down in width); 2 registers, "
+    "5 labels", image_hw=(20, 12))
+add("dinov2_with_registers-img24-swiglu-base-v5cfg", 413, dinov2_cfg(
+    architectures=["Dinov2WithRegistersModel"], dtype="float32", use_swiglu_ffn=True, hidden_size=40,
+    num_attention_heads=5, mlp_ratio=4, id2label=DROP, label2id=DROP),
+    "dinov2_with_registers (5.x config) base model without prefix or classifier on a square 24x24 image: the 4x4 "
+    "grid is upsampled to 6x6; SwiGLU FFN (weights_in -> silu(x1) * x2 -> weights_out, hidden (int(160*2/3)+7)//8*8 = "
+    "112)", image_hw=(24, 24))
+
 # --- encoder-decoders ---
 add("t5-v1_1-gated-gelu-untied", 501, {
     "architectures": ["T5ForConditionalGeneration"], "model_type": "t5", "vocab_size": 320, "d_model": 64,
@@ -879,7 +953,7 @@ add("whisper-mel40-3enc-1dec", 505, {
 def kind_of(mt):
     if mt in decoders.FORWARD:
         return "decoder"
-    if mt == "vit":
+    if mt in ("vit", "dinov2_with_registers"):
         return "vision-encoder"
     if mt in encoders.FORWARD:
         return "encoder"
@@ -1018,10 +1092,11 @@ def build(v):
         if o.get("moe"):
             extra_checks["router"] = moe_router_gap(m, [ref["input_ids"], ref["generated_ids"]])
     elif kind in ("encoder", "vision-encoder"):
-        if mt == "vit":
+        if mt in ("vit", "dinov2_with_registers"):
             B = o.get("B", 2)
             S = cfg["image_size"]
-            ref["pixel_values"] = torch.randn(B, cfg["num_channels"], S, S, generator=g)
+            hh, ww = o.get("image_hw", (S, S))
+            ref["pixel_values"] = torch.randn(B, cfg["num_channels"], hh, ww, generator=g)
         else:
             B, L, pads = o["B"], o["L"], o["pads"]
             ids = rand_ids(g, (B, L), cfg["vocab_size"], special)
