@@ -1,4 +1,4 @@
-// tessera-classify: image classification with a ViT checkpoint (ViTForImageClassification):
+// tessera-classify: image classification with a ViT or DINOv2 checkpoint (…ForImageClassification):
 // PNG/JPEG in, preprocessed as the model's preprocessor_config.json says, top-k labels out.
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>

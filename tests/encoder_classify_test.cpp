@@ -1,6 +1,7 @@
 // tessera-classify end to end on the hf/vit fixture with a preprocessor_config.json: the
 // printed classes and probabilities equal the library's logits on Pillow's pixel values,
-// and a broken image file is a clean error.
+// and a broken image file is a clean error. DINOv2 with registers: the printed probabilities
+// equal the softmax of the PyTorch reference's logits for the same image.
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -18,12 +19,13 @@ using namespace tessera;
 
 namespace {
 
-std::string classify_model_dir() {
+// A copy of fixture `name` with the ViTImageProcessor settings images/expected.safetensors was made with.
+std::string classify_model_dir(const std::string& name = "hf/vit") {
   namespace fs = std::filesystem;
-  const fs::path dir = fs::path(::testing::TempDir()) / "classify_vit";
+  const fs::path dir = fs::path(::testing::TempDir()) / ("classify_" + tessera::testing::test_name(name));
   fs::create_directories(dir);
   for (const char* f : {"config.json", "model.safetensors"})
-    fs::copy_file(fs::path(tessera::testing::data_dir()) / "hf/vit" / f, dir / f, fs::copy_options::overwrite_existing);
+    fs::copy_file(fs::path(tessera::testing::data_dir()) / name / f, dir / f, fs::copy_options::overwrite_existing);
   std::ofstream(dir / "preprocessor_config.json") << R"({
     "do_normalize": true, "do_rescale": true, "do_resize": true, "image_mean": [0.5, 0.5, 0.5],
     "image_processor_type": "ViTImageProcessor", "image_std": [0.5, 0.5, 0.5], "resample": 2,
@@ -83,4 +85,39 @@ TEST(ClassifyTool, BrokenImageIsAnError) {
   std::string text = read_text_file(log);
   EXPECT_NE(text.find("tessera-classify: error:"), std::string::npos) << text;
   EXPECT_NE(text.find("truncated.png"), std::string::npos) << text;
+}
+
+TEST(ClassifyTool, Dinov2WithRegistersMatchesReference) {
+  // The fixture's reference input is rgb.jpg's pixel values (30x30: the position grid resized).
+  const std::string name = "torch/dinov2_with_registers-rgbjpg30-v4cfg";
+  const std::string dir = classify_model_dir(name);
+  const std::string image = tessera::testing::data_dir() + "/images/rgb.jpg";
+  const std::string out = ::testing::TempDir() + "/classify_dinov2_out.txt";
+  tessera::testing::run_ok(fmt::format("({} {} {} -k 3 > {})", tessera::testing::bin("classify"), dir, image, out));
+  if (HasFatalFailure()) return;
+  Tensor logits = SafetensorsFile::open(tessera::testing::data_dir() + "/" + name + "/reference.safetensors").get("logits");
+  ASSERT_EQ(logits.dim(1), 3);
+  std::vector<double> p(3);
+  double sum = 0, zmax = -1e300;
+  for (int64_t i = 0; i < 3; ++i) zmax = std::max(zmax, double(logits.get_f32(i)));
+  for (int64_t i = 0; i < 3; ++i) sum += p[size_t(i)] = std::exp(double(logits.get_f32(i)) - zmax);
+  const char* labels[] = {"tabby", "tiger", "lynx"};
+  std::istringstream lines(read_text_file(out));
+  std::string line;
+  int r = 0;
+  double previous = 2;
+  while (std::getline(lines, line)) {
+    double prob;
+    int64_t id;
+    std::string label;
+    std::istringstream fields(line);
+    fields >> prob >> id >> label;
+    ASSERT_TRUE(id >= 0 && id < 3) << line;
+    EXPECT_EQ(label, labels[id]) << line;
+    EXPECT_NEAR(prob, p[size_t(id)] / sum, 1e-4) << line;
+    EXPECT_LE(prob, previous) << line;
+    previous = prob;
+    ++r;
+  }
+  EXPECT_EQ(r, 3);
 }

@@ -884,6 +884,12 @@ add("dinov2_with_registers-img20x12-interp-v5cfg", 412, dinov2_cfg(
     "dinov2_with_registers (5.x config) on a 20x12 image although image_size is 16: the 4x4 position grid is "
     "resized to 5x3 (bicubic, align_corners False, antialias True: up in height, down in width); 2 registers, "
     "5 labels", image_hw=(20, 12))
+add("dinov2_with_registers-rgbjpg30-v4cfg", 414, dinov2_cfg(torch_dtype="float32", num_register_tokens=1),
+    "dinov2_with_registers (4.x config) on tests/data/images/rgb.jpg as ViTImageProcessor makes it (30x30, bilinear, "
+    "mean/std 0.5; pixel_values/rgb.jpg of tests/data/images/expected.safetensors): 30 // 4 = 7 patches a side (the "
+    "last 2 pixel rows and columns unused, as the stride-4 conv), the 4x4 grid upsampled to 7x7; 1 register; "
+    "tessera-classify on rgb.jpg must give softmax(logits)",
+    pixels_from=("tests/data/images/expected.safetensors", "pixel_values/rgb.jpg"))
 add("dinov2_with_registers-img24-swiglu-base-v5cfg", 413, dinov2_cfg(
     architectures=["Dinov2WithRegistersModel"], dtype="float32", use_swiglu_ffn=True, hidden_size=40,
     num_attention_heads=5, mlp_ratio=4, id2label=DROP, label2id=DROP),
@@ -1097,6 +1103,9 @@ def build(v):
             S = cfg["image_size"]
             hh, ww = o.get("image_hw", (S, S))
             ref["pixel_values"] = torch.randn(B, cfg["num_channels"], hh, ww, generator=g)
+            if o.get("pixels_from"):  # a real image as an image processor prepared it
+                f, key = o["pixels_from"]
+                ref["pixel_values"] = st.load(os.path.join(ROOT, f))[0][key]
         else:
             B, L, pads = o["B"], o["L"], o["pads"]
             ids = rand_ids(g, (B, L), cfg["vocab_size"], special)

@@ -35,6 +35,9 @@ std::shared_ptr<const Model> load_roberta(const JsonObject& cfg, const WeightSto
 std::shared_ptr<const Model> load_xlm_roberta(const JsonObject& cfg, const WeightStore& store, const std::string& dir);
 std::shared_ptr<const Model> load_distilbert(const JsonObject& cfg, const WeightStore& store, const std::string& dir);
 std::shared_ptr<const Model> load_modernbert(const JsonObject& cfg, const WeightStore& store, const std::string& dir);
+// ViT and DINOv2 with registers share vit.cpp.
 std::shared_ptr<const Model> load_vit(const JsonObject& cfg, const WeightStore& store, const std::string& dir);
+std::shared_ptr<const Model> load_dinov2_with_registers(const JsonObject& cfg, const WeightStore& store,
+                                                        const std::string& dir);
 
 }  // namespace tessera::families
