@@ -60,13 +60,22 @@ def bert_forward(cfg, wd, inputs):
     return out
 
 
+def _vit_attention(a, x, nh):
+    """ViTAttention / Dinov2WithRegistersAttention: bidirectional MHA (query/key/value, optional biases) + output.dense."""
+    B, L, H = x.shape
+    hd = H // nh
+    q = linear(x, a("attention.query.weight"), a("attention.query.bias", None)).view(B, L, nh, hd).transpose(1, 2)
+    k = linear(x, a("attention.key.weight"), a("attention.key.bias", None)).view(B, L, nh, hd).transpose(1, 2)
+    v = linear(x, a("attention.value.weight"), a("attention.value.bias", None)).view(B, L, nh, hd).transpose(1, 2)
+    o = eager_attention(q, k, v, hd ** -0.5).transpose(1, 2).reshape(B, L, H)
+    return linear(o, a("output.dense.weight"), a("output.dense.bias"))
+
+
 def vit_forward(cfg, wd, inputs):
     w = W(wd)
     px = inputs["pixel_values"]
     B = px.shape[0]
-    H = cfg["hidden_size"]
     nh = cfg["num_attention_heads"]
-    hd = H // nh
     p = cfg["patch_size"]
     eps = cfg.get("layer_norm_eps", 1e-12)
     act = act_fn(cfg.get("hidden_act", "gelu"))
@@ -77,16 +86,11 @@ def vit_forward(cfg, wd, inputs):
     x = x.flatten(2).transpose(1, 2)
     x = torch.cat([e("cls_token").expand(B, -1, -1), x], dim=1)
     h = x + e("position_embeddings")
-    L = h.shape[1]
     for i in range(cfg["num_hidden_layers"]):
         lw = v.sub("encoder.layer.%d." % i)
         a = lw.sub("attention.")
         x = layer_norm(h, lw("layernorm_before.weight"), lw("layernorm_before.bias"), eps)
-        q = linear(x, a("attention.query.weight"), a("attention.query.bias", None)).view(B, L, nh, hd).transpose(1, 2)
-        k = linear(x, a("attention.key.weight"), a("attention.key.bias", None)).view(B, L, nh, hd).transpose(1, 2)
-        vv = linear(x, a("attention.value.weight"), a("attention.value.bias", None)).view(B, L, nh, hd).transpose(1, 2)
-        o = eager_attention(q, k, vv, hd ** -0.5).transpose(1, 2).reshape(B, L, H)
-        h = linear(o, a("output.dense.weight"), a("output.dense.bias")) + h
+        h = _vit_attention(a, x, nh) + h
         x = layer_norm(h, lw("layernorm_after.weight"), lw("layernorm_after.bias"), eps)
         x = act(linear(x, lw("intermediate.dense.weight"), lw("intermediate.dense.bias")))
         h = linear(x, lw("output.dense.weight"), lw("output.dense.bias")) + h
@@ -171,7 +175,6 @@ def modernbert_forward(cfg, wd, inputs):
         am = torch.ones_like(ids)
     H, nh = cfg["hidden_size"], cfg["num_attention_heads"]
     hd = H // nh
-    I = cfg["intermediate_size"]
     eps = cfg.get("norm_eps", 1e-5)
     act = act_fn(cfg.get("hidden_activation", "gelu"))
 
@@ -216,7 +219,6 @@ def dinov2_registers_forward(cfg, wd, inputs):
     px = inputs["pixel_values"]
     B, _, Hh, Ww = px.shape
     H, nh, p = cfg["hidden_size"], cfg["num_attention_heads"], cfg["patch_size"]
-    hd = H // nh
     eps = cfg.get("layer_norm_eps", 1e-6)
     act = act_fn(cfg.get("hidden_act", "gelu"))
     e = v.sub("embeddings.")
@@ -234,16 +236,11 @@ def dinov2_registers_forward(cfg, wd, inputs):
     x = x + pos
     R = cfg.get("num_register_tokens", 4)
     h = torch.cat([x[:, :1], e("register_tokens").expand(B, -1, -1), x[:, 1:]], dim=1)
-    L = h.shape[1]
     for i in range(cfg["num_hidden_layers"]):
         lw = v.sub("encoder.layer.%d." % i)
         a = lw.sub("attention.")
         y = layer_norm(h, lw("norm1.weight"), lw("norm1.bias"), eps)
-        q = linear(y, a("attention.query.weight"), a("attention.query.bias", None)).view(B, L, nh, hd).transpose(1, 2)
-        k = linear(y, a("attention.key.weight"), a("attention.key.bias", None)).view(B, L, nh, hd).transpose(1, 2)
-        vv = linear(y, a("attention.value.weight"), a("attention.value.bias", None)).view(B, L, nh, hd).transpose(1, 2)
-        o = eager_attention(q, k, vv, hd ** -0.5).transpose(1, 2).reshape(B, L, H)
-        h = linear(o, a("output.dense.weight"), a("output.dense.bias")) * lw("layer_scale1.lambda1") + h
+        h = _vit_attention(a, y, nh) * lw("layer_scale1.lambda1") + h
         y = layer_norm(h, lw("norm2.weight"), lw("norm2.bias"), eps)
         if cfg.get("use_swiglu_ffn", False):
             x1, x2 = linear(y, lw("mlp.weights_in.weight"), lw("mlp.weights_in.bias")).chunk(2, dim=-1)
