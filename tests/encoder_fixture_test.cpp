@@ -296,7 +296,7 @@ TEST(EncoderInputs, Dinov2WithRegistersImageSizes) {
   auto model = load(data_dir() + "/torch/dinov2_with_registers-img16-v4cfg");
   // Any size of at least one patch works (the position grid is resized); rows: CLS, 4 registers, patches.
   auto out = model->forward_named({{"pixel_values", Tensor::zeros(DType::F32, {1, 3, 9, 31})}});
-  EXPECT_EQ(shape_str(out.at("last_hidden_state").shape()), "[1, 15, 48]");  // 1 + 4 + 2 x 7 patches
+  EXPECT_EQ(shape_str(out.at("last_hidden_state").shape()), "[1, 19, 48]");  // 1 + 4 + (9 / 4) x (31 / 4) patches
   EXPECT_EQ(shape_str(out.at("logits").shape()), "[1, 3]");
   EXPECT_THROW(model->forward_named({{"pixel_values", Tensor::zeros(DType::F32, {1, 3, 3, 16})}}), Error);
   EXPECT_THROW(model->forward_named({{"pixel_values", Tensor::zeros(DType::F32, {1, 1, 16, 16})}}), Error);
