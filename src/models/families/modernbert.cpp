@@ -93,7 +93,9 @@ std::shared_ptr<const Model> load_modernbert(const JsonObject& cfg, const Weight
   }
   model->final_norm = Norm::load(store, p + "final_norm", NormKind::LayerNorm, d, eps, norm_bias);
   // Heads (masked LM, classification) are ignored: forward_named gives last_hidden_state.
-  info.max_positions = model->max_tokens();
+  // RoPE has no table to run out of; max_position_embeddings (the trained length) is what the
+  // tools truncate to and the server accepts.
+  info.max_positions = cfg.get_size("max_position_embeddings", 8192, int64_t(1) << 30);
   return model;
 }
 
