@@ -307,3 +307,17 @@ TEST(EncoderInputs, Dinov2WithRegistersImageSizes) {
   msg = load_error(patched_fixture("torch/dinov2_with_registers-img16-v4cfg", "num_register_tokens", "5"));
   EXPECT_NE(msg.find("register_tokens"), std::string::npos) << msg;
 }
+
+TEST(EncoderWeights, DistilBertBareAndXlmRobertaPrefixed) {
+  // DistilBertModel saved bare (the fixture carries a task model's "distilbert." prefix), and
+  // XLM-RoBERTa as its task models save it ("roberta." prefix): the same hidden states.
+  for (const auto& [name, rename] : std::vector<std::pair<std::string, std::function<std::string(const std::string&)>>>{
+           {"torch/distilbert-relu-sinusoidal-v5cfg",
+            [](const std::string& n) { return n.rfind("distilbert.", 0) == 0 ? n.substr(11) : n; }},
+           {"torch/xlm-roberta-bf16-nopooler-v5cfg", [](const std::string& n) { return "roberta." + n; }}}) {
+    auto in = reference_inputs(name);
+    auto base = load(data_dir() + "/" + name)->forward_named(in);
+    auto got = load(renamed_fixture(name, "prefix", rename))->forward_named(in);
+    EXPECT_EQ(compare(got.at("last_hidden_state"), base.at("last_hidden_state")).max_abs_diff, 0.0) << name;
+  }
+}

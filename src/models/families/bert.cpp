@@ -149,11 +149,8 @@ std::shared_ptr<const Model> load_roberta(const JsonObject& cfg, const WeightSto
 }
 
 std::shared_ptr<const Model> load_xlm_roberta(const JsonObject& cfg, const WeightStore& store, const std::string& dir) {
-  static const BertNames names = [] {
-    BertNames n = roberta_names("xlm-roberta");
-    n.prefixes = {"roberta.", "xlm_roberta.", ""};
-    return n;
-  }();
+  // XLM-RoBERTa's task models keep the base model under "roberta." too (base_model_prefix).
+  static const BertNames names = roberta_names("xlm-roberta");
   return load_bert_like(cfg, store, dir, names);
 }
 
