@@ -802,7 +802,8 @@ add("xlm-roberta-3rows-padded-embed-v4cfg", 405, {
     B=3, L=13, pads=[0, 2, 5],
     embed=dict(tokenizer=XLMR_TOKENIZER, normalize=True,
                sentences=["hello world", "the cats sat on the mat.", "\u00fcber hello"],
-               ids=[[0, 4, 5, 2], [0, 6, 7, 8, 9, 10, 6, 11, 12, 2], [0, 13, 4, 2]]))
+               ids=[[0, 4, 5, 2], [0, 6, 7, 8, 9, 10, 6, 11, 12, 2], [0, 13, 4, 2]]),
+    ablate={"model_type": "bert"})
 add("xlm-roberta-bf16-nopooler-v5cfg", 406, {
     "architectures": ["XLMRobertaModel"], "model_type": "xlm-roberta", "vocab_size": 300, "hidden_size": 40,
     "num_hidden_layers": 3, "num_attention_heads": 5, "intermediate_size": 64, "hidden_act": "gelu",
@@ -845,7 +846,7 @@ add("modernbert-alt2-window4-v4cfg", 409, {
     "global_attn_every_n_layers 2 (layers 0, 2 global with theta 160000; 1, 3 local with "
     "theta 10000 seeing |i-j| <= 2), GeGLU from one fused Wi, no biases, embedding norm, no attn_norm in layer 0, "
     "final norm; 13 tokens with rows padded by 0/3/9",
-    B=3, L=13, pads=[0, 3, 9])
+    B=3, L=13, pads=[0, 3, 9], ablate={"local_rope_theta": 160000.0})
 add("modernbert-layertypes-bias-v5cfg", 410, {
     "architectures": ["ModernBertModel"], "model_type": "modernbert", "vocab_size": 300, "hidden_size": 64,
     "intermediate_size": 96, "num_hidden_layers": 3, "num_attention_heads": 2, "hidden_activation": "gelu_new",
@@ -859,7 +860,7 @@ add("modernbert-layertypes-bias-v5cfg", 410, {
     "classifier_pooling": "mean", "tie_word_embeddings": True},
     "modernbert (5.x config), ModernBertModel saved bare: layer_types + rope_parameters per type (full theta 80000, sliding theta 500), local "
     "window |i-j| <= 3, head_dim 32, norm/attention/mlp biases, gelu_new; 15 tokens with rows padded by 6/0",
-    B=2, L=15, pads=[6, 0])
+    B=2, L=15, pads=[6, 0], ablate={"global_attn_every_n_layers": 1})
 
 # --- dinov2_with_registers ---
 def dinov2_cfg(**kw):
@@ -882,8 +883,8 @@ add("dinov2_with_registers-img20x12-interp-v5cfg", 412, dinov2_cfg(
     dtype="float32", num_register_tokens=2, id2label={"0": "a", "1": "b", "2": "c", "3": "d", "4": "e"},
     label2id={"a": 0, "b": 1, "c": 2, "d": 3, "e": 4}),
     "dinov2_with_registers (5.x config) on a 20x12 image although image_size is 16: the 4x4 position grid is "
-    "resized to 5x3 (bicubic, align_corners False, antialias True: up in height, down in width); 2 registers, "
-    "5 labels", image_hw=(20, 12))
+    "resized to 5x3 (bicubic, align_corners False, antialias True: up in height, down in width; antialias=False "
+    "would move last_hidden_state by 0.094); 2 registers, 5 labels", image_hw=(20, 12))
 add("dinov2_with_registers-rgbjpg30-v4cfg", 414, dinov2_cfg(torch_dtype="float32", num_register_tokens=1),
     "dinov2_with_registers (4.x config) on tests/data/images/rgb.jpg as ViTImageProcessor makes it (30x30, bilinear, "
     "mean/std 0.5; pixel_values/rgb.jpg of tests/data/images/expected.safetensors): 30 // 4 = 7 patches a side (the "
@@ -1127,6 +1128,16 @@ def build(v):
             padding = "rows padded at the end by %s tokens (attention_mask 0, pad_token_id %d); compare " \
                       "last_hidden_state only where attention_mask is 1" % (pads, cfg["pad_token_id"])
         out = encoders.forward(cfg, w32, ref)
+        if o.get("ablate"):
+            c2 = {k: v for k, v in cfg.items() if o["ablate"].get(k, v) is not DROP}
+            c2.update({k: v for k, v in o["ablate"].items() if v is not DROP})
+            h2 = encoders.forward(c2, w32, ref)["last_hidden_state"]
+            real = ref["attention_mask"].bool() if "attention_mask" in ref else torch.ones(h2.shape[:2], dtype=torch.bool)
+            extra_checks["feature_effect"] = {
+                "config_change": {k: (None if v is DROP else v) for k, v in o["ablate"].items()},
+                "max_abs_last_hidden_state_change": float((h2 - out["last_hidden_state"]).abs()[real].max()),
+                "note": "how much last_hidden_state moves (real positions) when the covered feature is switched off "
+                        "(must be >> 1e-4)"}
         ref.update(out)
         if o.get("embed"):
             ref["sentence_embedding"] = sentence_embeddings(cfg, w32, o["embed"])
