@@ -435,6 +435,9 @@ TEST_P(Kernels, Attention) {
       {1, 1000, 4, 1, 40, 999, true, 0, false}, {1, 777, 6, 3, 72, 776, true, 300, true},
       {3, 900, 2, 2, 33, 0, false, 0, false},   {2, 1300, 8, 2, 64, 1298, true, 0, false},
       {40, 600, 4, 2, 20, 560, true, 0, false},
+      // bidirectional windows (|j - p| < window): inside one tile, across tiles and slices, with a bias
+      {13, 13, 4, 4, 16, 0, false, 3, false},  {150, 150, 2, 1, 24, 0, false, 40, true},
+      {600, 600, 2, 2, 16, 0, false, 129, false},
   };
   for (DType t : {DType::F32, DType::F16, DType::BF16, DType::Q8_0})
     for (const Case& c : cases) {
@@ -471,6 +474,25 @@ TEST_P(Kernels, Attention) {
       std::vector<float> want(size_t(c.m * ldo), 5.0f);
       a.out = want.data();
       reference::attention(a);
+      if (!c.causal && c.window > 0) {
+        // The oracle's window against the window written as a bias: -inf where |j - p| >= window.
+        struct WindowBias {
+          int64_t window;
+          bool bias;
+        } wb{c.window, c.bias};
+        AttentionArgs b = a;
+        b.window = 0;
+        b.bias = [](const void* ctx, int64_t h, int64_t q, int64_t k) {
+          const auto* w = static_cast<const WindowBias*>(ctx);
+          if (std::abs(k - q) >= w->window) return -std::numeric_limits<float>::infinity();
+          return w->bias ? test_bias(nullptr, h, q, k) : 0.0f;
+        };
+        b.bias_ctx = &wb;
+        std::vector<float> masked(size_t(c.m * ldo), 5.0f);
+        b.out = masked.data();
+        reference::attention(b);
+        expect_scaled_close(want.data(), masked.data(), int64_t(want.size()), 1e-6, what + " window as a mask");
+      }
       std::vector<std::vector<float>> outs;
       for (int threads : {1, 2, 3, 8}) {
         set_num_threads(threads);

@@ -21,6 +21,8 @@ families::Loader find_loader(const JsonObject& cfg) {
       {"t5", families::load_t5},         {"bart", families::load_bart},     {"marian", families::load_marian},
       {"whisper", families::load_whisper},
       {"bert", families::load_bert},     {"roberta", families::load_roberta}, {"vit", families::load_vit},
+      {"xlm-roberta", families::load_xlm_roberta}, {"distilbert", families::load_distilbert},
+      {"modernbert", families::load_modernbert}, {"dinov2_with_registers", families::load_dinov2_with_registers},
   };
   const std::string type = cfg.get_string("model_type");
   auto it = loaders.find(type);

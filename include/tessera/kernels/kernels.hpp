@@ -62,7 +62,8 @@ void gemm_packed(const float* x, int64_t m, int64_t ldx, const PackedWeight& w, 
 // F16, BF16, or Q8_0 (each head ceil(head_dim / 32) of ggml's blocks, zero-padded past
 // head_dim). The kernel converts keys and values tile by tile as it reads them. Query head h
 // reads kv head h / (heads / kv_heads) (GQA/MQA without copies). Causal: query at p sees keys
-// j <= p; with window > 0 also j > p - window. score = scale * q·k (+ bias(ctx, h, qpos, j)
+// j <= p; with window > 0 also j > p - window. Bidirectional: every key, or with window > 0
+// those with |j - p| < window (ModernBERT's local layers). score = scale * q·k (+ bias(ctx, h, qpos, j)
 // when bias is set); out row i: heads × head_dim at out + i*ldo. A query with no visible key
 // gets zeros.
 //
