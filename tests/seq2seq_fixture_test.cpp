@@ -3,6 +3,9 @@
 // tessera-forward: logits (real decoder positions only, where the fixture has a
 // decoder_attention_mask) and encoder_last_hidden_state (real positions only) within
 // 1e-4 × max(1, max |reference|), and greedy generation from the decoder start token identical.
+#include <filesystem>
+#include <fstream>
+
 #include "fixture_util.hpp"
 #include "tessera/generation/beam_search.hpp"
 #include "tessera/generation/generate.hpp"
@@ -130,5 +133,30 @@ TEST(Seq2SeqForcedBos, OutOfVocabularyIsAnError) {
   } catch (const Error& e) {
     const std::string what = e.what();
     EXPECT_NE(what.find("forced_bos_token_id 320 is outside the vocabulary [0, 320)"), std::string::npos) << what;
+  }
+}
+
+// Without decoder_start_token_id (MBartConfig has no default; mbart-large-cc25 leaves it out),
+// Hugging Face's generate() starts the decoder from bos_token_id; a config with neither is an
+// Error naming both fields.
+TEST(Seq2SeqDecoderStart, MBartFallsBackToBosThenFails) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::path(::testing::TempDir()) / "mbart_no_decoder_start";
+  fs::remove_all(dir);
+  fs::copy(data_dir() + "/torch/mbart-cc25-langstart-v4cfg", dir);
+  auto cfg = load_json_file((dir / "config.json").string());
+  ASSERT_EQ(cfg["decoder_start_token_id"].get<int64_t>(), 310);
+  cfg.erase("decoder_start_token_id");
+  auto write = [&] { std::ofstream((dir / "config.json").string()) << cfg.dump(1); };
+  write();
+  EXPECT_EQ(load(dir.string())->info().decoder_start_token_id, std::optional<int64_t>(0));  // bos_token_id 0
+  cfg.erase("bos_token_id");
+  write();
+  try {
+    load(dir.string());
+    FAIL() << "expected a tessera::Error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("neither decoder_start_token_id nor bos_token_id is set"), std::string::npos)
+        << e.what();
   }
 }

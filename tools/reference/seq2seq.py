@@ -323,9 +323,11 @@ def forward(m, inputs):
 
 
 def decoder_start(cfg):
+    """decoder_start_token_id; when unset, HF generate()'s _get_decoder_start_token_id falls back to bos_token_id
+    (mBART, Pegasus: their configs have no decoder start default); the older families here use pad_token_id."""
     s = cfg.get("decoder_start_token_id")
     if s is None:
-        s = cfg.get("pad_token_id")
+        s = cfg.get("bos_token_id" if cfg["model_type"] in ("mbart", "pegasus") else "pad_token_id")
     return s
 
 

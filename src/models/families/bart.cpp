@@ -39,8 +39,12 @@ std::shared_ptr<const Model> load_bart_like(const JsonObject& cfg, const WeightS
     fail("{}: 'normalize_embedding' = false is not supported", cfg.where());
   if (sinusoidal && d % 2 != 0) fail("{}: d_model {} must be even for sinusoidal positions", cfg.where(), d);
   hf::fill_info(info, cfg, store, dir);
-  if (!info.decoder_start_token_id && info.pad_token_id) info.decoder_start_token_id = info.pad_token_id;
-  if (!info.decoder_start_token_id) fail("{}: neither decoder_start_token_id nor pad_token_id is set", cfg.where());
+  // MBartConfig has no decoder_start_token_id of its own (mbart-large-cc25 leaves it unset): HF's
+  // generate() then starts from bos_token_id, as it would for Pegasus.
+  const std::optional<int64_t> fallback = pre_norm ? info.bos_token_id : info.pad_token_id;
+  if (!info.decoder_start_token_id) info.decoder_start_token_id = fallback;
+  if (!info.decoder_start_token_id)
+    fail("{}: neither decoder_start_token_id nor {} is set", cfg.where(), pre_norm ? "bos_token_id" : "pad_token_id");
   model->decoder_start = int32_t(*info.decoder_start_token_id);
 
   const std::string p = store.has("model.encoder.layers.0.fc1.weight") || store.has("model.shared.weight") ? "model." : "";
