@@ -1,4 +1,4 @@
-// tessera-translate: text to text with an encoder-decoder checkpoint (Marian, BART, T5) and
+// tessera-translate: text to text with an encoder-decoder checkpoint (Marian, BART, mBART, Pegasus, T5, mT5) and
 // beam search, with the generation settings of the model's generation_config.json.
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
