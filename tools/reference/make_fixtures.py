@@ -683,23 +683,27 @@ add("whisper-mel40-3enc-1dec", 505, {
     "1 decoder layers, different heads (4/3) and ffn dims, tied proj_out (no proj_out.weight stored); "
     "decoder embed_tokens N(0,0.03)", Ld=9, std_overrides={"model.decoder.embed_tokens.weight": 0.03})
 
-add("mt5-untied-v4cfg", 506, {
-    "architectures": ["MT5ForConditionalGeneration"], "model_type": "mt5", "vocab_size": 320, "d_model": 64,
-    "d_kv": 12, "d_ff": 80, "num_layers": 3, "num_decoder_layers": 2, "num_heads": 4,
-    "relative_attention_num_buckets": 16, "relative_attention_max_distance": 24, "feed_forward_proj": "gated-gelu",
-    "tie_word_embeddings": False, "layer_norm_epsilon": 1e-6, "pad_token_id": 0, "eos_token_id": 1,
-    "decoder_start_token_id": 0, "is_encoder_decoder": True, "torch_dtype": "float32", "dropout_rate": 0.0,
-    "tokenizer_class": "T5Tokenizer", "use_cache": True},
+def t5like_cfg(arch, mt, **kw):
+    """A T5-layout config (mt5) with the keys transformers writes; kw overrides."""
+    c = {"architectures": [arch], "model_type": mt, "vocab_size": 320, "layer_norm_epsilon": 1e-6, "pad_token_id": 0,
+         "eos_token_id": 1, "decoder_start_token_id": 0, "is_encoder_decoder": True, "dropout_rate": 0.0,
+         "use_cache": True}
+    c.update(kw)
+    return c
+
+
+add("mt5-untied-v4cfg", 506, t5like_cfg(
+    "MT5ForConditionalGeneration", "mt5", d_model=64, d_kv=12, d_ff=80, num_layers=3, num_decoder_layers=2,
+    num_heads=4, relative_attention_num_buckets=16, relative_attention_max_distance=24,
+    feed_forward_proj="gated-gelu", tie_word_embeddings=False, torch_dtype="float32", tokenizer_class="T5Tokenizer"),
     "mt5 as google/mt5-* ship it (4.x keys): gated-gelu (gelu_new(wi_0 x) * wi_1 x), tie_word_embeddings false with "
     "lm_head.weight stored, no d_model^-0.5 output scaling, num_heads*d_kv = 48 != d_model 64, 3 encoder / 2 "
     "decoder layers, 16 buckets / max_distance 24; row 1 of the decoder input right-padded by 3", L=14, Ld=10,
     dec_pad=3, ablate={"model_type": "t5", "tie_word_embeddings": True})
-add("mt5-tied-noscale-v5cfg", 507, {
-    "architectures": ["MT5ForConditionalGeneration"], "model_type": "mt5", "vocab_size": 320, "d_model": 48,
-    "d_kv": 16, "d_ff": 96, "num_layers": 2, "num_heads": 3, "relative_attention_num_buckets": 8,
-    "relative_attention_max_distance": 16, "feed_forward_proj": "gated-gelu", "tie_word_embeddings": True,
-    "layer_norm_epsilon": 1e-6, "pad_token_id": 0, "eos_token_id": 1, "decoder_start_token_id": 0,
-    "is_encoder_decoder": True, "dtype": "float32", "dropout_rate": 0.0, "use_cache": True},
+add("mt5-tied-noscale-v5cfg", 507, t5like_cfg(
+    "MT5ForConditionalGeneration", "mt5", d_model=48, d_kv=16, d_ff=96, num_layers=2, num_heads=3,
+    relative_attention_num_buckets=8, relative_attention_max_distance=16, feed_forward_proj="gated-gelu",
+    tie_word_embeddings=True, dtype="float32"),
     "mt5 as transformers 5.x saves it: tie_word_embeddings true (MT5Config forces it), no lm_head.weight stored (head = "
     "shared.weight) and still NO d_model^-0.5 output scaling (mT5 has no scale_decoder_outputs; t5 with the same "
     "config would scale: see checks.feature_effect), num_decoder_layers absent (= num_layers), 8 buckets / "
