@@ -160,3 +160,33 @@ TEST(Seq2SeqDecoderStart, MBartFallsBackToBosThenFails) {
         << e.what();
   }
 }
+
+// A config with fewer layers than its checkpoint would silently run a smaller model: an Error
+// naming the first extra tensor and the config field (both stacks, T5 and BART layouts).
+TEST(Seq2SeqLayerCount, FewerLayersThanTheCheckpointIsAnError) {
+  namespace fs = std::filesystem;
+  struct Case {
+    const char* fixture;
+    const char* field;
+    const char* tensor;
+  };
+  for (const Case& c : {Case{"torch/mbart-50-forcedbos-v5cfg", "encoder_layers", "model.encoder.layers.2."},
+                        Case{"torch/pegasus-xsum-relu-v4cfg", "decoder_layers", "model.decoder.layers.1."},
+                        Case{"torch/mt5-untied-v4cfg", "num_decoder_layers", "decoder.block.1."},
+                        Case{"torch/mt5-untied-v4cfg", "num_layers", "encoder.block.2."}}) {
+    const fs::path dir = fs::path(::testing::TempDir()) / "seq2seq_fewer_layers";
+    fs::remove_all(dir);
+    fs::copy(data_dir() + "/" + c.fixture, dir);
+    auto cfg = load_json_file((dir / "config.json").string());
+    cfg[c.field] = cfg[c.field].get<int64_t>() - 1;
+    std::ofstream((dir / "config.json").string()) << cfg.dump(1);
+    try {
+      load(dir.string());
+      ADD_FAILURE() << c.fixture << " with one " << c.field << " fewer: expected a tessera::Error";
+    } catch (const Error& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find(c.tensor), std::string::npos) << what;
+      EXPECT_NE(what.find(std::string(c.field) + " = "), std::string::npos) << what;
+    }
+  }
+}

@@ -81,6 +81,8 @@ std::shared_ptr<const Model> load_bart_like(const JsonObject& cfg, const WeightS
                     residual, true, 1e-5f};
   BartLayerSpec dec{d, bart_heads(cfg, "decoder_attention_heads", d), cfg.get_size("decoder_ffn_dim"), act,
                     residual, true, 1e-5f};
+  hf::check_layer_count(cfg, "encoder_layers", store, p + "encoder.layers.", enc_layers);
+  hf::check_layer_count(cfg, "decoder_layers", store, p + "decoder.layers.", dec_layers);
   for (int64_t l = 0; l < enc_layers; ++l)
     model->encoder.layers.push_back(load_bart_layer(store, fmt::format("{}encoder.layers.{}.", p, l), enc, false));
   for (int64_t l = 0; l < dec_layers; ++l)

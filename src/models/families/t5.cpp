@@ -127,6 +127,8 @@ std::shared_ptr<const Model> load_t5_like(const JsonObject& cfg, const WeightSto
   };
   auto norm = [&](const std::string& p) { return Norm::load(store, p, NormKind::RMSNorm, d, eps, false); };
 
+  hf::check_layer_count(cfg, "num_layers", store, "encoder.block.", enc_layers);
+  hf::check_layer_count(cfg, "num_decoder_layers", store, "decoder.block.", dec_layers);
   for (int64_t l = 0; l < enc_layers; ++l) {
     const std::string p = fmt::format("encoder.block.{}.layer.", l);
     Layer layer;
