@@ -323,11 +323,15 @@ def spec_bartlike(c):
     else:
         s["model.shared.weight"] = ([V, d], "w")
         s["final_logits_bias"] = ([1, V], "bias")
-        if mt == "bart":
+        if mt in ("bart", "mbart"):
             for side in ("encoder", "decoder"):
                 s["model.%s.embed_positions.weight" % side] = ([c["max_position_embeddings"] + 2, d], "w")
                 s["model.%s.layernorm_embedding.weight" % side] = ([d], "norm")
                 s["model.%s.layernorm_embedding.bias" % side] = ([d], "bias")
+        if mt in ("mbart", "pegasus"):      # pre-LN stacks end in a layer_norm
+            for side in ("encoder", "decoder"):
+                s["model.%s.layer_norm.weight" % side] = ([d], "norm")
+                s["model.%s.layer_norm.bias" % side] = ([d], "bias")
 
     def attn(p):
         for n in ("q", "k", "v", "out"):
@@ -433,16 +437,17 @@ def spec_gptj(c):
 SPECS = {"gptj": spec_gptj, "opt": spec_opt, "gemma2": spec_sandwich, "olmo2": spec_sandwich, "phi3": spec_sandwich, "llama": spec_llama, "mistral": spec_llama, "qwen2": spec_llama, "qwen3": spec_llama, "mixtral": spec_llama,
          "gemma": spec_llama, "gpt2": spec_gpt2, "gpt_neox": spec_gpt_neox, "bert": spec_bert, "roberta": spec_bert,
          "xlm-roberta": spec_bert, "distilbert": spec_distilbert, "modernbert": spec_modernbert, "vit": spec_vit,
-         "dinov2_with_registers": spec_dinov2_registers, "t5": spec_t5, "bart": spec_bartlike, "marian": spec_bartlike, "whisper": spec_bartlike}
+         "dinov2_with_registers": spec_dinov2_registers, "t5": spec_t5, "mt5": spec_t5, "bart": spec_bartlike,
+         "marian": spec_bartlike, "mbart": spec_bartlike, "pegasus": spec_bartlike, "whisper": spec_bartlike}
 
 
-def init_weights(cfg, seed, emb1_std=1.0, std_overrides=None):
+def init_weights(cfg, seed, emb1_std=1.0, std_overrides=None, w_std=0.08):
     g = torch.Generator().manual_seed(seed)
     gemma = cfg["model_type"] in ("gemma", "gemma2")
     out = {}
     for name, (shape, kind) in sorted(SPECS[cfg["model_type"]](cfg).items()):
         if kind == "w":
-            std = 0.03 if (gemma and name == "model.embed_tokens.weight") else 0.08
+            std = 0.03 if (gemma and name == "model.embed_tokens.weight") else w_std
             std = (std_overrides or {}).get(name, std)
             t = torch.randn(shape, generator=g) * std
         elif kind == "emb1":
@@ -953,6 +958,81 @@ add("whisper-mel40-3enc-1dec", 505, {
     "1 decoder layers, different heads (4/3) and ffn dims, tied proj_out (no proj_out.weight stored); "
     "decoder embed_tokens N(0,0.03)", Ld=9, std_overrides={"model.decoder.embed_tokens.weight": 0.03})
 
+def t5like_cfg(arch, mt, **kw):
+    """A T5-layout config (mt5) with the keys transformers writes; kw overrides."""
+    c = {"architectures": [arch], "model_type": mt, "vocab_size": 320, "layer_norm_epsilon": 1e-6, "pad_token_id": 0,
+         "eos_token_id": 1, "decoder_start_token_id": 0, "is_encoder_decoder": True, "dropout_rate": 0.0,
+         "use_cache": True}
+    c.update(kw)
+    return c
+
+
+add("mt5-untied-v4cfg", 506, t5like_cfg(
+    "MT5ForConditionalGeneration", "mt5", d_model=64, d_kv=12, d_ff=80, num_layers=3, num_decoder_layers=2,
+    num_heads=4, relative_attention_num_buckets=16, relative_attention_max_distance=24,
+    feed_forward_proj="gated-gelu", tie_word_embeddings=False, torch_dtype="float32", tokenizer_class="T5Tokenizer"),
+    "mt5 as google/mt5-* ship it (4.x keys): gated-gelu (gelu_new(wi_0 x) * wi_1 x), tie_word_embeddings false with "
+    "lm_head.weight stored, no d_model^-0.5 output scaling, num_heads*d_kv = 48 != d_model 64, 3 encoder / 2 "
+    "decoder layers, 16 buckets / max_distance 24; row 1 of the decoder input right-padded by 3", L=14, Ld=10,
+    dec_pad=3, ablate={"model_type": "t5", "tie_word_embeddings": True})
+add("mt5-tied-noscale-v5cfg", 507, t5like_cfg(
+    "MT5ForConditionalGeneration", "mt5", d_model=48, d_kv=16, d_ff=96, num_layers=2, num_heads=3,
+    relative_attention_num_buckets=8, relative_attention_max_distance=16, feed_forward_proj="gated-gelu",
+    tie_word_embeddings=True, dtype="float32"),
+    "mt5 as transformers 5.x saves it: tie_word_embeddings true (MT5Config forces it), no lm_head.weight stored (head = "
+    "shared.weight) and still NO d_model^-0.5 output scaling (mT5 has no scale_decoder_outputs; t5 with the same "
+    "config would scale: see checks.feature_effect), num_decoder_layers absent (= num_layers), 8 buckets / "
+    "max_distance 16; shared.weight N(0,0.3), other matrices N(0,0.2) (with N(0,0.08) greedy repeats one token)",
+    L=15, Ld=9, dec_pad=4, emb1_std=0.3, w_std=0.2, ablate={"model_type": "t5"})
+def bartlike_cfg(arch, mt, **kw):
+    """A BART-layout seq2seq config (mbart, pegasus) with the keys transformers writes; kw overrides."""
+    c = {"architectures": [arch], "model_type": mt, "vocab_size": 320, "d_model": 48, "encoder_layers": 2,
+         "decoder_layers": 2, "encoder_attention_heads": 4, "decoder_attention_heads": 4, "encoder_ffn_dim": 96,
+         "decoder_ffn_dim": 96, "activation_function": "gelu", "max_position_embeddings": 32, "scale_embedding": True,
+         "tie_word_embeddings": True, "is_encoder_decoder": True, "dropout": 0.0, "attention_dropout": 0.0,
+         "activation_dropout": 0.0, "use_cache": True}
+    c.update(kw)
+    return c
+
+
+add("mbart-cc25-langstart-v4cfg", 508, bartlike_cfg(
+    "MBartForConditionalGeneration", "mbart", bos_token_id=0, pad_token_id=1, eos_token_id=2,
+    decoder_start_token_id=310, forced_eos_token_id=2, torch_dtype="float32", classifier_dropout=0.0, init_std=0.02),
+    "mbart (mbart-large-en-ro style, 4.x keys): the decoder starts from a language code (decoder_start_token_id 310); "
+    "pre-LN layers with a final layer_norm in encoder and decoder, layernorm_embedding after learned positions "
+    "(offset 2), embeddings * sqrt(48), final_logits_bias, tied head; model.shared.weight N(0,0.015) and the other "
+    "matrices N(0,0.3) (with N(0,0.08) the pre-LN residual makes the tied head echo the start token); row 1 of the "
+    "decoder input right-padded by 2", L=13, Ld=9, dec_pad=2, std_overrides={"model.shared.weight": 0.015}, w_std=0.3,
+    ablate={"model_type": "bart"})
+add("mbart-50-forcedbos-v5cfg", 509, bartlike_cfg(
+    "MBartForConditionalGeneration", "mbart", encoder_layers=3, encoder_attention_heads=3, encoder_ffn_dim=80,
+    decoder_ffn_dim=64, activation_function="relu", max_position_embeddings=24, bos_token_id=0, pad_token_id=1,
+    eos_token_id=2, decoder_start_token_id=2, forced_bos_token_id=305, forced_eos_token_id=2, dtype="float32"),
+    "mbart-50 style (5.x keys): decoder_start_token_id = eos (2) and the target language code 305 as "
+    "forced_bos_token_id (config.json and generation_config.json), forced as the first new token; relu, different "
+    "encoder/decoder heads (3/4), ffn dims and layer counts; pre-LN + final layer_norms, layernorm_embedding, "
+    "learned positions offset 2, embeddings * sqrt(48); model.shared.weight N(0,0.05), other matrices N(0,0.3) (so "
+    "that greedy does not repeat one token)", L=12, Ld=8, dec_pad=3, std_overrides={"model.shared.weight": 0.05},
+    w_std=0.3)
+add("pegasus-xsum-relu-v4cfg", 510, bartlike_cfg(
+    "PegasusForConditionalGeneration", "pegasus", activation_function="relu", pad_token_id=0, eos_token_id=1,
+    decoder_start_token_id=0, forced_eos_token_id=1, torch_dtype="float32"),
+    "pegasus (pegasus-xsum style, 4.x keys): sinusoidal positions computed as Marian's ([sin(even) | cos(odd)] "
+    "halves, no offset; not stored), pre-LN layers with a final layer_norm in encoder and decoder, no "
+    "layernorm_embedding, embeddings * sqrt(48), relu, final_logits_bias, tied head, pad = decoder_start = 0; "
+    "model.shared.weight N(0,0.05), other matrices N(0,0.3) (so that greedy does not repeat one token); row 1 of the "
+    "decoder input right-padded by 3", L=13, Ld=10, dec_pad=3, std_overrides={"model.shared.weight": 0.05}, w_std=0.3,
+    ablate={"model_type": "marian"})
+add("pegasus-storedpos-gelunew-v5cfg", 511, bartlike_cfg(
+    "PegasusForConditionalGeneration", "pegasus", d_model=64, encoder_layers=3, decoder_attention_heads=2,
+    encoder_ffn_dim=112, decoder_ffn_dim=80, activation_function="gelu_new", max_position_embeddings=20,
+    pad_token_id=0, eos_token_id=1, decoder_start_token_id=0, forced_eos_token_id=1, dtype="float32"),
+    "pegasus (5.x keys) with the frozen sinusoid tables stored in the checkpoint as real Pegasus checkpoints have "
+    "them (model.{encoder,decoder}.embed_positions.weight, equal to the computed ones), gelu_new, different "
+    "encoder/decoder heads (4/2), ffn dims and layer counts, max_position_embeddings 20 (generation reaches "
+    "position 12); model.shared.weight N(0,0.05), other matrices N(0,0.3) (so that greedy does not repeat one token)",
+    L=16, Ld=9, dec_pad=2, store_positions=True, std_overrides={"model.shared.weight": 0.05}, w_std=0.3)
+
 
 # ----------------------------------------------------------------------------------------------------------------------
 # building
@@ -995,8 +1075,9 @@ MEANING = {
     "input_ids": "int64 [B,L] token ids (rows of an encoder input may end in padding where attention_mask is 0)",
     "attention_mask": "int64 [B,L] 1 = real token, 0 = padding",
     "token_type_ids": "int64 [B,L] segment ids",
-    "decoder_input_ids": "int64 [B,Ld] decoder input ids, starting with decoder_start_token_id (teacher forcing, "
-                         "no padding)",
+    "decoder_input_ids": "int64 [B,Ld] decoder input ids, starting with decoder_start_token_id (teacher forcing; "
+                         "a row may end in padding where decoder_attention_mask is 0)",
+    "decoder_attention_mask": "int64 [B,Ld] 1 = real decoder token, 0 = padding (compare logits only where 1)",
     "pixel_values": "float32 [B,C,H,W] image input",
     "input_features": "float32 [1,mel,frames] log-mel-like input features (random)",
     "prompt_ids": "int64 [1,P] prompt for greedy generation",
@@ -1017,9 +1098,13 @@ def build(v):
     mt = cfg["model_type"]
     o = v["opts"]
     seed = v["seed"]
-    w32 = init_weights(cfg, seed, o.get("emb1_std", 1.0), o.get("std_overrides"))
+    w32 = init_weights(cfg, seed, o.get("emb1_std", 1.0), o.get("std_overrides"), o.get("w_std", 0.08))
     for prefix in o.get("drop", []):
         w32 = {k: t for k, t in w32.items() if not k.startswith(prefix)}
+    if o.get("store_positions"):  # real Pegasus checkpoints carry the (computed, frozen) sinusoid tables
+        for side in ("encoder", "decoder"):
+            w32["model.%s.embed_positions.weight" % side] = seq2seq.marian_sinusoidal(
+                cfg["max_position_embeddings"], cfg["d_model"]).contiguous()
     store_dtype = o.get("store_dtype")
     if store_dtype is not None:
         stored = {k: t.to(store_dtype) for k, t in w32.items()}
@@ -1085,17 +1170,9 @@ def build(v):
                         "chosen so that both give the same 12 tokens; the logits tensor is a single forward of "
                         "length %d (inv_freq for seq_len %d)." % (mpe, L, L)}
         if o.get("ablate"):
-            c2 = json.loads(json.dumps(cfg))
-            for k2, v2 in o["ablate"].items():
-                if v2 is DROP:
-                    c2.pop(k2, None)
-                else:
-                    c2[k2] = v2
-            lg2 = decoders.forward(decoders.Model(c2, w32), ref["input_ids"], ref["attention_mask"])
-            extra_checks["feature_effect"] = {
-                "config_change": {k2: (None if v2 is DROP else v2) for k2, v2 in o["ablate"].items()},
-                "max_abs_logits_change": float((lg2 - ref["logits"]).abs().max()),
-                "note": "how much the logits move when the covered feature is switched off (must be >> 1e-4)"}
+            extra_checks["feature_effect"] = feature_effect(
+                cfg, o["ablate"], ref["logits"],
+                lambda c2: decoders.forward(decoders.Model(c2, w32), ref["input_ids"], ref["attention_mask"]))
         if o.get("moe"):
             extra_checks["router"] = moe_router_gap(m, [ref["input_ids"], ref["generated_ids"]])
     elif kind in ("encoder", "vision-encoder"):
@@ -1161,7 +1238,16 @@ def build(v):
                       "encoder_last_hidden_state only where attention_mask is 1"
         dec = rand_ids(g, (B, Ld), cfg["vocab_size"], special)
         dec[:, 0] = start
+        if cfg.get("forced_bos_token_id") is not None:
+            dec[:, 1] = cfg["forced_bos_token_id"]     # teacher forcing as generation would start
         base_inputs["decoder_input_ids"] = dec
+        if o.get("dec_pad"):  # row 1 of the decoder input right-padded: logits compared where the mask is 1
+            dm = torch.ones(B, Ld, dtype=torch.int64)
+            dm[1, Ld - o["dec_pad"]:] = 0
+            dec[1, Ld - o["dec_pad"]:] = cfg["pad_token_id"]
+            base_inputs["decoder_attention_mask"] = dm
+            padding += "; row 1 of decoder_input_ids has %d padding tokens at the end (decoder_attention_mask 0); " \
+                       "compare logits only where decoder_attention_mask is 1" % o["dec_pad"]
         # generation: candidate k replaces row 0 of the encoder input (k = 0 keeps it)
         cands = []
         for k in range(24):
@@ -1201,8 +1287,15 @@ def build(v):
                                   "distinct": c["distinct"]} for c in cands],
         }
         extra_checks["decoder_start_token_id"] = start
-        if mt == "t5":
+        if cfg.get("forced_bos_token_id") is not None:
+            extra_checks["forced_bos_token_id"] = cfg["forced_bos_token_id"]
+            gen_meta["forced_bos"] = "generated_ids[0, 1] is forced_bos_token_id (HF ForcedBOSTokenLogitsProcessor: " \
+                                     "forced while the decoder input has length 1); that step has no margin"
+        if mt in ("t5", "mt5"):
             extra_checks["scale_decoder_outputs"] = seq2seq.t5_scale_decoder_outputs(cfg)
+        if o.get("ablate"):
+            extra_checks["feature_effect"] = feature_effect(
+                cfg, o["ablate"], ref["logits"], lambda c2: seq2seq.forward(seq2seq.Model(c2, w32), ref)["logits"])
     return cfg, stored, ref, gen_meta, extra_checks, padding, kind
 
 
@@ -1221,6 +1314,19 @@ def sentence_embeddings(cfg, w, e):
     if e["normalize"]:
         emb = torch.nn.functional.normalize(emb, p=2, dim=1)
     return emb
+
+
+def feature_effect(cfg, ablate, logits, forward):
+    """How far the logits move when the config keys in `ablate` are changed (DROP removes a key)."""
+    c2 = json.loads(json.dumps(cfg))
+    for k2, v2 in ablate.items():
+        if v2 is DROP:
+            c2.pop(k2, None)
+        else:
+            c2[k2] = v2
+    return {"config_change": {k2: (None if v2 is DROP else v2) for k2, v2 in ablate.items()},
+            "max_abs_logits_change": float((forward(c2) - logits).abs().max()),
+            "note": "how much the logits move when the covered feature is switched off (must be >> 1e-4)"}
 
 
 def moe_router_gap(m, id_list):
@@ -1258,7 +1364,7 @@ def write(v):
     files = ["config.json"]
     if kind != "encoder" and kind != "vision-encoder":
         gc = {"_from_model_config": True}
-        for k in ("bos_token_id", "eos_token_id", "pad_token_id", "decoder_start_token_id"):
+        for k in ("bos_token_id", "eos_token_id", "pad_token_id", "decoder_start_token_id", "forced_bos_token_id"):
             if cfg.get(k) is not None:
                 gc[k] = cfg[k]
         gc["use_cache"] = True
@@ -1281,8 +1387,8 @@ def write(v):
     st.save(ref, os.path.join(d, "reference.safetensors"), {"format": "pt"})
     files += ["model.safetensors", "reference.safetensors"]
     order = ["input_ids", "attention_mask", "token_type_ids", "pixel_values", "input_features", "decoder_input_ids",
-             "logits", "last_hidden_state", "pooler_output", "sentence_embedding", "encoder_last_hidden_state",
-             "prompt_ids", "generated_ids"]
+             "decoder_attention_mask", "logits", "last_hidden_state", "pooler_output", "sentence_embedding",
+             "encoder_last_hidden_state", "prompt_ids", "generated_ids"]
     meta = {
         "name": v["name"],
         "architecture": cfg["architectures"][0],

@@ -25,8 +25,11 @@ std::shared_ptr<const Model> load_gpt_neox(const JsonObject& cfg, const WeightSt
 
 // Encoder-decoders (encoder_decoder.hpp).
 std::shared_ptr<const Model> load_t5(const JsonObject& cfg, const WeightStore& store, const std::string& dir);
+std::shared_ptr<const Model> load_mt5(const JsonObject& cfg, const WeightStore& store, const std::string& dir);
 std::shared_ptr<const Model> load_bart(const JsonObject& cfg, const WeightStore& store, const std::string& dir);
 std::shared_ptr<const Model> load_marian(const JsonObject& cfg, const WeightStore& store, const std::string& dir);
+std::shared_ptr<const Model> load_mbart(const JsonObject& cfg, const WeightStore& store, const std::string& dir);
+std::shared_ptr<const Model> load_pegasus(const JsonObject& cfg, const WeightStore& store, const std::string& dir);
 std::shared_ptr<const Model> load_whisper(const JsonObject& cfg, const WeightStore& store, const std::string& dir);
 
 // Encoders (encoder.hpp): BERT, RoBERTa, XLM-RoBERTa and DistilBERT share bert.cpp.
