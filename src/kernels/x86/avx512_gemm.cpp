@@ -7,6 +7,7 @@
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <cstdint>
+#include <utility>
 
 #include "avx512_vec.hpp"
 
@@ -18,9 +19,6 @@ namespace tessera::kernels::avx512 {
 namespace {
 
 int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
-
-template <DType T>
-constexpr int64_t wsize() { return T == DType::F32 ? 4 : 2; }
 
 // In-register 16x16 transpose: r[i] holds row i on entry and column i on exit.
 void transpose16(__m512 r[16]) {
@@ -52,76 +50,9 @@ void transpose16(__m512 r[16]) {
 
 // ---- pre-packed W (PackedWeight): panels [K][32] in W's dtype, A packed per call ----
 
-// R x 32 register tile over a pre-packed panel slice: 2R accumulators, 2 B vectors per k
-// (converted from f16/bf16 in registers), A broadcast from memory. R <= 14 keeps
-// 2R + 2 <= 30 of the 32 zmm registers busy. No masks in the loop: the caller hands in a
-// full tile (edge tiles go through a local buffer).
-template <DType T, int R>
-void ptile(int64_t kc, const float* ap, const void* bp, float* c, int64_t ldc, bool load_c, const float* bias) {
-  constexpr int64_t kMrP = 14;
-  __m512 c0[R], c1[R];
-  for (int r = 0; r < R; ++r) {
-    if (load_c) {
-      c0[r] = _mm512_loadu_ps(c + r * ldc);
-      c1[r] = _mm512_loadu_ps(c + r * ldc + 16);
-    } else {
-      c0[r] = _mm512_setzero_ps();
-      c1[r] = _mm512_setzero_ps();
-    }
-  }
-  const char* bb = static_cast<const char*>(bp);
-  for (int64_t p = 0; p < kc; ++p) {
-    // Few rows: W streams from DRAM (decode); fetch ~2 KiB ahead, every line of the panel.
-    if constexpr (R <= 4) {
-      _mm_prefetch(bb + (p * 32 + 512) * wsize<T>(), _MM_HINT_T0);
-      if constexpr (wsize<T>() == 4) _mm_prefetch(bb + (p * 32 + 512) * 4 + 64, _MM_HINT_T0);
-    }
-    const __m512 b0 = v_load_w<T>(bp, p * 32), b1 = v_load_w<T>(bp, p * 32 + 16);
-    const float* a = ap + p * kMrP;
-    for (int r = 0; r < R; ++r) {
-      const __m512 av = _mm512_set1_ps(a[r]);
-      c0[r] = _mm512_fmadd_ps(av, b0, c0[r]);
-      c1[r] = _mm512_fmadd_ps(av, b1, c1[r]);
-    }
-  }
-  if (bias) {
-    const __m512 bb0 = _mm512_loadu_ps(bias), bb1 = _mm512_loadu_ps(bias + 16);
-    for (int r = 0; r < R; ++r) {
-      c0[r] = _mm512_add_ps(c0[r], bb0);
-      c1[r] = _mm512_add_ps(c1[r], bb1);
-    }
-  }
-  for (int r = 0; r < R; ++r) {
-    _mm512_storeu_ps(c + r * ldc, c0[r]);
-    _mm512_storeu_ps(c + r * ldc + 16, c1[r]);
-  }
-}
-
-template <DType T>
-void packed_tile_t(int64_t rows, int64_t kc, const float* ap, const void* bp, float* c, int64_t ldc, bool load_c,
-                   const float* bias) {
-  switch (rows) {
-    case 1: return ptile<T, 1>(kc, ap, bp, c, ldc, load_c, bias);
-    case 2: return ptile<T, 2>(kc, ap, bp, c, ldc, load_c, bias);
-    case 3: return ptile<T, 3>(kc, ap, bp, c, ldc, load_c, bias);
-    case 4: return ptile<T, 4>(kc, ap, bp, c, ldc, load_c, bias);
-    case 5: return ptile<T, 5>(kc, ap, bp, c, ldc, load_c, bias);
-    case 6: return ptile<T, 6>(kc, ap, bp, c, ldc, load_c, bias);
-    case 7: return ptile<T, 7>(kc, ap, bp, c, ldc, load_c, bias);
-    case 8: return ptile<T, 8>(kc, ap, bp, c, ldc, load_c, bias);
-    case 9: return ptile<T, 9>(kc, ap, bp, c, ldc, load_c, bias);
-    case 10: return ptile<T, 10>(kc, ap, bp, c, ldc, load_c, bias);
-    case 11: return ptile<T, 11>(kc, ap, bp, c, ldc, load_c, bias);
-    case 12: return ptile<T, 12>(kc, ap, bp, c, ldc, load_c, bias);
-    case 13: return ptile<T, 13>(kc, ap, bp, c, ldc, load_c, bias);
-    default: return ptile<T, 14>(kc, ap, bp, c, ldc, load_c, bias);
-  }
-}
-
-void packed_tile(int64_t rows, int64_t kc, const float* ap, const void* bp, DType wt, float* c, int64_t ldc,
-                 bool load_c, const float* bias) {
-  with_weight_type(wt, [&](auto t) { packed_tile_t<decltype(t)::value>(rows, kc, ap, bp, c, ldc, load_c, bias); });
-}
+constexpr int64_t kPackedMr = 14;
+constexpr bool kTilePrefetch = true;
+#include "../packed_tile_impl.inc"
 
 // Decode (M <= 4, whole K per call): two interleaved accumulator sets (even / odd k) so that
 // one or two rows still have 4-8 independent FMA chains, and one sequential stream per
@@ -130,7 +61,6 @@ void packed_tile(int64_t rows, int64_t kc, const float* ap, const void* bp, DTyp
 constexpr int64_t kPfBytes = PF_BYTES;
 template <DType T, int R>
 void pgemv(int64_t k, const float* ap, const void* bp, float* c, int64_t ldc, bool accumulate, const float* bias) {
-  constexpr int64_t kMrP = 14;
   __m512 e0[R], e1[R], o0[R], o1[R];
   for (int r = 0; r < R; ++r) e0[r] = e1[r] = o0[r] = o1[r] = _mm512_setzero_ps();
   const char* bb = static_cast<const char*>(bp);
@@ -146,7 +76,7 @@ void pgemv(int64_t k, const float* ap, const void* bp, float* c, int64_t ldc, bo
     const __m512 b0 = v_load_w<T>(bp, p * 32), b1 = v_load_w<T>(bp, p * 32 + 16);
     const __m512 d0 = v_load_w<T>(bp, p * 32 + 32), d1 = v_load_w<T>(bp, p * 32 + 48);
     for (int r = 0; r < R; ++r) {
-      const __m512 av = _mm512_set1_ps(ap[p * kMrP + r]), aw = _mm512_set1_ps(ap[(p + 1) * kMrP + r]);
+      const __m512 av = _mm512_set1_ps(ap[p * kPackedMr + r]), aw = _mm512_set1_ps(ap[(p + 1) * kPackedMr + r]);
       e0[r] = _mm512_fmadd_ps(av, b0, e0[r]);
       e1[r] = _mm512_fmadd_ps(av, b1, e1[r]);
       o0[r] = _mm512_fmadd_ps(aw, d0, o0[r]);
@@ -156,7 +86,7 @@ void pgemv(int64_t k, const float* ap, const void* bp, float* c, int64_t ldc, bo
   if (p < k) {
     const __m512 b0 = v_load_w<T>(bp, p * 32), b1 = v_load_w<T>(bp, p * 32 + 16);
     for (int r = 0; r < R; ++r) {
-      const __m512 av = _mm512_set1_ps(ap[p * kMrP + r]);
+      const __m512 av = _mm512_set1_ps(ap[p * kPackedMr + r]);
       e0[r] = _mm512_fmadd_ps(av, b0, e0[r]);
       e1[r] = _mm512_fmadd_ps(av, b1, e1[r]);
     }
@@ -196,15 +126,14 @@ void packed_gemv(int64_t rows, int64_t k, const float* ap, const void* bp, DType
 // masked 14-wide stores per 16 k; the scalar strided copy cost ~6 cycles a value (10% of an
 // encoder forward pass).
 void pack_a14(const float* x, int64_t ldx, int64_t rows, int64_t kc, float* dst) {
-  constexpr int64_t kMrP = 14;
-  const __mmask16 store_mask = __mmask16((1u << kMrP) - 1u);
+  const __mmask16 store_mask = __mmask16((1u << kPackedMr) - 1u);
   for (int64_t p = 0; p < kc; p += 16) {
     const int64_t kl = min64(16, kc - p);
     const __mmask16 m = tail_mask(kl);
     __m512 r[16];
     for (int64_t i = 0; i < 16; ++i) r[i] = i < rows ? _mm512_maskz_loadu_ps(m, x + i * ldx + p) : _mm512_setzero_ps();
     transpose16(r);
-    for (int64_t i = 0; i < kl; ++i) _mm512_mask_storeu_ps(dst + (p + i) * kMrP, store_mask, r[i]);
+    for (int64_t i = 0; i < kl; ++i) _mm512_mask_storeu_ps(dst + (p + i) * kPackedMr, store_mask, r[i]);
   }
 }
 
@@ -214,7 +143,7 @@ void fill_gemm(KernelTable& t) {
   t.pack_a = pack_a14;
   t.packed_gemv = packed_gemv;
   t.packed_tile = packed_tile;
-  t.packed_mr = 14;
+  t.packed_mr = kPackedMr;
   t.packed_kc = 256;
 }
 
