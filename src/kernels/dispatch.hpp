@@ -12,19 +12,6 @@
 
 namespace tessera::kernels {
 
-// One gemm call, as the ISA kernels see it (already validated).
-struct GemmArgs {
-  const float* x;
-  int64_t m, k, ldx;
-  const void* w;
-  DType wtype;
-  int64_t n;
-  float* y;
-  int64_t ldy;
-  const float* bias;
-  bool accumulate;
-};
-
 // One gemm_quant call, as the ISA kernels see it (already validated): the activation rows,
 // already quantized by quantize_act (row i at act + i * act_stride), times W [n, k] quantized.
 struct QuantGemmArgs {
@@ -54,17 +41,6 @@ constexpr size_t quant_act_bytes(DType wtype, int64_t k) {
 }
 
 struct KernelTable {
-  // Small-M path: all M rows, output columns [n0, n1). Each output element is computed the
-  // same way whatever [n0, n1) is, so chunking over N never changes a result.
-  void (*gemv)(const GemmArgs& a, int64_t n0, int64_t n1);
-  // Blocked path: rows [m0, m1) x columns [n0, n1), with `scratch` of gemm_scratch_floats
-  // floats, 64-byte aligned. Again element results do not depend on the block bounds.
-  void (*gemm_block)(const GemmArgs& a, int64_t m0, int64_t m1, int64_t n0, int64_t n1,
-                     float* scratch);
-  size_t gemm_scratch_floats;
-  // Largest M for which gemv is the better path.
-  int64_t gemv_max_m;
-
   // Pre-packed GEMM register tile (see PackedWeight): C[rows x 32] (+)= Ap·Bp over kc, with
   // Ap[k][packed_mr] (rows <= packed_mr used) and Bp[k][32] a panel slice in dtype `wt`; then
   // + bias[0..32) when bias is set. Each C element is one FMA chain in k order started from 0

@@ -75,11 +75,11 @@ class Linear {
  public:
   Linear() = default;
   Linear(Tensor weight, std::vector<float> bias) : w_(std::move(weight)), b_(std::move(bias)) {
-    if (w_.rank() != 2 || w_.numel() == 0) return;
-    if (is_quantized(w_.dtype()))
+    TESSERA_CHECK(w_.rank() == 2, "Linear: the weight must be a matrix [out, in], got rank {}", w_.rank());
+    if (is_quantized(w_.dtype()) && w_.numel() > 0)
       quant_ = kernels::QuantWeight(w_.raw(), w_.dtype(), w_.dim(0), w_.dim(1), w_.keepalive());
-    else
-      packed_ = kernels::PackedWeight::pack(w_.raw(), w_.dtype(), w_.dim(0), w_.dim(1));
+    else  // an empty matrix packs to nothing whatever its dtype: Y is the bias
+      packed_ = kernels::PackedWeight::pack(w_.raw(), w_.numel() > 0 ? w_.dtype() : DType::F32, w_.dim(0), w_.dim(1));
   }
 
   // HF nn.Linear: "<prefix>.weight" [out, in] and, when `bias`, "<prefix>.bias" [out].
@@ -147,13 +147,9 @@ class Linear {
                            b_.empty() ? nullptr : b_.data(), accumulate);
       return;
     }
-    if (!quant_.empty()) {
-      kernels::gemm_quant(x, m, ldx < 0 ? in_features() : ldx, quant_, y, ldy < 0 ? out_features() : ldy,
-                          b_.empty() ? nullptr : b_.data(), accumulate);
-      return;
-    }
-    kernels::gemm(x, m, in_features(), ldx < 0 ? in_features() : ldx, w_.raw(), w_.dtype(), out_features(), y,
-                  ldy < 0 ? out_features() : ldy, b_.empty() ? nullptr : b_.data(), accumulate);
+    TESSERA_CHECK(!quant_.empty(), "Linear::forward: no weight (a default-constructed Linear)");
+    kernels::gemm_quant(x, m, ldx < 0 ? in_features() : ldx, quant_, y, ldy < 0 ? out_features() : ldy,
+                        b_.empty() ? nullptr : b_.data(), accumulate);
   }
 
  private:
