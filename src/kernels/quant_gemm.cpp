@@ -3,6 +3,7 @@
 // (the kernels are quant_impl.inc, compiled per ISA). Built with baseline flags.
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 
 #include "dispatch.hpp"
@@ -21,6 +22,7 @@ QuantWeight::QuantWeight(const void* data, DType type, int64_t n, int64_t k, std
                 dtype_name(type), dtype_block_elems(type));
   TESSERA_CHECK(data != nullptr || n * k == 0, "QuantWeight: null data for a {}x{} {} matrix", n, k,
                 dtype_name(type));
+  if (has_panels(type) && n * k > 0) panels_ = repack_panels(data, type, n, k);
 }
 
 namespace {
@@ -28,6 +30,34 @@ namespace {
 struct FreeDeleter {
   void operator()(unsigned char* p) const { std::free(p); }
 };
+
+}  // namespace
+
+// Q4_0 panels (the layout quant_impl.inc reads): panel p holds rows 16p..16p+15 (rows past n
+// are zeros: scale 0), block b of it at (p·nb + b)·panel_block_bytes: the 16 rows' f16 scales,
+// then chunk t = 0..3 of 64 bytes holding bytes 4t..4t+3 of each row's qs in row order. A
+// Q4_0 qs byte j carries element j (low nibble) and element j + 16 (high nibble), so chunk t's
+// low nibbles are elements 4t..4t+3 of all 16 rows and its high nibbles elements 16+4t...
+std::shared_ptr<const unsigned char> QuantWeight::repack_panels(const void* data, DType type, int64_t n, int64_t k) {
+  const int64_t nb = k / blocks::kQK, np = (n + kPanelCols - 1) / kPanelCols;
+  const size_t pb = panel_block_bytes(type), bytes = size_t(np * nb) * pb, alloc = (bytes + 63) / 64 * 64;
+  auto* out = static_cast<unsigned char*>(std::aligned_alloc(64, alloc));
+  TESSERA_CHECK(out != nullptr, "QuantWeight: out of memory for {} bytes of {} panels", alloc, dtype_name(type));
+  std::memset(out, 0, alloc);
+  const auto* rows = static_cast<const blocks::Q4_0*>(data);
+  for (int64_t r = 0; r < n; ++r) {
+    const int64_t p = r / kPanelCols, c = r % kPanelCols;
+    for (int64_t b = 0; b < nb; ++b) {
+      const blocks::Q4_0& blk = rows[r * nb + b];
+      unsigned char* dst = out + size_t(p * nb + b) * pb;
+      std::memcpy(dst + 2 * c, &blk.d, 2);
+      for (int t = 0; t < 4; ++t) std::memcpy(dst + 2 * kPanelCols + 64 * t + 4 * c, blk.qs + 4 * t, 4);
+    }
+  }
+  return std::shared_ptr<const unsigned char>(out, FreeDeleter{});
+}
+
+namespace {
 
 // The quantized activation rows: the calling thread's buffer, kept between calls so that the
 // token loop does not allocate once it has grown to the largest shape. The pool's workers
@@ -83,8 +113,16 @@ void gemm_quant(const float* x, int64_t m, int64_t ldx, const QuantWeight& w, fl
   else
     quantize(0, m);
 
-  const QuantGemmArgs a{act, stride, m, k, w.data(), wt, n, y, ldy, bias, accumulate};
+  const QuantGemmArgs a{act, stride, m, k, w.data(), wt, n, y, ldy, bias, accumulate, w.panels()};
   if (threads == 1) return t.quant_block(a, 0, m, 0, n);
+  if (a.panels) {  // whole panels to each thread (its 16 rows are computed together)
+    const int64_t np = (n + kPanelCols - 1) / kPanelCols;
+    if (np >= 2 * threads || m < 8 * threads)
+      parallel_for(np, [&](int64_t b, int64_t e) { t.quant_block(a, 0, m, b * kPanelCols, std::min(n, e * kPanelCols)); }, 1);
+    else
+      parallel_for(m, [&](int64_t b, int64_t e) { t.quant_block(a, b, e, 0, n); }, 4);
+    return;
+  }
   // Split W's rows (each thread streams its own part of W: decode is bound by reading it);
   // only when they are too few to share, split X's rows. Element results do not depend on
   // the split.

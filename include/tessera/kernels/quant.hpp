@@ -47,8 +47,11 @@ void dequantize_row(DType type, const void* src, float* dst, int64_t n);
 // dst holds dtype_bytes(type, n). Every quantized type (Q8_K included), and F32/F16/BF16.
 void quantize_row(DType type, const float* src, void* dst, int64_t n);
 
-// A quantized weight W [n, k] used in place: row r is dtype_bytes(type, k) bytes at
-// data + r * row_bytes. `keepalive` holds the bytes (the mapped file, or an owned copy).
+// A quantized weight W [n, k]: row r is dtype_bytes(type, k) bytes at data + r * row_bytes.
+// `keepalive` holds the bytes (the mapped file, or an owned copy). Most types are used in
+// place. Q4_0 is re-laid out once, here, into panels of 16 rows interleaved 4 bytes at a time
+// (the same number of bytes, owned): gemm_quant reads only the panels, so the rows may be
+// released (Linear drops the file's pages) and are not read again.
 class QuantWeight {
  public:
   QuantWeight() = default;
@@ -61,10 +64,16 @@ class QuantWeight {
   size_t bytes() const { return row_bytes() * size_t(n_); }
   const void* data() const { return data_; }
   const void* row(int64_t r) const { return static_cast<const unsigned char*>(data_) + size_t(r) * row_bytes(); }
+  // The panel form (null for types used in place).
+  const unsigned char* panels() const { return panels_.get(); }
+  bool repacked() const { return panels_ != nullptr; }
 
  private:
+  static std::shared_ptr<const unsigned char> repack_panels(const void* data, DType type, int64_t n, int64_t k);
+
   const void* data_ = nullptr;
   std::shared_ptr<const void> keep_;
+  std::shared_ptr<const unsigned char> panels_;
   DType type_ = DType::Q8_0;
   int64_t n_ = 0, k_ = 0;
 };

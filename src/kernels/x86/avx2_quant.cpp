@@ -117,9 +117,101 @@ inline float sf_fma(float a, float b, float c) { return __builtin_fmaf(a, b, c);
 inline float h2f(uint16_t h) { return _cvtsh_ss(h); }
 inline float f16_round(float x) { return _cvtsh_ss(_cvtss_sh(x, _MM_FROUND_TO_NEAREST_INT)); }
 
+// The panel vocabulary (16 lanes). With VNNI (the AVX-512 build): one 512-bit register per 16
+// lanes, a panel block's quants unpacked once into 8 registers (groups of 4 elements, low
+// nibbles then high) that each row's vpdpbusd chain reads. AVX2: two 256-bit halves (rows
+// 0..7, 8..15); registers are too few to hold the unpacked block, so each row unpacks as it
+// goes, and the u8·s8 pairs are summed as i16 across all 8 groups before one vpmaddwd: a pair
+// is at most 2·15·127, eight of them 30480, inside i16.
+#ifdef TESSERA_QUANT_VNNI
+using PI = __m512i;
+using PF = __m512;
+struct PW {
+  __m512i q[8];
+};
+inline PW pw_q4(const uint8_t* c) {
+  const __m512i m = _mm512_set1_epi8(0x0F);
+  PW w;
+  for (int t = 0; t < 4; ++t) {
+    const __m512i v = _mm512_loadu_si512(c + 64 * t);
+    w.q[t] = _mm512_and_si512(v, m);
+    w.q[4 + t] = _mm512_and_si512(_mm512_srli_epi16(v, 4), m);
+  }
+  return w;
+}
+inline int32_t load_i32(const int8_t* p) {
+  int32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+inline PI pi_dot_q4(const PW& w, const int8_t* x) {
+  // Two chains of four, added: the integer sums are exact in any order.
+  __m512i s0 = _mm512_setzero_si512(), s1 = _mm512_setzero_si512();
+  for (int t = 0; t < 4; t += 2) {
+    s0 = _mm512_dpbusd_epi32(s0, w.q[t], _mm512_set1_epi32(load_i32(x + 4 * t)));
+    s1 = _mm512_dpbusd_epi32(s1, w.q[t + 1], _mm512_set1_epi32(load_i32(x + 4 * t + 4)));
+    s0 = _mm512_dpbusd_epi32(s0, w.q[4 + t], _mm512_set1_epi32(load_i32(x + 16 + 4 * t)));
+    s1 = _mm512_dpbusd_epi32(s1, w.q[5 + t], _mm512_set1_epi32(load_i32(x + 20 + 4 * t)));
+  }
+  return _mm512_add_epi32(s0, s1);
+}
+inline PI pi_sub(PI a, int32_t v) { return _mm512_sub_epi32(a, _mm512_set1_epi32(v)); }
+inline PF pf_zero() { return _mm512_setzero_ps(); }
+inline PF pf_h2f(const void* p) { return _mm512_cvtph_ps(_mm256_loadu_si256(static_cast<const __m256i*>(p))); }
+inline PF pf_cvt(PI a) { return _mm512_cvtepi32_ps(a); }
+inline PF pf_scale(PF a, float v) { return _mm512_mul_ps(a, _mm512_set1_ps(v)); }
+inline PF pf_fma(PF a, PF b, PF c) { return _mm512_fmadd_ps(a, b, c); }
+inline void pf_store(float* p, PF a) { _mm512_storeu_ps(p, a); }
+#else
+struct PI {
+  __m256i lo, hi;
+};
+struct PF {
+  __m256 lo, hi;
+};
+using PW = const uint8_t*;
+inline PW pw_q4(const uint8_t* c) { return c; }
+inline __m256i half_dot_q4(const uint8_t* c, const int8_t* x) {
+  const __m256i m = _mm256_set1_epi8(0x0F);
+  __m256i s = _mm256_setzero_si256();
+  for (int t = 0; t < 4; ++t) {
+    int32_t lo, hi;
+    std::memcpy(&lo, x + 4 * t, 4);
+    std::memcpy(&hi, x + 16 + 4 * t, 4);
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c + 64 * t));
+    s = _mm256_add_epi16(s, _mm256_maddubs_epi16(_mm256_and_si256(v, m), _mm256_set1_epi32(lo)));
+    s = _mm256_add_epi16(s, _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(v, 4), m), _mm256_set1_epi32(hi)));
+  }
+  return _mm256_madd_epi16(s, _mm256_set1_epi16(1));
+}
+inline PI pi_dot_q4(PW w, const int8_t* x) { return PI{half_dot_q4(w, x), half_dot_q4(w + 32, x)}; }
+inline PI pi_sub(PI a, int32_t v) {
+  const __m256i b = _mm256_set1_epi32(v);
+  return PI{_mm256_sub_epi32(a.lo, b), _mm256_sub_epi32(a.hi, b)};
+}
+inline PF pf_zero() { return PF{_mm256_setzero_ps(), _mm256_setzero_ps()}; }
+inline PF pf_h2f(const void* p) {
+  const auto* h = static_cast<const __m128i*>(p);
+  return PF{_mm256_cvtph_ps(_mm_loadu_si128(h)), _mm256_cvtph_ps(_mm_loadu_si128(h + 1))};
+}
+inline PF pf_cvt(const PI& a) { return PF{_mm256_cvtepi32_ps(a.lo), _mm256_cvtepi32_ps(a.hi)}; }
+inline PF pf_scale(const PF& a, float v) {
+  const __m256 b = _mm256_set1_ps(v);
+  return PF{_mm256_mul_ps(a.lo, b), _mm256_mul_ps(a.hi, b)};
+}
+inline PF pf_fma(const PF& a, const PF& b, const PF& c) {
+  return PF{_mm256_fmadd_ps(a.lo, b.lo, c.lo), _mm256_fmadd_ps(a.hi, b.hi, c.hi)};
+}
+inline void pf_store(float* p, const PF& a) {
+  _mm256_storeu_ps(p, a.lo);
+  _mm256_storeu_ps(p + 8, a.hi);
+}
+#endif
+
 constexpr int kQuantRows = 4;
 constexpr int kQuantCols = 2;
 constexpr int kQuantDecodeCols = 1;  // the tile for one activation row
+constexpr int kPanelRows = 4;
 
 #include "../quant_impl.inc"
 
