@@ -42,11 +42,14 @@ struct QuantGemmArgs {
 };
 
 // Weight types gemm_quant reads from panels of kPanelCols rows side by side (QuantWeight
-// re-lays them out at construction; quant_impl.inc says why). Q4_0 for now.
+// re-lays them out at construction: quant_panels.cpp; quant_impl.inc says why).
 constexpr int kPanelCols = 16;
-constexpr bool has_panels(DType wtype) { return wtype == DType::Q4_0; }
-// Bytes of one block of a panel: the 16 rows' f16 scales, then their quants (Q4_0: 4 x 64).
-constexpr size_t panel_block_bytes(DType wtype) { return wtype == DType::Q4_0 ? 2 * kPanelCols + 256 : 0; }
+constexpr bool has_panels(DType wtype) { return wtype == DType::Q4_0 || wtype == DType::Q4_K; }
+// Bytes of one (super-)block of a panel. Q4_0: 16 f16 scales, 4 x 64 quant bytes. Q4_K: 16 d
+// and 16 dmin (f16), 8 x 16 scale and 8 x 16 min bytes, 32 x 64 quant bytes.
+constexpr size_t panel_block_bytes(DType wtype) {
+  return wtype == DType::Q4_0 ? 2 * kPanelCols + 256 : wtype == DType::Q4_K ? 20 * kPanelCols + 2048 : 0;
+}
 
 // The activation format each weight type's dot product takes: Q8_K super-blocks for the
 // K-quants, Q8_0 blocks otherwise.

@@ -31,34 +31,6 @@ struct FreeDeleter {
   void operator()(unsigned char* p) const { std::free(p); }
 };
 
-}  // namespace
-
-// Q4_0 panels (the layout quant_impl.inc reads): panel p holds rows 16p..16p+15 (rows past n
-// are zeros: scale 0), block b of it at (p·nb + b)·panel_block_bytes: the 16 rows' f16 scales,
-// then chunk t = 0..3 of 64 bytes holding bytes 4t..4t+3 of each row's qs in row order. A
-// Q4_0 qs byte j carries element j (low nibble) and element j + 16 (high nibble), so chunk t's
-// low nibbles are elements 4t..4t+3 of all 16 rows and its high nibbles elements 16+4t...
-std::shared_ptr<const unsigned char> QuantWeight::repack_panels(const void* data, DType type, int64_t n, int64_t k) {
-  const int64_t nb = k / blocks::kQK, np = (n + kPanelCols - 1) / kPanelCols;
-  const size_t pb = panel_block_bytes(type), bytes = size_t(np * nb) * pb, alloc = (bytes + 63) / 64 * 64;
-  auto* out = static_cast<unsigned char*>(std::aligned_alloc(64, alloc));
-  TESSERA_CHECK(out != nullptr, "QuantWeight: out of memory for {} bytes of {} panels", alloc, dtype_name(type));
-  std::memset(out, 0, alloc);
-  const auto* rows = static_cast<const blocks::Q4_0*>(data);
-  for (int64_t r = 0; r < n; ++r) {
-    const int64_t p = r / kPanelCols, c = r % kPanelCols;
-    for (int64_t b = 0; b < nb; ++b) {
-      const blocks::Q4_0& blk = rows[r * nb + b];
-      unsigned char* dst = out + size_t(p * nb + b) * pb;
-      std::memcpy(dst + 2 * c, &blk.d, 2);
-      for (int t = 0; t < 4; ++t) std::memcpy(dst + 2 * kPanelCols + 64 * t + 4 * c, blk.qs + 4 * t, 4);
-    }
-  }
-  return std::shared_ptr<const unsigned char>(out, FreeDeleter{});
-}
-
-namespace {
-
 // The quantized activation rows: the calling thread's buffer, kept between calls so that the
 // token loop does not allocate once it has grown to the largest shape. The pool's workers
 // only read it while the caller waits in parallel_for.

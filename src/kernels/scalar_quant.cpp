@@ -194,20 +194,41 @@ struct PI {
 struct PF {
   float v[kPanelCols];
 };
-using PW = const uint8_t*;
-inline PW pw_q4(const uint8_t* chunks) { return chunks; }
-inline PI pi_dot_q4(PW w, const int8_t* x) {
+template <int NC>
+struct PW {
+  const uint8_t* p;
+};
+template <int NC>
+inline PW<NC> pw_nib(const uint8_t* chunks) {
+  return PW<NC>{chunks};
+}
+template <int NC>
+inline PI pi_dot_nib(const PW<NC>& w, bool high, const int8_t* x) {
   PI r;
   for (int c = 0; c < kPanelCols; ++c) {
     int32_t t = 0;
-    for (int g = 0; g < 4; ++g)
+    for (int g = 0; g < NC; ++g)
       for (int e = 0; e < 4; ++e) {
-        const uint8_t q = w[64 * g + 4 * c + e];
-        t += int32_t(q & 0x0F) * x[4 * g + e] + int32_t(q >> 4) * x[16 + 4 * g + e];
+        const uint8_t q = w.p[64 * g + 4 * c + e];
+        t += int32_t(high ? q >> 4 : q & 0x0F) * x[4 * g + e];
       }
     r.v[c] = t;
   }
   return r;
+}
+inline PI pi_zero() { return PI{}; }
+inline PI pi_set1(int32_t v) {
+  PI r;
+  for (int32_t& x : r.v) x = v;
+  return r;
+}
+inline PI pi_add(PI a, const PI& b) {
+  for (int c = 0; c < kPanelCols; ++c) a.v[c] += b.v[c];
+  return a;
+}
+inline PI pi_mul_u8(PI a, const uint8_t* s) {
+  for (int c = 0; c < kPanelCols; ++c) a.v[c] *= int32_t(s[c]);
+  return a;
 }
 inline PI pi_sub(PI a, int32_t v) {
   for (int32_t& x : a.v) x -= v;

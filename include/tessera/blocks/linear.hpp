@@ -4,7 +4,7 @@
 // so the same number of bytes as the file's tensor); every forward runs on the packed form and
 // the original (usually a view of the mmapped file) is never read again after loading.
 // Quantized W is used in place (rows of blocks, as the file stores them), or for the types
-// the kernels read in panels (Q4_0) re-laid out once like float W: kernels::gemm_quant.
+// the kernels read in panels (Q4_0, Q4_K) re-laid out once like float W: kernels::gemm_quant.
 #pragma once
 
 #include <optional>
