@@ -3,7 +3,8 @@
 // Float W is re-laid out once, at construction, into kernels::PackedWeight panels (same dtype,
 // so the same number of bytes as the file's tensor); every forward runs on the packed form and
 // the original (usually a view of the mmapped file) is never read again after loading.
-// Quantized W is used in place (rows of blocks, as the file stores them): kernels::gemm_quant.
+// Quantized W is used in place (rows of blocks, as the file stores them), or for the types
+// the kernels read in panels (Q4_0, Q4_K) re-laid out once like float W: kernels::gemm_quant.
 #pragma once
 
 #include <optional>
@@ -90,8 +91,8 @@ class Linear {
     Linear l(std::move(w), bias ? load_vector(store, prefix + ".bias", out) : std::vector<float>{});
     // The packed panels (or the quantized copy) hold every byte the kernels read: let the
     // file's pages go, so that loading holds one copy of the weights, not two (they are
-    // re-read if ever touched). Quantized weights from the file are read in place.
-    if (!l.packed_.empty() || copied) store.release(prefix + ".weight");
+    // re-read if ever touched). Other quantized weights from the file are read in place.
+    if (!l.packed_.empty() || copied || l.quant_.repacked()) store.release(prefix + ".weight");
     return l;
   }
 
