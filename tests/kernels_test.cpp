@@ -503,6 +503,109 @@ TEST_P(Kernels, Attention) {
   set_num_threads(saved);
 }
 
+// ALiBi slopes as data: the kernel's slope·position term against the oracle, and against the
+// same term passed through the generic bias callback (an independent route through the
+// kernel), with and without Falcon's bf16 rounding; odd sizes, GQA/MQA, decode against long
+// caches (key slices split between threads), queries mid-sequence, bitwise equal at 1, 2, 3
+// and 8 threads.
+struct AlibiCtx {
+  const float* slopes;
+  float scale;
+  bool bf16;
+};
+float alibi_as_bias(const void* ctx, int64_t h, int64_t, int64_t k) {
+  const auto* c = static_cast<const AlibiCtx*>(ctx);
+  const float b = c->slopes[h] * float(k);
+  return c->scale * (c->bf16 ? bf16_to_f32(f32_to_bf16(b)) : b);
+}
+
+TEST_P(Kernels, AttentionAlibi) {
+  const int saved = num_threads();
+  struct Case {
+    int64_t m, n_keys, heads, kv_heads, hd, pos0;
+  };
+  const Case cases[] = {{1, 1, 1, 1, 1, 0},     {5, 5, 3, 3, 7, 0},       {17, 17, 6, 2, 13, 0},
+                        {65, 65, 5, 1, 33, 0},  {7, 300, 12, 4, 16, 293}, {1, 777, 6, 3, 24, 776},
+                        {1, 1300, 4, 1, 40, 1299}, {40, 600, 8, 8, 20, 560}};
+  for (const Case& c : cases)
+    for (bool bf16 : {false, true}) {
+      const std::string what = tag() + " alibi" + (bf16 ? " bf16" : "") + " m=" + std::to_string(c.m) +
+                               " keys=" + std::to_string(c.n_keys) + " heads=" + std::to_string(c.heads) + "/" +
+                               std::to_string(c.kv_heads) + " hd=" + std::to_string(c.hd);
+      const int64_t ldq = c.heads * c.hd + 1, ldo = c.heads * c.hd + 2, width = c.kv_heads * c.hd;
+      auto q = random_vec(c.m * ldq, -1, 1, uint32_t(c.m + 3 * c.hd));
+      auto k = random_vec(c.n_keys * width, -1, 1, uint32_t(c.n_keys + 5));
+      auto v = random_vec(c.n_keys * width, -1, 1, uint32_t(c.n_keys + 6));
+      // slopes that are not powers of two (2^(-8/12·i), as 12 heads get), so bf16 rounding shows
+      std::vector<float> slopes(size_t(c.heads));
+      for (int64_t h = 0; h < c.heads; ++h) slopes[size_t(h)] = float(std::pow(2.0, -8.0 / 12.0 * double(h + 1)));
+      AttentionArgs a;
+      a.q = q.data();
+      a.ldq = ldq;
+      a.k = k.data();
+      a.v = v.data();
+      a.kv_stride = width * 4;
+      a.ldo = ldo;
+      a.m = c.m;
+      a.n_keys = c.n_keys;
+      a.heads = c.heads;
+      a.kv_heads = c.kv_heads;
+      a.head_dim = c.hd;
+      a.q_pos0 = c.pos0;
+      a.scale = 1.0f / std::sqrt(float(c.hd));
+      a.alibi = slopes.data();
+      a.alibi_scale = 0.75f;
+      a.alibi_bf16 = bf16;
+      std::vector<float> want(size_t(c.m * ldo), 5.0f), via_bias(size_t(c.m * ldo), 5.0f);
+      a.out = want.data();
+      reference::attention(a);
+      AttentionArgs b = a;
+      AlibiCtx ctx{slopes.data(), a.alibi_scale, bf16};
+      b.alibi = nullptr;
+      b.bias = alibi_as_bias;
+      b.bias_ctx = &ctx;
+      b.out = via_bias.data();
+      set_num_threads(1);
+      attention(b);
+      std::vector<std::vector<float>> outs;
+      for (int threads : {1, 2, 3, 8}) {
+        set_num_threads(threads);
+        std::vector<float> got(size_t(c.m * ldo), 5.0f);
+        a.out = got.data();
+        attention(a);
+        if (threads == 1) {
+          expect_scaled_close(got.data(), want.data(), int64_t(got.size()), 2e-6, what + " vs oracle");
+          expect_scaled_close(got.data(), via_bias.data(), int64_t(got.size()), 1e-6, what + " vs bias callback");
+        }
+        outs.push_back(std::move(got));
+      }
+      for (size_t i = 1; i < outs.size(); ++i) EXPECT_EQ(outs[0], outs[i]) << what << ": thread count changes the result";
+      // The slopes matter (an attention without them is far off), and at long range so does
+      // the bf16 rounding.
+      AttentionArgs plain = a;
+      plain.alibi = nullptr;
+      std::vector<float> no_alibi(size_t(c.m * ldo), 5.0f);
+      plain.out = no_alibi.data();
+      reference::attention(plain);
+      if (c.n_keys > 4) {
+        double diff = 0;
+        for (size_t i = 0; i < want.size(); ++i) diff = std::max(diff, double(std::fabs(want[i] - no_alibi[i])));
+        EXPECT_GT(diff, 1e-2) << what << ": ALiBi had no effect";
+      }
+      if (bf16 && c.n_keys > 200) {
+        AttentionArgs exact = a;
+        exact.alibi_bf16 = false;
+        std::vector<float> unrounded(size_t(c.m * ldo), 5.0f);
+        exact.out = unrounded.data();
+        reference::attention(exact);
+        double diff = 0;
+        for (size_t i = 0; i < want.size(); ++i) diff = std::max(diff, double(std::fabs(want[i] - unrounded[i])));
+        EXPECT_GT(diff, 1e-4) << what << ": bf16 rounding of slope·position had no effect";
+      }
+    }
+  set_num_threads(saved);
+}
+
 TEST(Attention, RejectsBadKvArguments) {
   std::vector<float> q(8), out(8);
   std::vector<unsigned char> kv(64);

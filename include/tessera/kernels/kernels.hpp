@@ -62,9 +62,12 @@ void gemm_packed(const float* x, int64_t m, int64_t ldx, const PackedWeight& w, 
 // F16, BF16, or Q8_0 (each head ceil(head_dim / 32) of ggml's blocks, zero-padded past
 // head_dim). The kernel converts keys and values tile by tile as it reads them. Query head h
 // reads kv head h / (heads / kv_heads) (GQA/MQA without copies). Causal: query at p sees keys
-// j <= p; with window > 0 also j > p - window. score = scale * q·k (+ bias(ctx, h, qpos, j)
-// when bias is set); out row i: heads × head_dim at out + i*ldo. A query with no visible key
-// gets zeros.
+// j <= p; with window > 0 also j > p - window. score = scale * q·k (soft-capped when softcap > 0)
+// (+ bias(ctx, h, qpos, j) when bias is set) (+ ALiBi when alibi is set: alibi_scale ·
+// alibi[h] · j, the key's position times the head's slope; Hugging Face's form, which leaves
+// out the query's own -slope·p since softmax ignores a constant per row; with alibi_bf16 the
+// product slope·j is first rounded to bf16, as Falcon's build_alibi_tensor computes it);
+// out row i: heads × head_dim at out + i*ldo. A query with no visible key gets zeros.
 //
 // The keys are cut into fixed slices of kAttentionSlice positions; each slice's softmax state
 // (max, sum, weighted values) is computed on its own and the states are merged in slice order.
@@ -96,6 +99,9 @@ struct AttentionArgs {
   float softcap = 0.0f;  // > 0: scores become softcap·tanh(scores / softcap) (Gemma 2)
   AttentionBiasFn bias = nullptr;
   const void* bias_ctx = nullptr;
+  const float* alibi = nullptr;  // ALiBi: one slope per query head (heads of them), or null
+  float alibi_scale = 1.0f;
+  bool alibi_bf16 = false;
 };
 void attention(const AttentionArgs& a);
 
