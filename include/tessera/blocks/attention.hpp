@@ -27,7 +27,8 @@ struct AttentionConfig {
   float scale = 1.0f;  // multiplies q·k
   float softcap = 0.0f;  // > 0: scores soft-capped to softcap·tanh(s / softcap) before the mask (Gemma 2)
   // ALiBi (BLOOM, Falcon): one slope per query head, empty = off; the score of key position j
-  // gets alibi_scale · slope · j (alibi_bf16: slope · j rounded to bf16 first, as Falcon).
+  // for the query at i gets alibi_scale · (slope·j − slope·i) (alibi_bf16: each product rounded
+  // to bf16 first, as Falcon); see kernels::AttentionArgs.
   std::vector<float> alibi_slopes = {};
   float alibi_scale = 1.0f;
   bool alibi_bf16 = false;

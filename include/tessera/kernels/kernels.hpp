@@ -64,9 +64,10 @@ void gemm_packed(const float* x, int64_t m, int64_t ldx, const PackedWeight& w, 
 // reads kv head h / (heads / kv_heads) (GQA/MQA without copies). Causal: query at p sees keys
 // j <= p; with window > 0 also j > p - window. score = scale * q·k (soft-capped when softcap > 0)
 // (+ bias(ctx, h, qpos, j) when bias is set) (+ ALiBi when alibi is set: alibi_scale ·
-// alibi[h] · j, the key's position times the head's slope; Hugging Face's form, which leaves
-// out the query's own -slope·p since softmax ignores a constant per row; with alibi_bf16 the
-// product slope·j is first rounded to bf16, as Falcon's build_alibi_tensor computes it);
+// (alibi[h]·j − alibi[h]·p) for the query at p, each product in float and, with alibi_bf16,
+// rounded to bf16 as Falcon's build_alibi_tensor rounds slope·j. Hugging Face adds only
+// slope·j; the query's own term is a constant per row, which softmax ignores, and subtracting
+// it keeps the scores near the diagonal small instead of growing with the position);
 // out row i: heads × head_dim at out + i*ldo. A query with no visible key gets zeros.
 //
 // The keys are cut into fixed slices of kAttentionSlice positions; each slice's softmax state

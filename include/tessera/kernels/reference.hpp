@@ -156,8 +156,11 @@ inline void attention(const AttentionArgs& a) {
         double v = dot * double(a.scale);
         if (a.bias) v += double(a.bias(a.bias_ctx, h, qpos, j));
         if (a.alibi) {
-          const float b = a.alibi[h] * float(j);
-          v += double(a.alibi_scale) * double(a.alibi_bf16 ? bf16_to_f32(f32_to_bf16(b)) : b);
+          auto term = [&](int64_t p) {
+            const float b = a.alibi[h] * float(p);
+            return double(a.alibi_bf16 ? bf16_to_f32(f32_to_bf16(b)) : b);
+          };
+          v += double(a.alibi_scale) * (term(j) - term(qpos));
         }
         s[size_t(j - lo)] = v;
         mx = std::max(mx, v);
