@@ -1,7 +1,7 @@
 // BLOOM: LayerNorm on the word embeddings, pre-LayerNorm layers with biases everywhere,
 // ALiBi instead of positions (scores + slope·key position, slopes from the head count),
 // q, k and v in one query_key_value weight interleaved per head ([heads][q, k, v][head_dim]),
-// 4·hidden tanh-GELU MLP, head tied to the embeddings.
+// 4·hidden tanh-GELU MLP, head tied to the embeddings (unless tie_word_embeddings is false).
 #include <cmath>
 
 #include "../hf_config.hpp"
