@@ -75,6 +75,7 @@ void DecoderModel::decode(Session& session, std::span<const int32_t> ids, Tensor
   if (project_in) project_in->forward(e, m, x);
   if (position_embed)
     for (int64_t i = 0; i < m; ++i) position_embed->lookup(pos0 + i + position_offset, x + i * d, 1.0f, /*accumulate=*/true);
+  if (embed_norm.enabled()) embed_norm.forward(x, x, m);
   s->segs[0] = Segment{0, m, pos0, nullptr, nullptr};
   for (size_t l = 0; l < layers.size(); ++l) {
     s->segs[0].cache = &s->caches[l];

@@ -174,6 +174,16 @@ void check_layer_count(const JsonObject& cfg, const std::string& key, const Weig
   }
 }
 
+Linear lm_head(const JsonObject& cfg, const WeightStore& store, const Tensor& embed, int64_t d, int64_t vocab,
+               bool tied_default) {
+  const bool tied = cfg.get_bool("tie_word_embeddings", tied_default);
+  if (tied || !store.has("lm_head.weight")) {
+    if (!tied) fail("{}: missing tensor 'lm_head.weight' (and tie_word_embeddings is false)", store.source());
+    return Linear(embed, {});
+  }
+  return Linear::load(store, "lm_head", d, vocab, false);
+}
+
 void reject_if_set(const JsonObject& cfg, const std::string& key, const std::string& why) {
   if (!cfg.has(key)) return;
   const auto& v = cfg.raw().at(key);

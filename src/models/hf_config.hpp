@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "tessera/blocks/linear.hpp"
 #include "tessera/blocks/position.hpp"
 #include "tessera/io/json.hpp"
 #include "tessera/io/safetensors.hpp"
@@ -44,6 +45,11 @@ void fill_info(ModelInfo& info, const JsonObject& cfg, const WeightStore& store,
 // would silently run a smaller model: an Error naming the tensor and the config field.
 void check_layer_count(const JsonObject& cfg, const std::string& key, const WeightStore& store,
                        const std::string& prefix, int64_t layers);
+
+// The LM head: the embedding table `embed` when tie_word_embeddings (absent: `tied_default`) is
+// true, else the checkpoint's lm_head.weight [vocab, d] (an Error naming it when it is missing).
+Linear lm_head(const JsonObject& cfg, const WeightStore& store, const Tensor& embed, int64_t d, int64_t vocab,
+               bool tied_default);
 
 // Config keys that change the computation in ways a family does not implement: an Error
 // naming the key rather than a silently different model.

@@ -7,6 +7,7 @@
 // the kernels read in panels (Q4_0, Q4_K) re-laid out once like float W: kernels::gemm_quant.
 #pragma once
 
+#include <cstring>
 #include <optional>
 #include <string>
 #include <vector>
@@ -94,6 +95,27 @@ class Linear {
     // re-read if ever touched). Other quantized weights from the file are read in place.
     if (!l.packed_.empty() || copied || l.quant_.repacked()) store.release(prefix + ".weight");
     return l;
+  }
+
+  // A weight whose output rows the file stores in another order (BLOOM's and Falcon's
+  // head-interleaved query_key_value, GPT-J's interleaved rotary pairs): output i is row
+  // rows[i] of the stored [stored_out, in] weight and bias, copied once into that order.
+  static Linear load_rows(const WeightStore& store, const std::string& prefix, int64_t in, int64_t stored_out,
+                          const std::vector<int64_t>& rows, bool bias) {
+    Tensor src = check_weight_dtype(store, prefix + ".weight", store.get(prefix + ".weight", {stored_out, in}));
+    std::vector<float> stored_bias = bias ? load_vector(store, prefix + ".bias", stored_out) : std::vector<float>{};
+    Tensor w = Tensor::zeros(src.dtype(), {int64_t(rows.size()), in});
+    std::vector<float> b;
+    const size_t row_bytes = dtype_bytes(src.dtype(), in);
+    for (size_t i = 0; i < rows.size(); ++i) {
+      TESSERA_CHECK(rows[i] >= 0 && rows[i] < stored_out, "{}: row {} of '{}.weight' is outside its {} rows",
+                    store.file_of(prefix + ".weight"), rows[i], prefix, stored_out);
+      std::memcpy(static_cast<unsigned char*>(w.raw()) + i * row_bytes,
+                  static_cast<const unsigned char*>(src.raw()) + size_t(rows[i]) * row_bytes, row_bytes);
+      if (bias) b.push_back(stored_bias[size_t(rows[i])]);
+    }
+    store.release(prefix + ".weight");  // the copy holds every byte the kernels read
+    return Linear(quantize_for_store(store, std::move(w)), std::move(b));
   }
 
   // GPT-2's Conv1D stores W as [in, out]: transposed once here into an owned [out, in]

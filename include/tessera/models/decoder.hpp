@@ -1,5 +1,5 @@
 // Decoder-only causal language models (GPT-2, Llama, Mistral, Qwen, Gemma, Gemma 2, GPT-NeoX,
-// Mixtral, OLMo 2, OPT): embeddings → layers → final norm → LM head, over a per-session KV cache.
+// Mixtral, OLMo 2, OPT, GPT-J, Phi-3, Falcon, BLOOM): embeddings → layers → final norm → LM head, over a per-session KV cache.
 // Family files fill one of these from config.json and their weight names.
 #pragma once
 
@@ -20,6 +20,7 @@ class DecoderModel final : public Model {
   std::optional<Embedding> position_embed;  // GPT-2, OPT: learned absolute positions
   int64_t position_offset = 0;              // OPT: position p reads row p + 2
   std::optional<Linear> project_in;         // OPT word_embed_proj_dim: embeddings → hidden
+  Norm embed_norm;                          // BLOOM: LayerNorm on the embeddings; skipped when disabled
   std::vector<Layer> layers;
   Norm final_norm;                          // skipped when disabled (OPT post-norm)
   std::optional<Linear> project_out;        // OPT: hidden → word_embed_proj_dim, before the head
