@@ -230,6 +230,29 @@ inline PI pi_mul_u8(PI a, const uint8_t* s) {
   for (int c = 0; c < kPanelCols; ++c) a.v[c] *= int32_t(s[c]);
   return a;
 }
+inline PI pi_mul_i8(PI a, const int8_t* s) {
+  for (int c = 0; c < kPanelCols; ++c) a.v[c] *= int32_t(s[c]);
+  return a;
+}
+struct PW6 {
+  const uint8_t *nib, *hb;
+  int shift;
+};
+inline PW6 pw_q6(const uint8_t* nib, const uint8_t* hb, int shift) { return PW6{nib, hb, shift}; }
+inline PI pi_dot_q6(const PW6& w, bool high, int t0, const int8_t* x) {
+  PI r;
+  for (int c = 0; c < kPanelCols; ++c) {
+    int32_t s = 0;
+    for (int t = t0; t < t0 + 4; ++t)
+      for (int e = 0; e < 4; ++e) {
+        const uint8_t nb = w.nib[64 * t + 4 * c + e], hb = w.hb[64 * t + 4 * c + e];
+        const int q = (high ? nb >> 4 : nb & 0x0F) | (((hb >> (w.shift + (high ? 2 : 0))) & 3) << 4);
+        s += q * x[4 * (t - t0) + e];
+      }
+    r.v[c] = s;
+  }
+  return r;
+}
 inline PI pi_sub(PI a, int32_t v) {
   for (int32_t& x : a.v) x -= v;
   return a;
