@@ -24,6 +24,15 @@ void repack_q4_0(const Q4_0& blk, int c, unsigned char* dst) {
   for (int t = 0; t < 4; ++t) std::memcpy(dst + 2 * kPanelCols + 64 * t + 4 * c, blk.qs + 4 * t, 4);
 }
 
+// Q8_0: block b of panel p is the 16 rows' f16 scales, then chunk t = 0..7 of 64 bytes holding
+// elements 4t..4t+3 of each row, stored as unsigned bytes q + 128 (vpdpbusd's unsigned operand).
+void repack_q8_0(const Q8_0& blk, int c, unsigned char* dst) {
+  std::memcpy(dst + 2 * c, &blk.d, 2);
+  for (int t = 0; t < 8; ++t)
+    for (int e = 0; e < 4; ++e)
+      dst[2 * kPanelCols + 64 * t + 4 * c + e] = static_cast<unsigned char>(blk.qs[4 * t + e] ^ 0x80);
+}
+
 // Q4_K: super-block b of panel p is d[16] and dmin[16] (f16), the 6-bit scales unpacked to
 // bytes sc[8 groups][16 rows] and mins mn[8][16], then chunks (j = 0..3, t = 0..7) of 64 bytes
 // holding bytes 32j+4t..+3 of each row's qs: low nibbles are elements 64j+4t..+3 (group 2j),
@@ -90,6 +99,7 @@ std::shared_ptr<const unsigned char> QuantWeight::repack_panels(const void* data
       const unsigned char* src = rows + size_t(r * nb + b) * bb;
       unsigned char* dst = out + size_t(p * nb + b) * pb;
       if (type == DType::Q4_0) repack_q4_0(*reinterpret_cast<const Q4_0*>(src), c, dst);
+      else if (type == DType::Q8_0) repack_q8_0(*reinterpret_cast<const Q8_0*>(src), c, dst);
       else if (type == DType::Q4_K) repack_q4_k(*reinterpret_cast<const Q4_K*>(src), c, dst);
       else repack_q6_k(*reinterpret_cast<const Q6_K*>(src), c, dst);
     }

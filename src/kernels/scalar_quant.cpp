@@ -234,6 +234,18 @@ inline PI pi_mul_i8(PI a, const int8_t* s) {
   for (int c = 0; c < kPanelCols; ++c) a.v[c] *= int32_t(s[c]);
   return a;
 }
+using PW8 = const uint8_t*;
+inline PW8 pw_q8(const uint8_t* chunks) { return chunks; }
+inline PI pi_dot_q8(PW8 w, const int8_t* x, int32_t) {
+  PI r;
+  for (int c = 0; c < kPanelCols; ++c) {
+    int32_t t = 0;
+    for (int g = 0; g < 8; ++g)
+      for (int e = 0; e < 4; ++e) t += int32_t(int8_t(w[64 * g + 4 * c + e] ^ 0x80)) * x[4 * g + e];
+    r.v[c] = t;
+  }
+  return r;
+}
 struct PW6 {
   const uint8_t *nib, *hb;
   int shift;

@@ -165,6 +165,23 @@ inline PI pi_mul_u8(PI a, const uint8_t* s) {
 inline PI pi_mul_i8(PI a, const int8_t* s) {
   return _mm512_mullo_epi32(a, _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s))));
 }
+struct PW8 {
+  __m512i q[8];
+};
+inline PW8 pw_q8(const uint8_t* c) {
+  PW8 w;
+  for (int t = 0; t < 8; ++t) w.q[t] = _mm512_loadu_si512(c + 64 * t);
+  return w;
+}
+// The bytes are q + 128 (unsigned, as vpdpbusd takes them): Σ(q + 128)·x − 128·Σx.
+inline PI pi_dot_q8(const PW8& w, const int8_t* x, int32_t xsum) {
+  __m512i s0 = _mm512_setzero_si512(), s1 = _mm512_setzero_si512();
+  for (int t = 0; t < 8; t += 2) {
+    s0 = _mm512_dpbusd_epi32(s0, w.q[t], _mm512_set1_epi32(load_i32(x + 4 * t)));
+    s1 = _mm512_dpbusd_epi32(s1, w.q[t + 1], _mm512_set1_epi32(load_i32(x + 4 * t + 4)));
+  }
+  return _mm512_sub_epi32(_mm512_add_epi32(s0, s1), _mm512_set1_epi32(128 * xsum));
+}
 struct PW6 {
   __m512i lo[8], hi[8];
 };
@@ -239,6 +256,23 @@ inline PI pi_mul_i8(const PI& a, const int8_t* s) {
   const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s));
   return PI{_mm256_mullo_epi32(a.lo, _mm256_cvtepi8_epi32(b)), _mm256_mullo_epi32(a.hi, _mm256_cvtepi8_epi32(_mm_srli_si128(b, 8)))};
 }
+using PW8 = const uint8_t*;
+inline PW8 pw_q8(const uint8_t* c) { return c; }
+// (q + 128) ^ 0x80 = q; then |q|·(x with q's sign) per pair, at most 2·128·127, and one
+// vpmaddwd per chunk (two pairs would overflow i16).
+inline __m256i half_dot_q8(const uint8_t* c, const int8_t* x) {
+  const __m256i flip = _mm256_set1_epi8(char(0x80)), one = _mm256_set1_epi16(1);
+  __m256i s = _mm256_setzero_si256();
+  for (int t = 0; t < 8; ++t) {
+    int32_t x4;
+    std::memcpy(&x4, x + 4 * t, 4);
+    const __m256i q = _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(c + 64 * t)), flip);
+    const __m256i p = _mm256_maddubs_epi16(_mm256_sign_epi8(q, q), _mm256_sign_epi8(_mm256_set1_epi32(x4), q));
+    s = _mm256_add_epi32(s, _mm256_madd_epi16(p, one));
+  }
+  return s;
+}
+inline PI pi_dot_q8(PW8 w, const int8_t* x, int32_t) { return PI{half_dot_q8(w, x), half_dot_q8(w + 32, x)}; }
 struct PW6 {
   const uint8_t *nib, *hb;
   int shift;
