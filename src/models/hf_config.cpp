@@ -1,4 +1,4 @@
-#include "hf_config.hpp"
+#include "tessera/models/hf_config.hpp"
 
 #include <cmath>
 #include <set>
@@ -179,6 +179,13 @@ void reject_if_set(const JsonObject& cfg, const std::string& key, const std::str
   const auto& v = cfg.raw().at(key);
   if (v.is_boolean() && !v.get<bool>()) return;
   fail("{}: '{}' = {} is not supported: {}", cfg.where(), key, v.dump(), why);
+}
+
+Linear lm_head(const Scope& scope, const std::string& module, const Embedding& embed, bool tied, bool bias) {
+  if (tied) return Linear(embed.table(), {});
+  if (!scope.has(module + ".weight"))
+    fail("{}: missing tensor '{}' (and tie_word_embeddings is false)", scope.store().source(), scope.name(module + ".weight"));
+  return scope.linear(module, embed.dim(), embed.rows(), bias);
 }
 
 }  // namespace tessera::hf

@@ -4,8 +4,9 @@
 // padding_idx), as create_position_ids_from_input_ids does.
 #include <cmath>
 
-#include "../hf_config.hpp"
+#include "tessera/models/hf_config.hpp"
 #include "families.hpp"
+#include "tessera/models/scope.hpp"
 #include "tessera/models/encoder.hpp"
 
 namespace tessera::families {
@@ -41,18 +42,17 @@ std::shared_ptr<const Model> load_bert_like(const JsonObject& cfg, const WeightS
   hf::reject_if_set(cfg, "add_cross_attention", "BERT/RoBERTa with cross-attention (as a decoder) is not supported");
   hf::fill_info(info, cfg, store, dir);
 
-  std::string p;
-  for (const char* candidate : {"bert.", "roberta.", ""})
-    if (store.has(std::string(candidate) + "embeddings.word_embeddings.weight")) {
-      p = candidate;
-      break;
-    }
-  const std::string e = p + "embeddings.";
-  model->word_embed = Embedding::load(store, e + "word_embeddings.weight", vocab, d);
-  model->position_embed = Embedding::load(store, e + "position_embeddings.weight", positions, d);
+  const Scope root(store);
+  Scope base = root;
+  for (const char* candidate : {"bert", "roberta"})
+    if (root.has(std::string(candidate) + ".embeddings.word_embeddings.weight")) base = root.pp(candidate);
+  const Scope e = base.pp("embeddings");
+  Stack& stack = model->stack;
+  stack.embed = e.embedding("word_embeddings", vocab, d);
+  stack.positions = PositionInput::from_embedding(e.embedding("position_embeddings", positions, d));
   // RoBERTa checkpoints keep a one-row token type table; zero rows means none at all.
-  if (type_vocab > 0) model->token_type_embed = Embedding::load(store, e + "token_type_embeddings.weight", type_vocab, d);
-  model->embed_norm = Norm::load(store, e + "LayerNorm", NormKind::LayerNorm, d, eps);
+  if (type_vocab > 0) model->token_type_embed = e.embedding("token_type_embeddings", type_vocab, d);
+  stack.embed_norm = e.layer_norm("LayerNorm", d, eps);
   if (roberta) {
     model->position_ids = PositionIds::AfterPadding;
     const int64_t pad = cfg.get_int("pad_token_id", 1);
@@ -63,30 +63,19 @@ std::shared_ptr<const Model> load_bert_like(const JsonObject& cfg, const WeightS
   }
 
   for (int64_t l = 0; l < layers; ++l) {
-    const std::string lp = fmt::format("{}encoder.layer.{}.", p, l);
-    Layer layer;
-    layer.residual = Residual::PostNorm;
-    layer.attn_norm = Norm::load(store, lp + "attention.output.LayerNorm", NormKind::LayerNorm, d, eps);
-    layer.mlp_norm = Norm::load(store, lp + "output.LayerNorm", NormKind::LayerNorm, d, eps);
-    Attention& a = layer.attn;
-    a.cfg = AttentionConfig{d, heads, heads, hd, /*causal=*/false, 0, float(1.0 / std::sqrt(double(hd)))};
-    a.validate();
-    a.q = Linear::load(store, lp + "attention.self.query", d, d, true);
-    a.k = Linear::load(store, lp + "attention.self.key", d, d, true);
-    a.v = Linear::load(store, lp + "attention.self.value", d, d, true);
-    a.o = Linear::load(store, lp + "attention.output.dense", d, d, true);
-    layer.mlp.kind = MLP::Kind::Dense;
-    layer.mlp.act = act;
-    layer.mlp.hidden = d;
-    layer.mlp.ffn = ffn;
-    layer.mlp.up = Linear::load(store, lp + "intermediate.dense", d, ffn, true);
-    layer.mlp.down = Linear::load(store, lp + "output.dense", ffn, d, true);
-    layer.fuse_projections();
-    model->layers.push_back(std::move(layer));
+    const Scope lp = base.pp("encoder").pp("layer").pp(l);
+    Attention a = lp.pp("attention").attention(
+        AttentionConfig{d, heads, heads, hd, /*causal=*/false, 0, hf::inverse_sqrt(double(hd))}, AttentionBiases::all(true),
+        AttentionNames{"self.query", "self.key", "self.value", "output.dense"});
+    Layer layer(d);
+    layer.add(Residual::post_norm(lp.layer_norm("attention.output.LayerNorm", d, eps)), SelfAttention(std::move(a)));
+    layer.add(Residual::post_norm(lp.layer_norm("output.LayerNorm", d, eps)),
+              FeedForward(lp.dense_mlp(act, d, ffn, true, MLPNames::dense("intermediate.dense", "output.dense"))));
+    stack.layers.push_back(std::move(layer));
   }
   // Heads (masked LM, sequence classification, ...) are ignored: encode() and forward_named
   // give the base model's outputs. The pooler exists unless the checkpoint dropped it.
-  if (store.has(p + "pooler.dense.weight")) model->pooler = Linear::load(store, p + "pooler.dense", d, d, true);
+  if (base.has("pooler.dense.weight")) model->pooler = base.linear("pooler.dense", d, d, true);
   info.max_positions = model->max_tokens();
   return model;
 }

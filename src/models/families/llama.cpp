@@ -6,9 +6,10 @@
 //   mixtral  a mixture of experts in place of the MLP
 #include <cmath>
 
-#include "../hf_config.hpp"
+#include "tessera/models/hf_config.hpp"
 #include "families.hpp"
 #include "tessera/models/decoder.hpp"
+#include "tessera/models/scope.hpp"
 
 namespace tessera::families {
 
@@ -54,59 +55,41 @@ std::shared_ptr<const Model> load_llama(const JsonObject& cfg, const WeightStore
 
   hf::fill_info(info, cfg, store, dir);
 
-  const std::string p = store.has("model.embed_tokens.weight") ? "model." : "";
-  model->embed = Embedding::load(store, p + "embed_tokens.weight", vocab, d);
-  if (gemma) model->embed_scale = float(std::sqrt(double(d)));  // HF casts sqrt(hidden) to the dtype
-  hf::check_layer_count(cfg, "num_hidden_layers", store, p + "layers.", layers);
+  const Scope root(store), base = root.has("model.embed_tokens.weight") ? root.pp("model") : root;
+  Stack& stack = model->stack;
+  stack.embed = base.embedding("embed_tokens", vocab, d);
+  if (gemma) stack.embed_scale = float(std::sqrt(double(d)));  // HF casts sqrt(hidden) to the dtype
+  hf::check_layer_count(cfg, "num_hidden_layers", store, base.name("layers."), layers);
   for (int64_t l = 0; l < layers; ++l) {
-    const std::string lp = fmt::format("{}layers.{}.", p, l);
-    Layer layer;
-    layer.residual = Residual::PreNorm;
-    layer.attn_norm = Norm::load(store, lp + "input_layernorm", NormKind::RMSNorm, d, eps, false, gemma);
-    layer.mlp_norm = Norm::load(store, lp + "post_attention_layernorm", NormKind::RMSNorm, d, eps, false, gemma);
-    Attention& a = layer.attn;
-    a.cfg = AttentionConfig{d, heads, kv_heads, head_dim, true, window[size_t(l)], float(1.0 / std::sqrt(double(head_dim)))};
-    a.validate();
-    a.q = Linear::load(store, lp + "self_attn.q_proj", d, heads * head_dim, attn_bias || qwen2);
-    a.k = Linear::load(store, lp + "self_attn.k_proj", d, kv_heads * head_dim, attn_bias || qwen2);
-    a.v = Linear::load(store, lp + "self_attn.v_proj", d, kv_heads * head_dim, attn_bias || qwen2);
-    a.o = Linear::load(store, lp + "self_attn.o_proj", heads * head_dim, d, attn_bias);
+    const Scope lp = base.pp("layers").pp(l), sa = lp.pp("self_attn");
+    const AttentionConfig ac{d, heads, kv_heads, head_dim, true, window[size_t(l)], hf::inverse_sqrt(double(head_dim))};
+    const bool qkv_bias = attn_bias || qwen2;
+    Attention a = sa.attention(ac, {qkv_bias, qkv_bias, qkv_bias, attn_bias});
     if (qwen3) {
-      a.q_norm = Norm::load(store, lp + "self_attn.q_norm", NormKind::RMSNorm, head_dim, eps, false);
-      a.k_norm = Norm::load(store, lp + "self_attn.k_norm", NormKind::RMSNorm, head_dim, eps, false);
+      a.q_norm = sa.rms_norm("q_norm", head_dim, eps);
+      a.k_norm = sa.rms_norm("k_norm", head_dim, eps);
     }
     a.rope = Rope(rope);
-    MLP& mlp = layer.mlp;
-    mlp.act = act;
-    mlp.hidden = d;
-    mlp.ffn = ffn;
+    Layer layer(d);
+    layer.add(Residual::pre_norm(lp.rms_norm("input_layernorm", d, eps, gemma)), SelfAttention(std::move(a)));
+    Residual mlp_residual = Residual::pre_norm(lp.rms_norm("post_attention_layernorm", d, eps, gemma));
     if (mixtral) {
       const int64_t experts = cfg.get_size("num_local_experts", 4096);
-      mlp.kind = MLP::Kind::MoE;
-      mlp.top_k = cfg.get_size("num_experts_per_tok", experts);
-      const std::string mp = lp + "block_sparse_moe.";
-      mlp.router = Linear::load(store, mp + "gate", d, experts, false);
+      const Scope moe = lp.pp("block_sparse_moe");
+      std::vector<MLP::Expert> list;
       for (int64_t e = 0; e < experts; ++e) {
-        const std::string ep = fmt::format("{}experts.{}.", mp, e);
-        mlp.experts.push_back({Linear::load(store, ep + "w1", d, ffn, false), Linear::load(store, ep + "w3", d, ffn, false),
-                               Linear::load(store, ep + "w2", ffn, d, false)});
+        const Scope ep = moe.pp("experts").pp(e);
+        list.push_back({ep.linear("w1", d, ffn), ep.linear("w3", d, ffn), ep.linear("w2", ffn, d)});
       }
+      layer.add(std::move(mlp_residual), FeedForward(MLP::mixture(act, moe.linear("gate", d, experts), std::move(list),
+                                                                  cfg.get_size("num_experts_per_tok", experts))));
     } else {
-      mlp.kind = MLP::Kind::Gated;
-      mlp.gate = Linear::load(store, lp + "mlp.gate_proj", d, ffn, mlp_bias);
-      mlp.up = Linear::load(store, lp + "mlp.up_proj", d, ffn, mlp_bias);
-      mlp.down = Linear::load(store, lp + "mlp.down_proj", ffn, d, mlp_bias);
+      layer.add(std::move(mlp_residual), FeedForward(lp.pp("mlp").gated_mlp(act, d, ffn, mlp_bias)));
     }
-    layer.fuse_projections();
-    model->layers.push_back(std::move(layer));
+    stack.layers.push_back(std::move(layer));
   }
-  model->final_norm = Norm::load(store, p + "norm", NormKind::RMSNorm, d, eps, false, gemma);
-  if (tied || !store.has("lm_head.weight")) {
-    if (!tied) fail("{}: missing tensor 'lm_head.weight' (and tie_word_embeddings is false)", store.source());
-    model->lm_head = Linear(model->embed.table(), {});
-  } else {
-    model->lm_head = Linear::load(store, "lm_head", d, vocab, false);
-  }
+  stack.final_norm = base.rms_norm("norm", d, eps, gemma);
+  stack.head = hf::lm_head(root, "lm_head", *stack.embed, tied);
   return model;
 }
 

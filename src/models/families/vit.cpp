@@ -4,8 +4,9 @@
 // (ViTForImageClassification).
 #include <cmath>
 
-#include "../hf_config.hpp"
+#include "tessera/models/hf_config.hpp"
 #include "families.hpp"
+#include "tessera/models/scope.hpp"
 #include "tessera/models/encoder.hpp"
 
 namespace tessera::families {
@@ -25,8 +26,8 @@ std::pair<int64_t, int64_t> size_pair(const JsonObject& cfg, const std::string& 
   return {s, s};
 }
 
-std::vector<float> load_flat(const WeightStore& store, const std::string& name, const Shape& shape) {
-  Tensor t = store.get(name, shape);
+std::vector<float> load_flat(const Scope& scope, const std::string& name, const Shape& shape) {
+  Tensor t = scope.tensor(name, shape);
   std::vector<float> v(size_t(t.numel()));
   for (int64_t i = 0; i < t.numel(); ++i) v[size_t(i)] = t.get_f32(i);
   return v;
@@ -57,48 +58,37 @@ std::shared_ptr<const Model> load_vit(const JsonObject& cfg, const WeightStore& 
   const int64_t channels = cfg.get_size("num_channels", 3, 64);
   hf::fill_info(info, cfg, store, dir);
 
-  const std::string p = store.has("vit.embeddings.cls_token") ? "vit." : "";
-  const std::string e = p + "embeddings.";
+  const Scope root(store), base = root.has("vit.embeddings.cls_token") ? root.pp("vit") : root;
+  const Scope e = base.pp("embeddings");
   PatchEmbedding pe;
   pe.channels = channels;
   pe.image_height = image_h;
   pe.image_width = image_w;
   pe.patch = patch_h;
   const int64_t k = channels * patch_h * patch_h;
-  const std::string proj = e + "patch_embeddings.projection";
-  Tensor kernel = check_weight_dtype(store, proj + ".weight", store.get(proj + ".weight", {d, channels, patch_h, patch_h}));
-  pe.projection = Linear(kernel.reshaped({d, k}), load_vector(store, proj + ".bias", d));
-  pe.cls = load_flat(store, e + "cls_token", {1, 1, d});
-  pe.positions = load_flat(store, e + "position_embeddings", {1, 1 + pe.patches(), d});
+  const Scope proj = e.pp("patch_embeddings").pp("projection");
+  pe.projection = Linear(proj.weight("weight", {d, channels, patch_h, patch_h}).reshaped({d, k}), proj.vector("bias", d));
+  pe.cls = load_flat(e, "cls_token", {1, 1, d});
+  pe.positions = load_flat(e, "position_embeddings", {1, 1 + pe.patches(), d});
   model->patches = std::move(pe);
 
+  Stack& stack = model->stack;
   for (int64_t l = 0; l < layers; ++l) {
-    const std::string lp = fmt::format("{}encoder.layer.{}.", p, l);
-    Layer layer;
-    layer.residual = Residual::PreNorm;
-    layer.attn_norm = Norm::load(store, lp + "layernorm_before", NormKind::LayerNorm, d, eps);
-    layer.mlp_norm = Norm::load(store, lp + "layernorm_after", NormKind::LayerNorm, d, eps);
-    Attention& a = layer.attn;
-    a.cfg = AttentionConfig{d, heads, heads, hd, /*causal=*/false, 0, float(1.0 / std::sqrt(double(hd)))};
-    a.validate();
-    a.q = Linear::load(store, lp + "attention.attention.query", d, d, qkv_bias);
-    a.k = Linear::load(store, lp + "attention.attention.key", d, d, qkv_bias);
-    a.v = Linear::load(store, lp + "attention.attention.value", d, d, qkv_bias);
-    a.o = Linear::load(store, lp + "attention.output.dense", d, d, true);
-    layer.mlp.kind = MLP::Kind::Dense;
-    layer.mlp.act = act;
-    layer.mlp.hidden = d;
-    layer.mlp.ffn = ffn;
-    layer.mlp.up = Linear::load(store, lp + "intermediate.dense", d, ffn, true);
-    layer.mlp.down = Linear::load(store, lp + "output.dense", ffn, d, true);
-    layer.fuse_projections();
-    model->layers.push_back(std::move(layer));
+    const Scope lp = base.pp("encoder").pp("layer").pp(l);
+    Attention a = lp.pp("attention").attention(
+        AttentionConfig{d, heads, heads, hd, /*causal=*/false, 0, hf::inverse_sqrt(double(hd))},
+        {qkv_bias, qkv_bias, qkv_bias, true}, AttentionNames{"attention.query", "attention.key", "attention.value", "output.dense"});
+    Layer layer(d);
+    layer.add(Residual::pre_norm(lp.layer_norm("layernorm_before", d, eps)), SelfAttention(std::move(a)));
+    layer.add(Residual::pre_norm(lp.layer_norm("layernorm_after", d, eps)),
+              FeedForward(lp.dense_mlp(act, d, ffn, true, MLPNames::dense("intermediate.dense", "output.dense"))));
+    stack.layers.push_back(std::move(layer));
   }
-  model->final_norm = Norm::load(store, p + "layernorm", NormKind::LayerNorm, d, eps);
+  stack.final_norm = base.layer_norm("layernorm", d, eps);
 
-  if (store.has(p + "pooler.dense.weight")) {
+  if (base.has("pooler.dense.weight")) {
     const int64_t pooled = cfg.get_size("pooler_output_size", d, 1 << 20);
-    model->pooler = Linear::load(store, p + "pooler.dense", d, pooled, true);
+    model->pooler = base.linear("pooler.dense", d, pooled, true);
     const std::string pact = cfg.get_string("pooler_act", "tanh");
     if (pact != "tanh") model->pooler_act = hf::activation(cfg, "pooler_act", pact);
   }
@@ -108,7 +98,7 @@ std::shared_ptr<const Model> load_vit(const JsonObject& cfg, const WeightStore& 
       fail("{}: tensor 'classifier.weight': expected [labels, {}], found {}", store.file_of("classifier.weight"), d,
            shape_str(w.shape()));
     const int64_t n = w.dim(0);
-    model->classifier = Linear::load(store, "classifier", d, n, store.has("classifier.bias"));
+    model->classifier = root.linear("classifier", d, n, store.has("classifier.bias"));
     // id2label names the classes; missing entries are called LABEL_<i> as Hugging Face does.
     model->labels.resize(size_t(n));
     std::optional<JsonObject> names = cfg.get_object("id2label");

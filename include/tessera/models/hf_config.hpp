@@ -1,8 +1,10 @@
 // Reading Hugging Face config.json the way both generations of transformers write it
 // (4.x: rope_theta / rope_scaling / rotary_pct / torch_dtype; 5.x: rope_parameters / dtype).
-// Internal to the family loaders.
+// Public: an application registering its own model_type (registry.hpp) reads config.json with
+// the same helpers the built-in families use.
 #pragma once
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -11,6 +13,7 @@
 #include "tessera/io/safetensors.hpp"
 #include "tessera/kernels/kernels.hpp"
 #include "tessera/models/model.hpp"
+#include "tessera/models/scope.hpp"
 
 namespace tessera::hf {
 
@@ -48,5 +51,12 @@ void check_layer_count(const JsonObject& cfg, const std::string& key, const Weig
 // Config keys that change the computation in ways a family does not implement: an Error
 // naming the key rather than a silently different model.
 void reject_if_set(const JsonObject& cfg, const std::string& key, const std::string& why);
+
+// The LM head: the embedding table when `tied`, else "<module>.weight" [vocab, hidden] in
+// `scope` (missing: an Error that says tie_word_embeddings is false).
+Linear lm_head(const Scope& scope, const std::string& module, const Embedding& embed, bool tied, bool bias = false);
+
+// Attention scaled by head_dim^-1/2, the usual choice.
+inline float inverse_sqrt(double x) { return float(1.0 / std::sqrt(x)); }
 
 }  // namespace tessera::hf
