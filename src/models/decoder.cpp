@@ -9,8 +9,8 @@ namespace {
 
 class DecoderSession final : public Session {
  public:
-  DecoderSession(const DecoderModel& model, int64_t capacity, DType kv_type)
-      : caches(model.stack.make_caches(capacity, kv_type)), capacity_(capacity) {}
+  DecoderSession(const DecoderModel& model, int64_t capacity, DType kv_type, const StackOptions& o)
+      : caches(model.stack.make_caches(capacity, kv_type, o)), options(o), capacity_(capacity) {}
   int64_t position() const override { return pos; }
   void reset() override {
     pos = 0;
@@ -25,11 +25,13 @@ class DecoderSession final : public Session {
     auto* o = dynamic_cast<const DecoderSession*>(&other);
     TESSERA_CHECK(o != nullptr && o->caches.size() == caches.size(), "copy_from: the sessions belong to different models");
     caches = o->caches;
+    options = o->options;
     pos = o->pos;
     capacity_ = o->capacity_;
   }
 
-  std::vector<KvCache> caches;
+  std::vector<KvCache> caches;  // one per layer run
+  StackOptions options;
   LayerScratch scratch;
   std::vector<float> x, projected;  // projected: OPT's narrower embeddings before project_in
   std::vector<Segment> segs{1};
@@ -43,10 +45,15 @@ class DecoderSession final : public Session {
 
 std::unique_ptr<Session> DecoderModel::new_session(const SessionOptions& options) const {
   // (an unsupported kv_type is refused by session_capacity, with the model's path)
-  const int64_t per_position = kernels::is_kv_type(options.kv_type) ? kv_cache_bytes_per_position(options.kv_type) : 0;
+  const StackOptions depth{.layers = options.layers, .loops = options.loops};
+  if (options.layers < 0 || options.loops < 1)
+    fail("{}: layers must be >= 0 (0: all) and loops >= 1, found layers = {}, loops = {}", meta.dir, options.layers,
+         options.loops);
+  const int64_t per_position =
+      kernels::is_kv_type(options.kv_type) ? stack.kv_cache_bytes_per_position(options.kv_type, depth) : 0;
   const int64_t cap = session_capacity(options, meta.dir, meta.max_positions > 0 ? meta.max_positions : 4096,
                                        stack.positions.limit(), per_position);
-  return std::make_unique<DecoderSession>(*this, cap, options.kv_type);
+  return std::make_unique<DecoderSession>(*this, cap, options.kv_type, depth);
 }
 
 void DecoderModel::decode(Session& session, std::span<const int32_t> ids, Tensor& logits, bool all_positions) const {
@@ -61,7 +68,7 @@ void DecoderModel::decode(Session& session, std::span<const int32_t> ids, Tensor
   float* x = s->x.data();
   stack.embed_tokens(ids, pos0, x, d, s->projected);
   s->segs[0] = Segment{0, m, pos0, s->caches, {}, nullptr};
-  stack.run_layers(x, m, s->segs, s->scratch);
+  stack.run_layers(x, m, s->segs, s->scratch, s->options);
   s->pos += m;
   const int64_t rows = all_positions ? m : 1;
   stack.logits(x + (m - rows) * d, rows, d, logits, s->scratch);

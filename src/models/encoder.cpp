@@ -26,6 +26,7 @@ int64_t total_of(const std::vector<int64_t>& lengths) { return std::accumulate(l
 
 std::unique_ptr<Session> EncoderModel::new_session(const SessionOptions& options) const {
   // Encoders keep no cache: only the negative-value checks apply.
+  refuse_elastic_depth(options, meta.dir, "an encoder");
   return std::make_unique<EncoderSession>(session_capacity(options, meta.dir, meta.max_positions, 0, 0));
 }
 

@@ -72,6 +72,7 @@ std::vector<float> im2col3(int64_t channels, int64_t frames, int64_t stride, int
 std::unique_ptr<Session> EncoderDecoderModel::new_session(const SessionOptions& options) const {
   // The cross-attention memory (encoder-decoders) is sized by the source, not counted here.
   // (an unsupported kv_type is refused by session_capacity, with the model's path)
+  refuse_elastic_depth(options, meta.dir, "an encoder-decoder");
   const int64_t per_position = kernels::is_kv_type(options.kv_type) ? kv_cache_bytes_per_position(options.kv_type) : 0;
   const int64_t limit = decoder.positions.limit();
   const int64_t cap = session_capacity(options, meta.dir, limit > 0 ? limit : 4096, limit, per_position);

@@ -131,11 +131,12 @@ class Stack {
     return caches;
   }
 
-  // Bytes one position takes in the KV caches of one run of every layer (keys and values).
-  int64_t kv_cache_bytes_per_position(DType type) const {
+  // Bytes one position takes in the KV caches of the layer runs `o` makes (keys and values).
+  int64_t kv_cache_bytes_per_position(DType type, const StackOptions& o = {}) const {
     int64_t bytes = 0;
-    for (const Layer& l : layers)
-      if (const Attention* a = l.self_attention()) bytes += 2 * a->make_cache(0, type).row_bytes();
+    const int64_t runs = depth(o), n = int64_t(layers.size());
+    for (int64_t r = 0; r < runs; ++r)
+      if (const Attention* a = layers[size_t(r % n)].self_attention()) bytes += 2 * a->make_cache(0, type).row_bytes();
     return bytes;
   }
 };

@@ -35,7 +35,9 @@ struct MLPNames {
 
 class Scope {
  public:
+  // The store must outlive the scope (and every scope made from it); a temporary store is refused.
   explicit Scope(const WeightStore& store, std::string prefix = "") : store_(&store), prefix_(std::move(prefix)) {}
+  explicit Scope(WeightStore&&, std::string = "") = delete;
 
   // The scope of a child module: pp("layers").pp("3") is "<prefix>layers.3.".
   Scope pp(const std::string& name) const { return Scope(*store_, prefix_ + name + "."); }
