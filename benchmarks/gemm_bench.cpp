@@ -1,4 +1,4 @@
-// tessera's gemm (Y = X·Wᵀ, W in f32, f16 or bf16) beside Eigen and OpenBLAS sgemm on the
+// tessera's gemm_packed (Y = X·Wᵀ, W in f32, f16 or bf16) beside Eigen and OpenBLAS sgemm on the
 // shapes transformers run: decode (M = 1, 8) to prefill (M = 1024), 1 and 2 threads.
 // Counters: FLOP/s (2·M·N·K per call) and bytes/s (W + X + Y, each touched once per call).
 #include <benchmark/benchmark.h>
@@ -65,22 +65,8 @@ void counters(benchmark::State& s, int64_t m, int64_t k, int64_t n, size_t wbyte
       it * double(n * k * int64_t(wbytes) + m * k * 4 + m * n * 4), benchmark::Counter::kIsRate);
 }
 
-void BM_tessera(benchmark::State& s, DType t) {
-  const int64_t m = s.range(0), k = s.range(1), n = s.range(2);
-  tessera::set_num_threads(int(s.range(3)));
-  Data& d = make(m, k, n, t);
-  const void* w = t == DType::F32 ? static_cast<const void*>(d.w.data()) : d.w16.data();
-  for (auto _ : s) {
-    tessera::kernels::gemm(d.x.data(), m, k, k, w, t, n, d.y.data(), n);
-    benchmark::DoNotOptimize(d.y.data());
-    benchmark::ClobberMemory();
-  }
-  counters(s, m, k, n, tessera::dtype_size(t));
-  s.SetLabel(std::string(tessera::kernels::isa_name(tessera::kernels::active_isa())));
-}
-
-// The weights pre-packed once (kernels::PackedWeight, as Linear holds them); packing is
-// outside the timed loop, as it happens once at model load.
+// tessera's one GEMM engine: the weights pre-packed once (kernels::PackedWeight, as Linear
+// holds them); packing is outside the timed loop, as it happens once at model load.
 void BM_packed(benchmark::State& s, DType t) {
   const int64_t m = s.range(0), k = s.range(1), n = s.range(2);
   tessera::set_num_threads(int(s.range(3)));
@@ -142,9 +128,6 @@ void shapes(benchmark::internal::Benchmark* b, int64_t threads) {
 void one_thread(benchmark::internal::Benchmark* b) { shapes(b, 1); }
 void two_threads(benchmark::internal::Benchmark* b) { shapes(b, 2); }
 
-BENCHMARK_CAPTURE(BM_tessera, f32, DType::F32)->Apply(one_thread);
-BENCHMARK_CAPTURE(BM_tessera, f16, DType::F16)->Apply(one_thread);
-BENCHMARK_CAPTURE(BM_tessera, bf16, DType::BF16)->Apply(one_thread);
 BENCHMARK_CAPTURE(BM_packed, f32, DType::F32)->Apply(one_thread);
 BENCHMARK_CAPTURE(BM_packed, f16, DType::F16)->Apply(one_thread);
 BENCHMARK_CAPTURE(BM_packed, bf16, DType::BF16)->Apply(one_thread);
@@ -152,9 +135,6 @@ BENCHMARK(BM_eigen)->Apply(one_thread);
 #ifdef TESSERA_BENCH_OPENBLAS
 BENCHMARK(BM_openblas)->Apply(one_thread);
 #endif
-BENCHMARK_CAPTURE(BM_tessera, f32, DType::F32)->Apply(two_threads);
-BENCHMARK_CAPTURE(BM_tessera, f16, DType::F16)->Apply(two_threads);
-BENCHMARK_CAPTURE(BM_tessera, bf16, DType::BF16)->Apply(two_threads);
 BENCHMARK_CAPTURE(BM_packed, f32, DType::F32)->Apply(two_threads);
 BENCHMARK_CAPTURE(BM_packed, f16, DType::F16)->Apply(two_threads);
 BENCHMARK_CAPTURE(BM_packed, bf16, DType::BF16)->Apply(two_threads);

@@ -1,18 +1,17 @@
-# Optional and extra dependencies of the compiled library, one block per need.
+# The compiled library's dependencies beyond fmt, nlohmann-json and threads, one block per
+# need; each is linked PRIVATE to the one component that uses it (CMakeLists.txt).
 
-# ICU (libicu-dev): Unicode normalization (NFC/NFD/NFKC/NFKD), case mapping, character
-# properties and grapheme breaks for the tokenizers (src/text). Linked once the tessera
-# target exists, at the end of the top-level directory.
+# PCRE2 (libpcre2-dev): the tokenizers' pre-tokenizer regexes (src/text/regex.cpp); ICU
+# (libicu-dev): Unicode normalization (NFC/NFD/NFKC/NFKD), case mapping, character properties
+# and grapheme breaks. tessera::text.
+pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET libpcre2-8)
 pkg_check_modules(ICU REQUIRED IMPORTED_TARGET icu-uc)
-cmake_language(DEFER DIRECTORY ${PROJECT_SOURCE_DIR} CALL target_link_libraries tessera PRIVATE PkgConfig::ICU)
 
 # libpng and libjpeg (libpng-dev, libjpeg-dev): decoding PNG/JPEG images for vision models
-# (src/image). Linked like ICU, once the tessera target exists.
+# (src/image). tessera::vision.
 find_package(PNG REQUIRED)
 find_package(JPEG REQUIRED)
-cmake_language(DEFER DIRECTORY ${PROJECT_SOURCE_DIR} CALL target_link_libraries tessera PRIVATE PNG::PNG JPEG::JPEG)
 
 # libsoxr (libsoxr-dev): resampling WAV audio at any rate to the rate a speech model needs
-# (src/audio/resample.cpp). Linked like ICU, once the tessera target exists.
+# (src/audio/resample.cpp). tessera::audio.
 pkg_check_modules(SOXR REQUIRED IMPORTED_TARGET soxr)
-cmake_language(DEFER DIRECTORY ${PROJECT_SOURCE_DIR} CALL target_link_libraries tessera PRIVATE PkgConfig::SOXR)

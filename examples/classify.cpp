@@ -1,4 +1,4 @@
-// tessera-classify: image classification with a ViT checkpoint (ViTForImageClassification):
+// tessera-classify: image classification with a ViT or DINOv2 checkpoint (…ForImageClassification):
 // PNG/JPEG in, preprocessed as the model's preprocessor_config.json says, top-k labels out.
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
@@ -19,7 +19,7 @@ using namespace tessera;
 
 int main(int argc, char** argv) {
   CLI::App app{
-      "Classify PNG or JPEG images with a ViT image-classification model.\n\n"
+      "Classify PNG or JPEG images with a ViT or DINOv2 (with registers) image-classification model.\n\n"
       "Each image is converted to the model's channels (RGB or gray; alpha dropped), resized with Pillow's\n"
       "filters (the same pixels as Hugging Face's Pillow-based ViTImageProcessor), rescaled and normalised as\n"
       "MODEL/preprocessor_config.json says, and run through the model. Prints the top-k classes with\n"

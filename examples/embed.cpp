@@ -1,5 +1,5 @@
-// tessera-embed: sentence embeddings from a text encoder (BERT, RoBERTa, sentence-transformers
-// checkpoints): one line of text in, one vector out, mean or CLS pooled, optionally L2-normalised.
+// tessera-embed: sentence embeddings from a text encoder (BERT, RoBERTa, XLM-RoBERTa, DistilBERT, ModernBERT,
+// sentence-transformers checkpoints): one line of text in, one vector out, mean or CLS pooled, optionally L2-normalised.
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
@@ -34,7 +34,8 @@ void print_row(const float* v, int64_t n, bool tsv) {
 
 int main(int argc, char** argv) {
   CLI::App app{
-      "Embed lines of text with a text encoder (BERT, RoBERTa): one vector per input line, in input order.\n\n"
+      "Embed lines of text with a text encoder (BERT, RoBERTa, XLM-RoBERTa, DistilBERT, ModernBERT): one vector per\n"
+      "input line, in input order.\n\n"
       "Each line is tokenized with MODEL/tokenizer.json (special tokens added, truncated to the model's\n"
       "positions or sentence_bert_config.json's max_seq_length), encoded, and pooled: 'mean' averages every\n"
       "token vector of the line ([CLS]/[SEP] included, as sentence-transformers), 'cls' takes the first one.\n"

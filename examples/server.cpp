@@ -26,7 +26,8 @@
 #include "tessera/text/chat_template.hpp"
 #include "version_flag.hpp"
 
-// After Eigen (through tessera): httplib.h brings <resolv.h>, whose _res macro breaks Eigen's headers.
+// After tessera's headers: httplib.h brings <resolv.h>, whose _res macro breaks headers that use
+// the name (Eigen's did, when tessera's headers included it).
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <httplib.h>

@@ -1,4 +1,4 @@
-// tessera-translate: text to text with an encoder-decoder checkpoint (Marian, BART, T5) and
+// tessera-translate: text to text with an encoder-decoder checkpoint (Marian, BART, mBART, Pegasus, T5, mT5) and
 // beam search, with the generation settings of the model's generation_config.json.
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
@@ -15,8 +15,9 @@ using namespace tessera;
 int main(int argc, char** argv) {
   CLI::App app{
       "Translate (or summarise, or any text-to-text task) with a Hugging Face encoder-decoder model\n"
-      "directory (config.json + *.safetensors + tokenizer.json): Marian, BART, T5. Beam search follows\n"
-      "the model's generation_config.json unless overridden. T5 expects its task prefix in the text,\n"
+      "directory (config.json + *.safetensors + tokenizer.json): Marian, BART, mBART, Pegasus, T5, mT5.\n"
+      "Beam search follows the model's generation_config.json unless overridden (mBART-50's target\n"
+      "language is its forced_bos_token_id). T5 expects its task prefix in the text,\n"
       "e.g. \"translate English to German: ...\".",
       "tessera-translate"};
   tools::ModelOptions mo;

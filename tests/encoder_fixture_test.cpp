@@ -1,4 +1,5 @@
-// Ring 2 for encoders: every encoder fixture (BERT, RoBERTa, ViT; Hugging Face's and our
+// Ring 2 for encoders: every encoder fixture (BERT, RoBERTa, XLM-RoBERTa, DistilBERT,
+// ModernBERT, ViT, DINOv2 with registers; Hugging Face's and our
 // PyTorch re-implementation's) through tessera-forward, each output within
 // 1e-4 × max(1, max |reference|) at real positions; a padded batch against the same
 // sequences one by one; and the config errors a user can meet.
@@ -261,4 +262,62 @@ TEST(EncoderWeights, BareVitWithoutClassifier) {
   auto got = load(dir)->forward_named(in);
   EXPECT_EQ(got.count("logits"), 0u);
   EXPECT_EQ(compare(got.at("last_hidden_state"), base.at("last_hidden_state")).max_abs_diff, 0.0);
+}
+
+TEST(EncoderConfig, ModernBertErrorsNameTheField) {
+  const std::string mb = "torch/modernbert-layertypes-bias-v5cfg";
+  std::string msg = load_error(patched_fixture(mb, "layer_types", R"(["full_attention", "sliding_attention"])"));
+  EXPECT_NE(msg.find("layer_types"), std::string::npos) << msg;
+  msg = load_error(patched_fixture(mb, "layer_types", R"(["full_attention", "chunked_attention", "full_attention"])"));
+  EXPECT_NE(msg.find("chunked_attention"), std::string::npos) << msg;
+  msg = load_error(patched_fixture(mb, "rope_parameters",
+                                   R"({"full_attention": {"rope_type": "yarn", "rope_theta": 1e4, "factor": 2.0}})"));
+  EXPECT_NE(msg.find("yarn"), std::string::npos) << msg;
+  msg = load_error(patched_fixture(mb, "global_attn_every_n_layers", "0"));
+  EXPECT_NE(msg.find("global_attn_every_n_layers"), std::string::npos) << msg;
+  msg = load_error(patched_fixture(mb, "num_attention_heads", "3"));
+  EXPECT_NE(msg.find("num_attention_heads"), std::string::npos) << msg;
+  // norm_bias false while the checkpoint has biases is fine (ignored); true without them names the tensor.
+  msg = load_error(patched_fixture("torch/modernbert-alt2-window4-v4cfg", "norm_bias", "true"));
+  EXPECT_NE(msg.find("norm.bias"), std::string::npos) << msg;
+}
+
+TEST(EncoderConfig, DistilBertErrorsNameTheField) {
+  const std::string db = "torch/distilbert-relu-sinusoidal-v5cfg";
+  std::string msg = load_error(patched_fixture(db, "n_heads", "7"));
+  EXPECT_NE(msg.find("n_heads"), std::string::npos) << msg;
+  msg = load_error(patched_fixture(db, "activation", "\"swish2\""));
+  EXPECT_NE(msg.find("activation"), std::string::npos) << msg;
+  msg = load_error(patched_fixture(db, "n_layers", "1"));  // the checkpoint holds 2
+  EXPECT_NE(msg.find("n_layers"), std::string::npos) << msg;
+}
+
+TEST(EncoderInputs, Dinov2WithRegistersImageSizes) {
+  auto model = load(data_dir() + "/torch/dinov2_with_registers-img16-v4cfg");
+  // Any size of at least one patch works (the position grid is resized); rows: CLS, 4 registers, patches.
+  auto out = model->forward_named({{"pixel_values", Tensor::zeros(DType::F32, {1, 3, 9, 31})}});
+  EXPECT_EQ(shape_str(out.at("last_hidden_state").shape()), "[1, 19, 48]");  // 1 + 4 + (9 / 4) x (31 / 4) patches
+  EXPECT_EQ(shape_str(out.at("logits").shape()), "[1, 3]");
+  EXPECT_THROW(model->forward_named({{"pixel_values", Tensor::zeros(DType::F32, {1, 3, 3, 16})}}), Error);
+  EXPECT_THROW(model->forward_named({{"pixel_values", Tensor::zeros(DType::F32, {1, 1, 16, 16})}}), Error);
+  EXPECT_THROW(model->forward_named({{"pixel_values", Tensor::zeros(DType::F32, {1, 3, 16})}}), Error);
+  // image_size must match the stored position table (the tensor is named).
+  std::string msg = load_error(patched_fixture("torch/dinov2_with_registers-img16-v4cfg", "image_size", "20"));
+  EXPECT_NE(msg.find("position_embeddings"), std::string::npos) << msg;
+  msg = load_error(patched_fixture("torch/dinov2_with_registers-img16-v4cfg", "num_register_tokens", "5"));
+  EXPECT_NE(msg.find("register_tokens"), std::string::npos) << msg;
+}
+
+TEST(EncoderWeights, DistilBertBareAndXlmRobertaPrefixed) {
+  // DistilBertModel saved bare (the fixture carries a task model's "distilbert." prefix), and
+  // XLM-RoBERTa as its task models save it ("roberta." prefix): the same hidden states.
+  for (const auto& [name, rename] : std::vector<std::pair<std::string, std::function<std::string(const std::string&)>>>{
+           {"torch/distilbert-relu-sinusoidal-v5cfg",
+            [](const std::string& n) { return n.rfind("distilbert.", 0) == 0 ? n.substr(11) : n; }},
+           {"torch/xlm-roberta-bf16-nopooler-v5cfg", [](const std::string& n) { return "roberta." + n; }}}) {
+    auto in = reference_inputs(name);
+    auto base = load(data_dir() + "/" + name)->forward_named(in);
+    auto got = load(renamed_fixture(name, "prefix", rename))->forward_named(in);
+    EXPECT_EQ(compare(got.at("last_hidden_state"), base.at("last_hidden_state")).max_abs_diff, 0.0) << name;
+  }
 }

@@ -143,3 +143,39 @@ TEST(EmbedTool, MatchesLibraryPooling) {
   std::string text = read_text_file(tsv);
   EXPECT_EQ(std::count(text.begin(), text.end(), '\t'), model->info().hidden_size - 1);
 }
+
+// tessera-embed on the encoder fixtures that ship sentence-transformers files (tokenizer.json,
+// 1_Pooling/config.json, modules.json): its defaults must give the embeddings the PyTorch
+// reference computed from the same sentences tokenized by hand (meta.json "embedding").
+TEST(EmbedTool, MatchesSentenceTransformersReference) {
+  int checked = 0;
+  for (const std::string& name : tessera::testing::fixture_dirs("encoder")) {
+    const std::string dir = tessera::testing::data_dir() + "/" + name;
+    const auto meta = load_json_file(dir + "/meta.json");
+    if (!meta.contains("embedding")) continue;
+    ++checked;
+    const auto sentences = meta["embedding"]["sentences"].get<std::vector<std::string>>();
+    const auto ids = meta["embedding"]["ids"].get<std::vector<std::vector<int32_t>>>();
+    // The tokenizer gives the hand-derived ids (else the comparison below would test nothing).
+    Tokenizer tok = Tokenizer::from_file(dir);
+    for (size_t i = 0; i < sentences.size(); ++i) EXPECT_EQ(tok.encode(sentences[i]).ids, ids[i]) << name << " " << i;
+    const std::string input = ::testing::TempDir() + "/embed_st_input.txt";
+    {
+      std::ofstream f(input);
+      for (const auto& s : sentences) f << s << "\n";
+    }
+    const std::string out = ::testing::TempDir() + "/embed_st_out.jsonl";
+    tessera::testing::run_ok("(" + tessera::testing::bin("embed") + " " + dir + " --input " + input + " > " + out + ")");
+    if (HasFatalFailure()) return;
+    auto rows = read_json_rows(out);
+    Tensor want = SafetensorsFile::open(dir + "/reference.safetensors").get("sentence_embedding");
+    ASSERT_EQ(int64_t(rows.size()), want.dim(0)) << name;
+    for (int64_t r = 0; r < want.dim(0); ++r) {
+      ASSERT_EQ(int64_t(rows[size_t(r)].size()), want.dim(1)) << name;
+      for (int64_t i = 0; i < want.dim(1); ++i)
+        EXPECT_NEAR(rows[size_t(r)][size_t(i)], want.get_f32(r * want.dim(1) + i), 1e-4) << name << " sentence " << r
+                                                                                        << " dim " << i;
+    }
+  }
+  EXPECT_GE(checked, 2) << "expected the xlm-roberta and distilbert fixtures with sentence embeddings";
+}

@@ -1,5 +1,5 @@
 // Every kernel on every ISA path this CPU has, against the double-accumulating oracles in
-// reference.hpp: SIMD tails, odd GEMM shapes, all weight dtypes, and thread-count invariance.
+// kernel_reference.hpp: SIMD tails, odd GEMM shapes, all weight dtypes, and thread-count invariance.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -15,7 +15,7 @@
 #include "tessera/core/parallel.hpp"
 #include "tessera/kernels/cpu.hpp"
 #include "tessera/kernels/kernels.hpp"
-#include "tessera/kernels/reference.hpp"
+#include "kernel_reference.hpp"
 
 using namespace tessera;
 using namespace tessera::kernels;
@@ -282,10 +282,9 @@ void check_gemm(const GemmCase& c, const std::string& tag) {
     wh = to_half_bits(wf, c.t);
     w = wh.data();
   }
-  auto y = y0, want = y0, yp = y0;
-  gemm(x.data(), c.m, c.k, ldx, w, c.t, c.n, y.data(), ldy, c.bias ? bias.data() : nullptr, c.accumulate);
+  auto want = y0, got = y0;
   const PackedWeight pw = PackedWeight::pack(w, c.t, c.n, c.k);
-  gemm_packed(x.data(), c.m, ldx, pw, yp.data(), ldy, c.bias ? bias.data() : nullptr, c.accumulate);
+  gemm_packed(x.data(), c.m, ldx, pw, got.data(), ldy, c.bias ? bias.data() : nullptr, c.accumulate);
   reference::gemm(x.data(), c.m, c.k, ldx, w, c.t, c.n, want.data(), ldy, c.bias ? bias.data() : nullptr,
                   c.accumulate);
 
@@ -304,19 +303,15 @@ void check_gemm(const GemmCase& c, const std::string& tag) {
                            " K=" + std::to_string(c.k) + " " + std::string(dtype_name(c.t)) +
                            (c.bias ? " bias" : "") + (c.accumulate ? " acc" : "") + " pad=" +
                            std::to_string(c.pad);
-  for (int packed = 0; packed < 2; ++packed) {
-    const std::vector<float>& got = packed ? yp : y;
-    const std::string name = what + (packed ? " (packed)" : "");
-    for (int64_t i = 0; i < c.m; ++i) {
-      for (int64_t j = 0; j < c.n; ++j) {
-        const size_t at = size_t(i * ldy + j);
-        const double d = std::abs(double(got[at]) - double(want[at]));
-        ASSERT_LE(d, 1e-5 * std::max(double(mag[at]), 1e-30))
-            << name << " at (" << i << ", " << j << "): got " << got[at] << " want " << want[at];
-      }
-      for (int64_t j = c.n; j < ldy; ++j)
-        ASSERT_EQ(got[size_t(i * ldy + j)], y0[size_t(i * ldy + j)]) << name << " wrote into padding";
+  for (int64_t i = 0; i < c.m; ++i) {
+    for (int64_t j = 0; j < c.n; ++j) {
+      const size_t at = size_t(i * ldy + j);
+      const double d = std::abs(double(got[at]) - double(want[at]));
+      ASSERT_LE(d, 1e-5 * std::max(double(mag[at]), 1e-30))
+          << what << " at (" << i << ", " << j << "): got " << got[at] << " want " << want[at];
     }
+    for (int64_t j = c.n; j < ldy; ++j)
+      ASSERT_EQ(got[size_t(i * ldy + j)], y0[size_t(i * ldy + j)]) << what << " wrote into padding";
   }
 }
 
@@ -344,17 +339,21 @@ TEST_P(Kernels, GemmLargeBlocks) {
 
 TEST_P(Kernels, GemmDegenerate) {
   std::vector<float> y = {1, 2, 3, 4}, bias = {10, 20};
-  float x = 0, w = 0;
-  gemm(&x, 0, 1, 1, &w, DType::F32, 2, y.data(), 2);  // M = 0: nothing
-  gemm(&x, 2, 1, 1, &w, DType::F32, 0, y.data(), 2);  // N = 0: nothing
+  const float x = 0, w[4] = {0, 0, 0, 0};
+  const PackedWeight n2k1 = PackedWeight::pack(w, DType::F32, 2, 1), n0k1 = PackedWeight::pack(w, DType::F32, 0, 1),
+                     n2k0 = PackedWeight::pack(nullptr, DType::F32, 2, 0);
+  gemm_packed(&x, 0, 1, n2k1, y.data(), 2);  // M = 0: nothing
+  gemm_packed(&x, 2, 1, n0k1, y.data(), 2);  // N = 0: nothing
   EXPECT_EQ(y, (std::vector<float>{1, 2, 3, 4}));
-  gemm(nullptr, 2, 0, 0, &w, DType::F32, 2, y.data(), 2, bias.data(), true);  // K = 0: y + bias
+  gemm_packed(nullptr, 2, 0, n2k0, y.data(), 2, bias.data(), true);  // K = 0: y + bias
   EXPECT_EQ(y, (std::vector<float>{11, 22, 13, 24}));
-  gemm(nullptr, 2, 0, 0, &w, DType::F32, 2, y.data(), 2);  // K = 0, no bias: zeros
+  gemm_packed(nullptr, 2, 0, n2k0, y.data(), 2);  // K = 0, no bias: zeros
   EXPECT_EQ(y, (std::vector<float>{0, 0, 0, 0}));
-  EXPECT_THROW(gemm(&x, 1, 1, 1, &w, DType::I8, 1, y.data(), 1), Error);
-  EXPECT_THROW(gemm(&x, 1, 4, 2, &w, DType::F32, 1, y.data(), 1), Error);  // ldx < K
-  EXPECT_THROW(gemm(&x, 1, 1, 1, &w, DType::F32, 2, y.data(), 1), Error);  // ldy < N
+  EXPECT_THROW(PackedWeight::pack(w, DType::I8, 1, 1), Error);
+  EXPECT_THROW(PackedWeight::pack(w, DType::F32, -1, 1), Error);
+  EXPECT_THROW(gemm_packed(&x, 1, 2, PackedWeight::pack(w, DType::F32, 1, 4), y.data(), 1), Error);  // ldx < K
+  EXPECT_THROW(gemm_packed(&x, 1, 1, n2k1, y.data(), 1), Error);  // ldy < N
+  EXPECT_THROW(gemm_packed(&x, -1, 1, n2k1, y.data(), 2), Error);  // M < 0
 }
 
 // Outputs must be bit-identical whatever the thread count, on every path (decode, N split,
@@ -371,24 +370,18 @@ TEST_P(Kernels, GemmThreadCountInvariant) {
       auto bias = random_vec(s.n, -1, 1, 23);
       std::vector<uint16_t> wh = to_half_bits(wf, DType::BF16);
       const void* w = t == DType::F32 ? static_cast<const void*>(wf.data()) : wh.data();
-      std::vector<std::vector<float>> out, outp;
+      std::vector<std::vector<float>> outp;
       const PackedWeight pw = PackedWeight::pack(w, t, s.n, s.k);
       for (int threads : {1, 2, 3}) {
         set_num_threads(threads);
-        std::vector<float> y(size_t(s.m * s.n)), yp(y.size());
-        gemm(x.data(), s.m, s.k, s.k, w, t, s.n, y.data(), s.n, bias.data());
+        std::vector<float> yp(size_t(s.m * s.n));
         gemm_packed(x.data(), s.m, s.k, pw, yp.data(), s.n, bias.data());
-        out.push_back(std::move(y));
         outp.push_back(std::move(yp));
       }
       for (size_t i = 1; i < outp.size(); ++i)
         EXPECT_EQ(std::memcmp(outp[0].data(), outp[i].data(), outp[0].size() * 4), 0)
-            << tag() << " packed M=" << s.m << " N=" << s.n << " K=" << s.k << " differs with " << (i + 1)
+            << tag() << " M=" << s.m << " N=" << s.n << " K=" << s.k << " differs with " << (i + 1)
             << " threads";
-      for (size_t i = 1; i < out.size(); ++i)
-        EXPECT_EQ(std::memcmp(out[0].data(), out[i].data(), out[0].size() * 4), 0)
-            << tag() << " M=" << s.m << " N=" << s.n << " K=" << s.k << " differs with "
-            << (i + 1) << " threads";
     }
   }
   set_num_threads(saved);
@@ -435,6 +428,9 @@ TEST_P(Kernels, Attention) {
       {1, 1000, 4, 1, 40, 999, true, 0, false}, {1, 777, 6, 3, 72, 776, true, 300, true},
       {3, 900, 2, 2, 33, 0, false, 0, false},   {2, 1300, 8, 2, 64, 1298, true, 0, false},
       {40, 600, 4, 2, 20, 560, true, 0, false},
+      // bidirectional windows (|j - p| < window): inside one tile, across tiles and slices, with a bias
+      {13, 13, 4, 4, 16, 0, false, 3, false},  {150, 150, 2, 1, 24, 0, false, 40, true},
+      {600, 600, 2, 2, 16, 0, false, 129, false},
   };
   for (DType t : {DType::F32, DType::F16, DType::BF16, DType::Q8_0})
     for (const Case& c : cases) {
@@ -471,6 +467,25 @@ TEST_P(Kernels, Attention) {
       std::vector<float> want(size_t(c.m * ldo), 5.0f);
       a.out = want.data();
       reference::attention(a);
+      if (!c.causal && c.window > 0) {
+        // The oracle's window against the window written as a bias: -inf where |j - p| >= window.
+        struct WindowBias {
+          int64_t window;
+          bool bias;
+        } wb{c.window, c.bias};
+        AttentionArgs b = a;
+        b.window = 0;
+        b.bias = [](const void* ctx, int64_t h, int64_t q, int64_t k) {
+          const auto* w = static_cast<const WindowBias*>(ctx);
+          if (std::abs(k - q) >= w->window) return -std::numeric_limits<float>::infinity();
+          return w->bias ? test_bias(nullptr, h, q, k) : 0.0f;
+        };
+        b.bias_ctx = &wb;
+        std::vector<float> masked(size_t(c.m * ldo), 5.0f);
+        b.out = masked.data();
+        reference::attention(b);
+        expect_scaled_close(want.data(), masked.data(), int64_t(want.size()), 1e-6, what + " window as a mask");
+      }
       std::vector<std::vector<float>> outs;
       for (int threads : {1, 2, 3, 8}) {
         set_num_threads(threads);

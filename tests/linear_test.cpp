@@ -89,5 +89,27 @@ TEST(LinearFuse, RefusesPartsThatCannotSharePanels) {
   EXPECT_FALSE(Linear::fuse({}).has_value());
 }
 
+// Empty weights go through the packed engine like any other (there is no second GEMM): with no
+// inputs Y is the bias (plus Y when accumulating), with no outputs nothing is written.
+TEST(Linear, EmptyWeights) {
+  for (DType t : {DType::F32, DType::BF16, DType::Q8_0}) {
+    Linear no_inputs(Tensor::zeros(t, {3, 0}), {1.5f, -2.0f, 4.0f});
+    EXPECT_EQ(no_inputs.in_features(), 0);
+    EXPECT_EQ(no_inputs.out_features(), 3);
+    std::vector<float> y = {9, 9, 9, 9, 9, 9};
+    no_inputs.forward(nullptr, 2, y.data());
+    EXPECT_EQ(y, (std::vector<float>{1.5f, -2.0f, 4.0f, 1.5f, -2.0f, 4.0f})) << dtype_name(t);
+    no_inputs.forward(nullptr, 2, y.data(), -1, -1, /*accumulate=*/true);
+    EXPECT_EQ(y, (std::vector<float>{3.0f, -4.0f, 8.0f, 3.0f, -4.0f, 8.0f})) << dtype_name(t);
+  }
+  Linear no_outputs(Tensor::zeros(DType::F32, {0, 4}), {});
+  const float x[4] = {1, 2, 3, 4};
+  float y = 7;
+  no_outputs.forward(x, 1, &y);
+  EXPECT_EQ(y, 7.0f);
+  EXPECT_THROW(Linear(Tensor::zeros(DType::F32, {4}), {}), Error);  // not a matrix
+  EXPECT_THROW(Linear().forward(x, 1, &y), Error);                  // no weight at all
+}
+
 }  // namespace
 }  // namespace tessera

@@ -270,6 +270,47 @@ TEST(QuantGemmEdge, Q8_0ExtremesAndZeroRows) {
   }
 }
 
+// Q4_0 and Q4_K are read from panels (16 rows side by side, sums in 16-bit lanes on AVX2):
+// the largest values every sum can reach (all nibbles 15, every Q4_K scale and min 63, X all
+// +127) must come out exact, on every ISA, for N not a multiple of 16.
+TEST(QuantGemmEdge, PanelTypesAtTheirLargestSums) {
+  const int64_t n = 19, k = 512;
+  for (DType t : {DType::Q4_0, DType::Q4_K}) {
+    std::vector<unsigned char> w(dtype_bytes(t, k) * size_t(n));
+    if (t == DType::Q4_0) {
+      auto* b = reinterpret_cast<blocks::Q4_0*>(w.data());
+      for (int64_t i = 0; i < n * k / 32; ++i) {
+        b[i].d = 0x3c00;  // 1.0
+        std::memset(b[i].qs, 0xFF, sizeof(b[i].qs));
+      }
+    } else {
+      auto* b = reinterpret_cast<blocks::Q4_K*>(w.data());
+      for (int64_t i = 0; i < n * k / 256; ++i) {
+        b[i].d = 0x3c00;
+        b[i].dmin = 0x3800;  // 0.5
+        std::memset(b[i].scales, 0xFF, sizeof(b[i].scales));  // every 6-bit scale and min = 63
+        std::memset(b[i].qs, 0xFF, sizeof(b[i].qs));
+      }
+    }
+    const QuantWeight qw(w.data(), t, n, k, nullptr);
+    EXPECT_TRUE(qw.repacked()) << dtype_name(t);
+    const std::vector<float> x(static_cast<size_t>(k), 1.0f);  // quantizes to 127 with scale 1/127
+    std::vector<float> deq(static_cast<size_t>(k)), xq(static_cast<size_t>(k));
+    std::vector<unsigned char> xb(dtype_bytes(act_type(t), k));
+    quantize_row(act_type(t), x.data(), xb.data(), k);
+    dequantize_row(act_type(t), xb.data(), xq.data(), k);
+    for (Isa isa : isas()) {
+      const std::vector<float> y = run(x, 1, k, qw, isa, 1);
+      for (int64_t j = 0; j < n; ++j) {
+        dequantize_row(t, w.data() + size_t(j) * dtype_bytes(t, k), deq.data(), k);
+        double ref = 0;
+        for (int64_t p = 0; p < k; ++p) ref += double(deq[size_t(p)]) * xq[size_t(p)];
+        EXPECT_NEAR(y[size_t(j)], ref, 1e-5 * std::abs(ref)) << dtype_name(t) << " " << isa_name(isa) << " row " << j;
+      }
+    }
+  }
+}
+
 TEST(QuantGemmEdge, BadArguments) {
   std::vector<blocks::Q4_0> w(4);
   EXPECT_THROW(QuantWeight(w.data(), DType::Q4_0, 2, 48, nullptr), Error);  // K not a multiple of 32

@@ -22,11 +22,18 @@ void GenerationOptions::read_generation_config(const std::string& path) {
   max_new_tokens = g.get_int("max_new_tokens", max_new_tokens);
   min_new_tokens = g.get_int("min_new_tokens", min_new_tokens);
   if (g.has("eos_token_id")) eos_token_ids = g.get_int_list("eos_token_id");
+  if (g.has("forced_bos_token_id")) forced_bos_token_id = g.get_int("forced_bos_token_id");
 }
 
 GenerationOptions GenerationOptions::for_model(const Model& model) {
   GenerationOptions o;
   o.eos_token_ids = model.info().eos_token_ids;
+  // Older mBART checkpoints keep forced_bos_token_id in config.json only.
+  const std::string cfg = model.info().dir + "/config.json";
+  if (file_exists(cfg)) {
+    JsonObject c(load_json_file(cfg), cfg);
+    if (c.has("forced_bos_token_id")) o.forced_bos_token_id = c.get_int("forced_bos_token_id");
+  }
   const std::string gc = model.info().dir + "/generation_config.json";
   if (file_exists(gc)) o.read_generation_config(gc);
   return o;
@@ -91,6 +98,12 @@ GenerationResult generate(const Model& model, Session& session, std::span<const 
     if (step < options.min_new_tokens)
       for (int64_t e : options.eos_token_ids)
         if (e >= 0 && e < vocab) l[size_t(e)] = -std::numeric_limits<float>::infinity();
+    if (options.forced_bos_token_id && history.size() == 1) {  // as HF: only right after a 1-token prompt
+      const int64_t f = *options.forced_bos_token_id;
+      if (f < 0 || f >= vocab) fail("forced_bos_token_id {} is outside the vocabulary [0, {})", f, vocab);
+      for (int64_t i = 0; i < vocab; ++i)
+        if (i != f) l[size_t(i)] = -std::numeric_limits<float>::infinity();
+    }
     int32_t tok = sampler.next(l, history);
     if (options.top_logprobs >= 0) r.logprobs.push_back(token_logprobs(raw, tok, options.top_logprobs));
     r.tokens.push_back(tok);

@@ -1,5 +1,6 @@
 // Pillow's resampling (libImaging/Resample.c and the nearest-neighbour affine path of
 // Geometry.c), transcribed so tessera's pixel_values equal Hugging Face's bit for bit.
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -8,6 +9,31 @@
 
 namespace tessera {
 namespace {
+
+// Pillow's precompute_coeffs in double precision: downscaling widens the filter by the scale
+// factor (antialiasing); each output's weights are normalised to sum to 1.
+ResampleWeights resample_weights(int64_t in_size, int64_t out_size, double filter_support, double (*filter)(double)) {
+  const double scale = double(in_size) / double(out_size), filterscale = std::max(scale, 1.0);
+  const double support = filter_support * filterscale, ss = 1.0 / filterscale;
+  ResampleWeights rw;
+  rw.taps = int64_t(std::ceil(support)) * 2 + 1;
+  rw.first.resize(size_t(out_size));
+  rw.count.resize(size_t(out_size));
+  rw.weights.assign(size_t(out_size * rw.taps), 0.0);
+  for (int64_t xx = 0; xx < out_size; ++xx) {
+    const double center = (double(xx) + 0.5) * scale;
+    const int64_t xmin = std::max<int64_t>(int64_t(center - support + 0.5), 0);  // C truncation, as Pillow
+    const int64_t xmax = std::min<int64_t>(int64_t(center + support + 0.5), in_size) - xmin;
+    double* w = rw.weights.data() + xx * rw.taps;
+    double total = 0.0;
+    for (int64_t x = 0; x < xmax; ++x) total += (w[x] = filter((double(x + xmin) - center + 0.5) * ss));
+    if (total != 0.0)
+      for (int64_t x = 0; x < xmax; ++x) w[x] /= total;
+    rw.first[size_t(xx)] = xmin;
+    rw.count[size_t(xx)] = xmax;
+  }
+  return rw;
+}
 
 constexpr int kPrecisionBits = 32 - 8 - 2;
 
@@ -57,42 +83,28 @@ Filter filter_of(Resample r) {
 }
 
 // For each output index: the first source index, how many follow, and their fixed-point
-// weights (precompute_coeffs + normalize_coeffs_8bpc). Downscaling widens the filter by the
-// scale factor, which is what makes Pillow's resize antialiased.
+// weights (precompute_coeffs + normalize_coeffs_8bpc).
 struct Coeffs {
   int ksize = 0;
   std::vector<int> bounds;  // [out][xmin, count]
   std::vector<int32_t> k;   // [out][ksize]
 };
 
-Coeffs precompute(int in_size, double in0, double in1, int out_size, const Filter& f) {
-  double scale = (in1 - in0) / out_size, filterscale = scale;
-  if (filterscale < 1.0) filterscale = 1.0;
-  const double support = f.support * filterscale;
+Coeffs precompute(int in_size, int out_size, const Filter& f) {
+  const ResampleWeights rw = resample_weights(in_size, out_size, f.support, f.fn);
   Coeffs c;
-  c.ksize = int(std::ceil(support)) * 2 + 1;
+  c.ksize = int(rw.taps);
   c.bounds.resize(size_t(out_size) * 2);
   c.k.assign(size_t(out_size) * size_t(c.ksize), 0);
-  std::vector<double> w(size_t(c.ksize));
   for (int xx = 0; xx < out_size; ++xx) {
-    const double center = in0 + (xx + 0.5) * scale, ss = 1.0 / filterscale;
-    int xmin = int(center - support + 0.5);  // C truncation, as Pillow
-    if (xmin < 0) xmin = 0;
-    int xmax = int(center + support + 0.5);
-    if (xmax > in_size) xmax = in_size;
-    xmax -= xmin;
-    double ww = 0.0;
-    for (int x = 0; x < xmax; ++x) {
-      w[size_t(x)] = f.fn((x + xmin - center + 0.5) * ss);
-      ww += w[size_t(x)];
-    }
-    for (int x = 0; x < xmax; ++x) {
-      double v = ww != 0.0 ? w[size_t(x)] / ww : w[size_t(x)];
+    const int n = int(rw.count[size_t(xx)]);
+    for (int x = 0; x < n; ++x) {
+      const double v = rw.weights[size_t(xx) * size_t(rw.taps) + size_t(x)];
       c.k[size_t(xx) * size_t(c.ksize) + size_t(x)] =
           int32_t(v < 0 ? -0.5 + v * (1 << kPrecisionBits) : 0.5 + v * (1 << kPrecisionBits));
     }
-    c.bounds[size_t(xx) * 2] = xmin;
-    c.bounds[size_t(xx) * 2 + 1] = xmax;
+    c.bounds[size_t(xx) * 2] = int(rw.first[size_t(xx)]);
+    c.bounds[size_t(xx) * 2 + 1] = n;
   }
   return c;
 }
@@ -170,8 +182,8 @@ Image resize(const Image& image, int64_t width, int64_t height, Resample resampl
   if (resample == Resample::Nearest) return nearest(image, width, height);
   const Filter f = filter_of(resample);
   const bool need_h = width != image.width, need_v = height != image.height;
-  const Coeffs ch = precompute(int(image.width), 0.0, double(image.width), int(width), f);
-  const Coeffs cv = precompute(int(image.height), 0.0, double(image.height), int(height), f);
+  const Coeffs ch = precompute(int(image.width), int(width), f);
+  const Coeffs cv = precompute(int(image.height), int(height), f);
   // Only the source rows the vertical pass reads go through the horizontal pass.
   const int ybox_first = cv.bounds[0];
   const int ybox_last = cv.bounds[size_t(height) * 2 - 2] + cv.bounds[size_t(height) * 2 - 1];
@@ -186,6 +198,40 @@ Image resize(const Image& image, int64_t width, int64_t height, Resample resampl
   Image out = blank(width, height, image.channels);
   vertical(image, cv, 0, out);
   return out;
+}
+
+ResampleWeights resample_weights(int64_t in_size, int64_t out_size, Resample resample) {
+  if (in_size <= 0 || out_size <= 0 || in_size > (1 << 20) || out_size > (1 << 20))
+    fail("resample_weights: sizes {} -> {} out of range [1, {}]", in_size, out_size, 1 << 20);
+  if (resample == Resample::Nearest) fail("resample_weights: nearest has no filter weights");
+  const Filter f = filter_of(resample);
+  return resample_weights(in_size, out_size, f.support, f.fn);
+}
+
+void resize_planes(const float* in, int64_t planes, int64_t height, int64_t width, int64_t out_height,
+                   int64_t out_width, Resample resample, float* out) {
+  const ResampleWeights rx = resample_weights(width, out_width, resample);
+  const ResampleWeights ry = resample_weights(height, out_height, resample);
+  std::vector<double> tmp(size_t(height * out_width));
+  for (int64_t p = 0; p < planes; ++p) {
+    const float* src = in + p * height * width;
+    for (int64_t y = 0; y < height; ++y)
+      for (int64_t xx = 0; xx < out_width; ++xx) {
+        const double* w = rx.weights.data() + xx * rx.taps;
+        double acc = 0.0;
+        for (int64_t k = 0; k < rx.count[size_t(xx)]; ++k) acc += w[k] * src[y * width + rx.first[size_t(xx)] + k];
+        tmp[size_t(y * out_width + xx)] = acc;
+      }
+    float* dst = out + p * out_height * out_width;
+    for (int64_t yy = 0; yy < out_height; ++yy) {
+      const double* w = ry.weights.data() + yy * ry.taps;
+      for (int64_t x = 0; x < out_width; ++x) {
+        double acc = 0.0;
+        for (int64_t k = 0; k < ry.count[size_t(yy)]; ++k) acc += w[k] * tmp[size_t((ry.first[size_t(yy)] + k) * out_width + x)];
+        dst[yy * out_width + x] = float(acc);
+      }
+    }
+  }
 }
 
 }  // namespace tessera

@@ -12,19 +12,6 @@
 
 namespace tessera::kernels {
 
-// One gemm call, as the ISA kernels see it (already validated).
-struct GemmArgs {
-  const float* x;
-  int64_t m, k, ldx;
-  const void* w;
-  DType wtype;
-  int64_t n;
-  float* y;
-  int64_t ldy;
-  const float* bias;
-  bool accumulate;
-};
-
 // One gemm_quant call, as the ISA kernels see it (already validated): the activation rows,
 // already quantized by quantize_act (row i at act + i * act_stride), times W [n, k] quantized.
 struct QuantGemmArgs {
@@ -38,33 +25,33 @@ struct QuantGemmArgs {
   int64_t ldy;
   const float* bias;
   bool accumulate;
+  const unsigned char* panels;  // W re-laid out in panels (QuantWeight::panels), or null
 };
+
+// Weight types gemm_quant reads from panels of kPanelCols rows side by side (QuantWeight
+// re-lays them out at construction: quant_panels.cpp; quant_impl.inc says why).
+constexpr int kPanelCols = 16;
+constexpr bool has_panels(DType wtype) { return wtype == DType::Q4_0 || wtype == DType::Q4_K; }
+// Bytes of one (super-)block of a panel. Q4_0: 16 f16 scales, 4 x 64 quant bytes. Q4_K: 16 d
+// and 16 dmin (f16), 8 x 16 scale and 8 x 16 min bytes, 32 x 64 quant bytes.
+constexpr size_t panel_block_bytes(DType wtype) {
+  return wtype == DType::Q4_0 ? 2 * kPanelCols + 256 : wtype == DType::Q4_K ? 20 * kPanelCols + 2048 : 0;
+}
 
 // The activation format each weight type's dot product takes: Q8_K super-blocks for the
 // K-quants, Q8_0 blocks otherwise.
 constexpr bool quant_act_is_k(DType wtype) { return dtype_block_elems(wtype) == 256; }
 
 // Bytes of one quantized activation row of k elements, in the layout quant_impl.inc reads:
-// Q8_0 form: int8 q[k], float d[k/32], float s[k/32] (s = d·Σq);
+// Q8_0 form: int8 q[k], float d[k/32], float s[k/32] (s = d·Σq), int32 sum[k/32] (Σq);
 // Q8_K form: int8 q[k], float d[k/256], int16 bsums[k/16]; rounded up to 64 bytes.
 constexpr size_t quant_act_bytes(DType wtype, int64_t k) {
   const size_t b = quant_act_is_k(wtype) ? size_t(k) + size_t(k / 256) * 4 + size_t(k / 16) * 2
-                                         : size_t(k) + size_t(k / 32) * 8;
+                                         : size_t(k) + size_t(k / 32) * 12;
   return (b + 63) / 64 * 64;
 }
 
 struct KernelTable {
-  // Small-M path: all M rows, output columns [n0, n1). Each output element is computed the
-  // same way whatever [n0, n1) is, so chunking over N never changes a result.
-  void (*gemv)(const GemmArgs& a, int64_t n0, int64_t n1);
-  // Blocked path: rows [m0, m1) x columns [n0, n1), with `scratch` of gemm_scratch_floats
-  // floats, 64-byte aligned. Again element results do not depend on the block bounds.
-  void (*gemm_block)(const GemmArgs& a, int64_t m0, int64_t m1, int64_t n0, int64_t n1,
-                     float* scratch);
-  size_t gemm_scratch_floats;
-  // Largest M for which gemv is the better path.
-  int64_t gemv_max_m;
-
   // Pre-packed GEMM register tile (see PackedWeight): C[rows x 32] (+)= Ap·Bp over kc, with
   // Ap[k][packed_mr] (rows <= packed_mr used) and Bp[k][32] a panel slice in dtype `wt`; then
   // + bias[0..32) when bias is set. Each C element is one FMA chain in k order started from 0

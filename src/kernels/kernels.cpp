@@ -88,42 +88,6 @@ void empty_product(int64_t m, int64_t n, float* y, int64_t ldy, const float* bia
 }
 }  // namespace
 
-void gemm(const float* x, int64_t m, int64_t k, int64_t ldx, const void* w, DType wtype, int64_t n,
-          float* y, int64_t ldy, const float* bias, bool accumulate) {
-  TESSERA_CHECK(m >= 0 && k >= 0 && n >= 0, "gemm: negative size M={} K={} N={}", m, k, n);
-  TESSERA_CHECK(is_weight_type(wtype), "gemm: weights must be F32, F16 or BF16, got {}",
-                dtype_name(wtype));
-  if (m == 0 || n == 0) return;
-  TESSERA_CHECK(ldy >= n, "gemm: ldy={} is smaller than N={}", ldy, n);
-  TESSERA_CHECK(y != nullptr, "gemm: null output");
-  if (k == 0) return empty_product(m, n, y, ldy, bias, accumulate);
-  TESSERA_CHECK(ldx >= k, "gemm: ldx={} is smaller than K={}", ldx, k);
-  TESSERA_CHECK(x != nullptr && w != nullptr, "gemm: null input");
-
-  const KernelTable& t = table();
-  const GemmArgs a{x, m, k, ldx, w, wtype, n, y, ldy, bias, accumulate};
-  const int64_t work = m * n * k;
-  const int threads = work < kMinParallelWork ? 1 : num_threads();
-
-  if (m <= t.gemv_max_m) {
-    // Decode: memory-bound on W, so split W's rows (output columns) between threads.
-    if (threads == 1) return t.gemv(a, 0, n);
-    parallel_for(n, [&](int64_t b, int64_t e) { t.gemv(a, b, e); }, 64);
-    return;
-  }
-  auto block = [&](int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
-    t.gemm_block(a, m0, m1, n0, n1, thread_scratch(t.gemm_scratch_floats));
-  };
-  if (threads == 1) return block(0, m, 0, n);
-  if (n >= 128 * threads) {
-    // Splitting N keeps each thread packing only its own part of W.
-    parallel_for(n, [&](int64_t b, int64_t e) { block(0, m, b, e); }, 64);
-  } else {
-    parallel_for(m, [&](int64_t b, int64_t e) { block(b, e, 0, n); }, 24);
-  }
-}
-
-
 PackedWeight PackedWeight::concat(const std::vector<const PackedWeight*>& parts) {
   TESSERA_CHECK(!parts.empty(), "PackedWeight::concat: no parts");
   PackedWeight p;

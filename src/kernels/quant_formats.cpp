@@ -45,19 +45,6 @@ int nearest_int(float x) {
   return (bits & 0x007fffff) - 0x00400000;
 }
 
-// The 6-bit scale and 6-bit min of sub-block j (0..7) of a Q4_K / Q5_K super-block: j < 4 sit
-// in the low 6 bits of bytes j and j+4; j >= 4 keep their low nibbles in byte j+4 and their top
-// two bits in the spare top bits of bytes j-4 (scale) and j (min).
-void k4_scale_min(int j, const uint8_t* s, uint8_t* scale, uint8_t* min) {
-  if (j < 4) {
-    *scale = s[j] & 63;
-    *min = s[j + 4] & 63;
-  } else {
-    *scale = uint8_t((s[j + 4] & 0x0f) | ((s[j - 4] >> 6) << 4));
-    *min = uint8_t((s[j + 4] >> 4) | ((s[j] >> 6) << 4));
-  }
-}
-
 // The signed 6-bit scale of sub-block j (0..15) of a Q3_K super-block: low nibble from byte j
 // (j < 8) or the high nibble of byte j-8, top two bits from byte 8 + j%4 at bit 2*(j/4).
 int q3k_scale(int j, const uint8_t* s) {
@@ -761,5 +748,19 @@ void quantize_row(DType type, const float* src, void* dst, int64_t n) {
   }
   fail("quantize_row: unsupported type {}", dtype_name(type));
 }
+
+namespace blocks {
+// j < 4 sit in the low 6 bits of bytes j and j+4; j >= 4 keep their low nibbles in byte j+4
+// and their top two bits in the spare top bits of bytes j-4 (scale) and j (min).
+void k4_scale_min(int j, const uint8_t* s, uint8_t* scale, uint8_t* min) {
+  if (j < 4) {
+    *scale = s[j] & 63;
+    *min = s[j + 4] & 63;
+  } else {
+    *scale = uint8_t((s[j + 4] & 0x0f) | ((s[j - 4] >> 6) << 4));
+    *min = uint8_t((s[j + 4] >> 4) | ((s[j] >> 6) << 4));
+  }
+}
+}  // namespace blocks
 
 }  // namespace tessera::kernels

@@ -3,6 +3,7 @@
 // (the kernels are quant_impl.inc, compiled per ISA). Built with baseline flags.
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 
 #include "dispatch.hpp"
@@ -21,6 +22,7 @@ QuantWeight::QuantWeight(const void* data, DType type, int64_t n, int64_t k, std
                 dtype_name(type), dtype_block_elems(type));
   TESSERA_CHECK(data != nullptr || n * k == 0, "QuantWeight: null data for a {}x{} {} matrix", n, k,
                 dtype_name(type));
+  if (has_panels(type) && n * k > 0) panels_ = repack_panels(data, type, n, k);
 }
 
 namespace {
@@ -83,8 +85,16 @@ void gemm_quant(const float* x, int64_t m, int64_t ldx, const QuantWeight& w, fl
   else
     quantize(0, m);
 
-  const QuantGemmArgs a{act, stride, m, k, w.data(), wt, n, y, ldy, bias, accumulate};
+  const QuantGemmArgs a{act, stride, m, k, w.data(), wt, n, y, ldy, bias, accumulate, w.panels()};
   if (threads == 1) return t.quant_block(a, 0, m, 0, n);
+  if (a.panels) {  // whole panels to each thread (its 16 rows are computed together)
+    const int64_t np = (n + kPanelCols - 1) / kPanelCols;
+    if (np >= 2 * threads || m < 8 * threads)
+      parallel_for(np, [&](int64_t b, int64_t e) { t.quant_block(a, 0, m, b * kPanelCols, std::min(n, e * kPanelCols)); }, 1);
+    else
+      parallel_for(m, [&](int64_t b, int64_t e) { t.quant_block(a, b, e, 0, n); }, 4);
+    return;
+  }
   // Split W's rows (each thread streams its own part of W: decode is bound by reading it);
   // only when they are too few to share, split X's rows. Element results do not depend on
   // the split.

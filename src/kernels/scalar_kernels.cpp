@@ -11,7 +11,6 @@
 namespace tessera::kernels::scalar {
 namespace {
 
-constexpr int64_t kChunk = 256;  // W is converted to f32 this many values at a time
 
 void convert(const void* src, DType type, int64_t offset, float* dst, int64_t n) {
   if (type == DType::F32) {
@@ -23,50 +22,6 @@ void convert(const void* src, DType type, int64_t offset, float* dst, int64_t n)
     const uint16_t* s = static_cast<const uint16_t*>(src) + offset;
     for (int64_t i = 0; i < n; ++i) dst[i] = bf16_to_f32(s[i]);
   }
-}
-
-// Rows [m0, m1) (at most 8) by columns [n0, n1). Four interleaved partial sums per element
-// give the compiler independent chains; their order is fixed, so results never depend on how
-// the caller splits rows or columns.
-void rows_by_cols(const GemmArgs& a, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
-  float wbuf[kChunk];
-  const int64_t rows = m1 - m0;
-  for (int64_t j = n0; j < n1; ++j) {
-    float acc[8][4] = {};
-    for (int64_t k0 = 0; k0 < a.k; k0 += kChunk) {
-      const int64_t kl = std::min(kChunk, a.k - k0);
-      convert(a.w, a.wtype, j * a.k + k0, wbuf, kl);
-      for (int64_t r = 0; r < rows; ++r) {
-        const float* x = a.x + (m0 + r) * a.ldx + k0;
-        float s0 = acc[r][0], s1 = acc[r][1], s2 = acc[r][2], s3 = acc[r][3];
-        int64_t p = 0;
-        for (; p + 4 <= kl; p += 4) {
-          s0 += x[p] * wbuf[p];
-          s1 += x[p + 1] * wbuf[p + 1];
-          s2 += x[p + 2] * wbuf[p + 2];
-          s3 += x[p + 3] * wbuf[p + 3];
-        }
-        for (; p < kl; ++p) s0 += x[p] * wbuf[p];
-        acc[r][0] = s0, acc[r][1] = s1, acc[r][2] = s2, acc[r][3] = s3;
-      }
-    }
-    for (int64_t r = 0; r < rows; ++r) {
-      float v = (acc[r][0] + acc[r][1]) + (acc[r][2] + acc[r][3]);
-      if (a.bias) v += a.bias[j];
-      float* out = a.y + (m0 + r) * a.ldy + j;
-      *out = a.accumulate ? *out + v : v;
-    }
-  }
-}
-
-void gemv(const GemmArgs& a, int64_t n0, int64_t n1) { rows_by_cols(a, 0, a.m, n0, n1); }
-
-void gemm_block(const GemmArgs& a, int64_t m0, int64_t m1, int64_t n0, int64_t n1, float*) {
-  // Column blocks keep a slice of W hot in cache while every row block passes over it.
-  constexpr int64_t kCols = 16;
-  for (int64_t nb = n0; nb < n1; nb += kCols)
-    for (int64_t mb = m0; mb < m1; mb += 8)
-      rows_by_cols(a, mb, std::min(mb + 8, m1), nb, std::min(nb + kCols, n1));
 }
 
 float dot(const float* a, const float* b, int64_t n) {
@@ -195,10 +150,6 @@ KernelTable make_table() {
   t.packed_tile = packed_tile;
   t.packed_mr = kPackedMr;
   t.packed_kc = 256;
-  t.gemv = gemv;
-  t.gemm_block = gemm_block;
-  t.gemm_scratch_floats = 0;
-  t.gemv_max_m = 8;
   t.dot = dot;
   t.axpy = axpy;
   t.softmax = softmax;

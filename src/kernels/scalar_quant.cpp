@@ -187,10 +187,81 @@ inline float sf_fma(float a, float b, float c) { return a * b + c; }
 inline float h2f(uint16_t h) { return f16_to_f32(h); }
 inline float f16_round(float x) { return f16_to_f32(f32_to_f16(x)); }
 
+// The panel vocabulary: 16 lanes as arrays; a panel block's quants are read where they lie.
+struct PI {
+  int32_t v[kPanelCols];
+};
+struct PF {
+  float v[kPanelCols];
+};
+template <int NC>
+struct PW {
+  const uint8_t* p;
+};
+template <int NC>
+inline PW<NC> pw_nib(const uint8_t* chunks) {
+  return PW<NC>{chunks};
+}
+template <int NC>
+inline PI pi_dot_nib(const PW<NC>& w, bool high, const int8_t* x) {
+  PI r;
+  for (int c = 0; c < kPanelCols; ++c) {
+    int32_t t = 0;
+    for (int g = 0; g < NC; ++g)
+      for (int e = 0; e < 4; ++e) {
+        const uint8_t q = w.p[64 * g + 4 * c + e];
+        t += int32_t(high ? q >> 4 : q & 0x0F) * x[4 * g + e];
+      }
+    r.v[c] = t;
+  }
+  return r;
+}
+inline PI pi_zero() { return PI{}; }
+inline PI pi_set1(int32_t v) {
+  PI r;
+  for (int32_t& x : r.v) x = v;
+  return r;
+}
+inline PI pi_add(PI a, const PI& b) {
+  for (int c = 0; c < kPanelCols; ++c) a.v[c] += b.v[c];
+  return a;
+}
+inline PI pi_mul_u8(PI a, const uint8_t* s) {
+  for (int c = 0; c < kPanelCols; ++c) a.v[c] *= int32_t(s[c]);
+  return a;
+}
+inline PI pi_sub(PI a, int32_t v) {
+  for (int32_t& x : a.v) x -= v;
+  return a;
+}
+inline PF pf_zero() { return PF{}; }
+inline PF pf_h2f(const void* p) {
+  PF r;
+  uint16_t h[kPanelCols];
+  std::memcpy(h, p, sizeof(h));
+  for (int c = 0; c < kPanelCols; ++c) r.v[c] = f16_to_f32(h[c]);
+  return r;
+}
+inline PF pf_cvt(const PI& a) {
+  PF r;
+  for (int c = 0; c < kPanelCols; ++c) r.v[c] = float(a.v[c]);
+  return r;
+}
+inline PF pf_scale(PF a, float v) {
+  for (float& x : a.v) x *= v;
+  return a;
+}
+inline PF pf_fma(const PF& a, const PF& b, PF c) {  // multiply, then add, as vf_fma
+  for (int i = 0; i < kPanelCols; ++i) c.v[i] = a.v[i] * b.v[i] + c.v[i];
+  return c;
+}
+inline void pf_store(float* p, const PF& a) { std::memcpy(p, a.v, sizeof(a.v)); }
+
 // Register tile: rows of X x weight rows per call.
 constexpr int kQuantRows = 4;
 constexpr int kQuantCols = 2;
 constexpr int kQuantDecodeCols = 1;  // the tile for one activation row
+constexpr int kPanelRows = 4;
 
 #include "quant_impl.inc"
 

@@ -1,5 +1,7 @@
 #include "tessera/models/encoder.hpp"
 
+#include "tessera/image/image.hpp"
+
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -31,7 +33,7 @@ std::unique_ptr<Session> EncoderModel::new_session(const SessionOptions& options
 }
 
 int64_t EncoderModel::max_tokens() const {
-  if (patches) return 1 + patches->patches();
+  if (patches) return 1 + patches->register_count(meta.hidden_size) + patches->patches();
   const int64_t rows = stack.positions.limit();
   if (rows == 0) return std::numeric_limits<int64_t>::max();
   if (position_ids == PositionIds::AfterPadding) return std::max<int64_t>(0, rows - padding_idx - 1);
@@ -109,15 +111,41 @@ Tensor EncoderModel::encode_images(const Tensor& pixel_values) const {
     fail("input 'pixel_values': expected rank 4 [batch, channels, height, width], found shape {}",
          shape_str(pixel_values.shape()));
   const int64_t b = pixel_values.dim(0), c = pixel_values.dim(1), h = pixel_values.dim(2), w = pixel_values.dim(3);
-  if (c != pe.channels || h != pe.image_height || w != pe.image_width)
+  const int64_t p = pe.patch;
+  if (pe.resize_positions) {
+    if (c != pe.channels || h < p || w < p || h > (1 << 14) || w > (1 << 14))
+      fail("input 'pixel_values': shape {} does not fit the model's [batch, {}, height, width] with height and width "
+           "in [{}, 16384] (num_channels, patch_size)",
+           shape_str(pixel_values.shape()), pe.channels, p);
+  } else if (c != pe.channels || h != pe.image_height || w != pe.image_width) {
     fail("input 'pixel_values': shape {} does not match the model's [batch, {}, {}, {}] (num_channels, image_size)",
          shape_str(pixel_values.shape()), pe.channels, pe.image_height, pe.image_width);
+  }
   if (pixel_values.dtype() != DType::F32 && pixel_values.dtype() != DType::F16 && pixel_values.dtype() != DType::BF16 &&
       pixel_values.dtype() != DType::F64)
     fail("input 'pixel_values': dtype {} is not a float type", dtype_name(pixel_values.dtype()));
   const Tensor px = pixel_values.to_f32();
   const float* src = px.data<float>();
-  const int64_t d = meta.hidden_size, p = pe.patch, gw = w / p, np = pe.patches(), seq = 1 + np, k = c * p * p;
+  const int64_t d = meta.hidden_size, gh = h / p, gw = w / p, np = gh * gw, k = c * p * p;
+  const int64_t regs = pe.register_count(d), seq = 1 + regs + np;
+  // Positions for this patch grid: the stored table, or (DINOv2) its grid resized when the
+  // image has another number of patches or is not square, as interpolate_pos_encoding decides.
+  std::vector<float> resized;
+  const float* pos = pe.positions.data();
+  if (np != pe.patches() || (pe.resize_positions && h != w)) {
+    const int64_t stored = int64_t(pe.positions.size()) / d - 1, g = int64_t(std::lround(std::sqrt(double(stored))));
+    if (g * g != stored)
+      fail("{}: the position table holds {} patch positions, not a square grid to resize", meta.dir, stored);
+    std::vector<float> planes(size_t(d * stored)), out(size_t(d * np));
+    for (int64_t i = 0; i < stored; ++i)
+      for (int64_t j = 0; j < d; ++j) planes[size_t(j * stored + i)] = pe.positions[size_t((1 + i) * d + j)];
+    resize_planes(planes.data(), d, g, g, gh, gw, Resample::Bicubic, out.data());
+    resized.resize(size_t((1 + np) * d));
+    std::copy_n(pe.positions.begin(), d, resized.begin());
+    for (int64_t i = 0; i < np; ++i)
+      for (int64_t j = 0; j < d; ++j) resized[size_t((1 + i) * d + j)] = out[size_t(j * np + i)];
+    pos = resized.data();
+  }
   Tensor out = Tensor::zeros(DType::F32, {b * seq, d});
   float* x = out.data<float>();
   std::vector<float> flat(size_t(np * k));
@@ -131,10 +159,13 @@ Tensor EncoderModel::encode_images(const Tensor& pixel_values) const {
         for (int64_t ky = 0; ky < p; ++ky)
           std::memcpy(f + (ch * p + ky) * p, im + (ch * h + y0 + ky) * w + x0, size_t(p) * sizeof(float));
     }
+    // Rows: CLS + position 0, the registers (no positions), patches + their positions.
     float* xi = x + img * seq * d;
-    std::memcpy(xi, pe.cls.data(), size_t(d) * sizeof(float));
-    pe.projection.forward(flat.data(), np, xi + d);
-    for (int64_t i = 0; i < seq * d; ++i) xi[i] += pe.positions[size_t(i)];
+    for (int64_t j = 0; j < d; ++j) xi[j] = pe.cls[size_t(j)] + pos[j];
+    std::copy(pe.registers.begin(), pe.registers.end(), xi + d);
+    float* xp = xi + (1 + regs) * d;
+    pe.projection.forward(flat.data(), np, xp);
+    for (int64_t i = 0; i < np * d; ++i) xp[i] += pos[d + i];
   }
   run_layers(x, std::vector<int64_t>(size_t(b), seq));
   return out;
@@ -156,6 +187,7 @@ Tensor EncoderModel::gather_cls(const Tensor& hidden, const std::vector<int64_t>
 }
 
 Tensor EncoderModel::pool(const Tensor& hidden, const std::vector<int64_t>& lengths) const {
+  if (!pooler && pooler_is_cls) return gather_cls(hidden, lengths);
   if (!pooler) fail("{} ({}) has no pooler (no pooler.dense weights)", meta.dir, meta.architecture);
   Tensor cls = gather_cls(hidden, lengths);
   const int64_t b = cls.dim(0), n = pooler->out_features();
@@ -174,6 +206,25 @@ Tensor EncoderModel::pool(const Tensor& hidden, const std::vector<int64_t>& leng
 Tensor EncoderModel::classify(const Tensor& hidden, const std::vector<int64_t>& lengths) const {
   if (!classifier) fail("{} ({}) has no classification head (no classifier weights)", meta.dir, meta.architecture);
   Tensor cls = gather_cls(hidden, lengths);
+  if (classifier_mean_from > 0) {
+    // [CLS, mean of the rows from classifier_mean_from on] (DINOv2: the patch rows, registers left out).
+    const int64_t d = meta.hidden_size, b = cls.dim(0);
+    Tensor in = Tensor::zeros(DType::F32, {b, 2 * d});
+    int64_t offset = 0;
+    for (int64_t r = 0; r < b; ++r) {
+      const int64_t len = lengths[size_t(r)];
+      float* y = in.data<float>() + r * 2 * d;
+      std::memcpy(y, cls.data<float>() + r * d, size_t(d) * sizeof(float));
+      if (len > classifier_mean_from) {
+        std::vector<double> acc(size_t(d), 0.0);
+        for (int64_t t = offset + classifier_mean_from; t < offset + len; ++t)
+          for (int64_t i = 0; i < d; ++i) acc[size_t(i)] += hidden.data<float>()[t * d + i];
+        for (int64_t i = 0; i < d; ++i) y[d + i] = float(acc[size_t(i)] / double(len - classifier_mean_from));
+      }
+      offset += len;
+    }
+    cls = std::move(in);
+  }
   Tensor out = Tensor::zeros(DType::F32, {cls.dim(0), classifier->out_features()});
   classifier->forward(cls.data<float>(), cls.dim(0), out.data<float>());
   return out;
@@ -190,7 +241,7 @@ std::map<std::string, Tensor> EncoderModel::forward_named(const std::map<std::st
     Tensor hidden = encode_images(*px);
     const int64_t b = px->dim(0), seq = hidden.dim(0) / std::max<int64_t>(b, 1);
     std::vector<int64_t> lengths(size_t(b), seq);
-    if (pooler) out["pooler_output"] = pool(hidden, lengths);
+    if (pooler || pooler_is_cls) out["pooler_output"] = pool(hidden, lengths);
     if (classifier) out["logits"] = classify(hidden, lengths);
     out["last_hidden_state"] = hidden.reshaped({b, seq, d});
   }

@@ -262,6 +262,8 @@ std::map<std::string, Tensor> EncoderDecoderModel::forward_named(const std::map<
     GenerationOptions opt;
     opt.max_new_tokens = generate_tokens;
     opt.stop_at_eos = false;
+    // The language code mBART-50 forces after the decoder start (generation_config.json).
+    opt.forced_bos_token_id = GenerationOptions::for_model(*this).forced_bos_token_id;
     auto session = new_session(sized(std::max<int64_t>(generate_tokens + 1, 1)));
     load_source(*session, 0);
     std::vector<int32_t> prompt{decoder_start};

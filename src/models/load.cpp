@@ -25,8 +25,11 @@ struct Registry {
       {"opt", families::load_opt},       {"gptj", families::load_gptj},     {"gpt2", families::load_gpt2},
       {"gpt_neox", families::load_gpt_neox},
       {"t5", families::load_t5},         {"bart", families::load_bart},     {"marian", families::load_marian},
+      {"mt5", families::load_mt5},       {"mbart", families::load_mbart},   {"pegasus", families::load_pegasus},
       {"whisper", families::load_whisper},
       {"bert", families::load_bert},     {"roberta", families::load_roberta}, {"vit", families::load_vit},
+      {"xlm-roberta", families::load_xlm_roberta}, {"distilbert", families::load_distilbert},
+      {"modernbert", families::load_modernbert}, {"dinov2_with_registers", families::load_dinov2_with_registers},
   };
 };
 

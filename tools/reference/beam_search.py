@@ -5,7 +5,8 @@ top of this directory's full-recompute models, plus the logits processors tesser
 (repetition penalty, no_repeat_ngram_size, min_length, min_new_tokens, forced BOS/EOS, suppress_tokens,
 begin_suppress_tokens) in HF's order.
 
-  /usr/bin/python3 tools/reference/beam_search.py     # (re)writes tests/data/beam/*.json
+  /usr/bin/python3 tools/reference/beam_search.py         # (re)writes tests/data/beam/*.json
+  /usr/bin/python3 tools/reference/beam_search.py mt5    # only the cases whose name contains a word
 
 Each case file holds the model fixture directory, the input (decoder prompt_ids, or encoder input row + decoder
 start), the options, and the expected hypotheses (new tokens, ending in EOS when finished on one) with
@@ -155,6 +156,14 @@ CASES = [
           repetition_penalty=1.3, suppress_tokens=[3], begin_suppress_tokens=[4], num_return_sequences=2)),
     ("marian_beams2_never", "seq2seq", "torch/marian-swish", [10, 11, 12, 13, 0],
      dict(num_beams=2, max_new_tokens=7, length_penalty=1.0, early_stopping="never", num_return_sequences=1)),
+    ("mt5_beams3_untied", "seq2seq", "torch/mt5-untied-v4cfg", [20, 150, 7, 88, 301, 1],
+     dict(num_beams=3, max_new_tokens=8, length_penalty=1.0, early_stopping=False, num_return_sequences=2)),
+    ("mbart50_beams4_forcedbos", "seq2seq", "torch/mbart-50-forcedbos-v5cfg", [33, 120, 9, 250, 2, 305],
+     dict(num_beams=4, max_new_tokens=8, length_penalty=1.0, early_stopping=True, forced_bos_token_id=305,
+          num_return_sequences=3)),
+    ("pegasus_beams3_lp", "seq2seq", "torch/pegasus-xsum-relu-v4cfg", [44, 12, 200, 9, 61, 1],
+     dict(num_beams=3, max_new_tokens=9, length_penalty=0.8, early_stopping="never", no_repeat_ngram_size=2, min_new_tokens=3,
+          num_return_sequences=2)),
 ]
 
 
@@ -171,7 +180,10 @@ def pick_eos(kind, fixture, inp, options):
 def main():
     out_dir = os.path.join(ROOT, "tests", "data", "beam")
     os.makedirs(out_dir, exist_ok=True)
+    sel = sys.argv[1:]
     for name, kind, fixture, inp, options in CASES:
+        if sel and not any(x in name for x in sel):
+            continue
         o = dict(options)
         o["eos_token_ids"] = [pick_eos(kind, fixture, inp, options)]
         if "forced_eos_token_id" in o:

@@ -155,6 +155,114 @@ def spec_vit(c):
     return s
 
 
+def spec_distilbert(c):
+    H, V, I = c["dim"], c["vocab_size"], c["hidden_dim"]
+    P = c["max_position_embeddings"]
+    s = {"distilbert.embeddings.word_embeddings.weight": ([V, H], "w"),
+         "distilbert.embeddings.position_embeddings.weight": ([P, H], "distilbert_sinusoids" if c.get("sinusoidal_pos_embds") else "w"),
+         "distilbert.embeddings.LayerNorm.weight": ([H], "norm"), "distilbert.embeddings.LayerNorm.bias": ([H], "bias")}
+    for i in range(c["n_layers"]):
+        p = "distilbert.transformer.layer.%d." % i
+        for n, shp in (("attention.q_lin", [H, H]), ("attention.k_lin", [H, H]), ("attention.v_lin", [H, H]),
+                       ("attention.out_lin", [H, H]), ("ffn.lin1", [I, H]), ("ffn.lin2", [H, I])):
+            s[p + n + ".weight"] = (shp, "w")
+            s[p + n + ".bias"] = ([shp[0]], "bias")
+        for n in ("sa_layer_norm", "output_layer_norm"):
+            s[p + n + ".weight"] = ([H], "norm")
+            s[p + n + ".bias"] = ([H], "bias")
+    return s
+
+
+def distilbert_sinusoids(n_pos, dim):
+    """create_sinusoidal_embeddings: even columns sin(pos / 10000^(2(j//2)/dim)), odd columns cos."""
+    j = torch.arange(dim, dtype=torch.float64)
+    pe = torch.arange(n_pos, dtype=torch.float64)[:, None] / torch.pow(10000.0, 2 * torch.div(j, 2, rounding_mode="floor") / dim)
+    out = torch.empty(n_pos, dim, dtype=torch.float64)
+    out[:, 0::2] = torch.sin(pe[:, 0::2])
+    out[:, 1::2] = torch.cos(pe[:, 1::2])
+    return out.float()
+
+
+def spec_modernbert(c):
+    """ModernBertModel saved bare, or ModernBertForMaskedLM: base names under 'model.' plus the MLM head (head.dense,
+    head.norm, decoder.bias; decoder.weight tied to the embeddings), which tessera ignores."""
+    H, V, I = c["hidden_size"], c["vocab_size"], c["intermediate_size"]
+    nb, ab, mb = c.get("norm_bias", False), c.get("attention_bias", False), c.get("mlp_bias", False)
+    mlm = c["architectures"][0] == "ModernBertForMaskedLM"
+    m = "model." if mlm else ""
+    s = {m + "embeddings.tok_embeddings.weight": ([V, H], "w")}
+
+    def norm(n):
+        s[n + ".weight"] = ([H], "norm")
+        if nb:
+            s[n + ".bias"] = ([H], "bias")
+
+    def lin(n, o, i, bias):
+        s[n + ".weight"] = ([o, i], "w")
+        if bias:
+            s[n + ".bias"] = ([o], "bias")
+
+    norm(m + "embeddings.norm")
+    norm(m + "final_norm")
+    if mlm:
+        lin("head.dense", H, H, c.get("classifier_bias", False))
+        norm("head.norm")
+        s["decoder.bias"] = ([V], "bias")
+    for i in range(c["num_hidden_layers"]):
+        p = m + "layers.%d." % i
+        if i > 0:
+            norm(p + "attn_norm")
+        norm(p + "mlp_norm")
+        lin(p + "attn.Wqkv", 3 * H, H, ab)
+        lin(p + "attn.Wo", H, H, ab)
+        lin(p + "mlp.Wi", 2 * I, H, mb)
+        lin(p + "mlp.Wo", H, I, mb)
+    return s
+
+
+def dinov2_swiglu_hidden(c):
+    h = int(c["hidden_size"] * c.get("mlp_ratio", 4))
+    return (int(h * 2 / 3) + 7) // 8 * 8
+
+
+def spec_dinov2_registers(c):
+    H, P, C, R = c["hidden_size"], c["patch_size"], c["num_channels"], c.get("num_register_tokens", 4)
+    N = (c["image_size"] // P) ** 2
+    cls = c["architectures"][0].endswith("ForImageClassification")
+    m = "dinov2_with_registers." if cls else ""
+    e = m + "embeddings."
+    s = {e + "cls_token": ([1, 1, H], "w"), e + "mask_token": ([1, H], "w"), e + "register_tokens": ([1, R, H], "w"),
+         e + "position_embeddings": ([1, N + 1, H], "w"), e + "patch_embeddings.projection.weight": ([H, C, P, P], "w"),
+         e + "patch_embeddings.projection.bias": ([H], "bias"), m + "layernorm.weight": ([H], "norm"),
+         m + "layernorm.bias": ([H], "bias")}
+    if cls:
+        s["classifier.weight"] = ([len(c["id2label"]), 2 * H], "w")
+        s["classifier.bias"] = ([len(c["id2label"])], "bias")
+    for i in range(c["num_hidden_layers"]):
+        p = m + "encoder.layer.%d." % i
+        for n in ("query", "key", "value"):
+            s[p + "attention.attention.%s.weight" % n] = ([H, H], "w")
+            if c.get("qkv_bias", True):
+                s[p + "attention.attention.%s.bias" % n] = ([H], "bias")
+        s[p + "attention.output.dense.weight"] = ([H, H], "w")
+        s[p + "attention.output.dense.bias"] = ([H], "bias")
+        if c.get("use_swiglu_ffn", False):
+            I = dinov2_swiglu_hidden(c)
+            mlp = (("mlp.weights_in", [2 * I, H]), ("mlp.weights_out", [H, I]))
+        else:
+            I = int(H * c.get("mlp_ratio", 4))
+            mlp = (("mlp.fc1", [I, H]), ("mlp.fc2", [H, I]))
+        for n, shp in mlp:
+            s[p + n + ".weight"] = (shp, "w")
+            s[p + n + ".bias"] = ([shp[0]], "bias")
+        for n in ("norm1", "norm2"):
+            s[p + n + ".weight"] = ([H], "norm")
+            s[p + n + ".bias"] = ([H], "bias")
+        for n in ("layer_scale1", "layer_scale2"):
+            s[p + n + ".lambda1"] = ([H], "norm")
+    return s
+
+
 def spec_t5(c):
     d, V, ff, nh, dkv = c["d_model"], c["vocab_size"], c["d_ff"], c["num_heads"], c["d_kv"]
     inner = nh * dkv
@@ -215,11 +323,15 @@ def spec_bartlike(c):
     else:
         s["model.shared.weight"] = ([V, d], "w")
         s["final_logits_bias"] = ([1, V], "bias")
-        if mt == "bart":
+        if mt in ("bart", "mbart"):
             for side in ("encoder", "decoder"):
                 s["model.%s.embed_positions.weight" % side] = ([c["max_position_embeddings"] + 2, d], "w")
                 s["model.%s.layernorm_embedding.weight" % side] = ([d], "norm")
                 s["model.%s.layernorm_embedding.bias" % side] = ([d], "bias")
+        if mt in ("mbart", "pegasus"):      # pre-LN stacks end in a layer_norm
+            for side in ("encoder", "decoder"):
+                s["model.%s.layer_norm.weight" % side] = ([d], "norm")
+                s["model.%s.layer_norm.bias" % side] = ([d], "bias")
 
     def attn(p):
         for n in ("q", "k", "v", "out"):
@@ -324,16 +436,18 @@ def spec_gptj(c):
 
 SPECS = {"gptj": spec_gptj, "opt": spec_opt, "gemma2": spec_sandwich, "olmo2": spec_sandwich, "phi3": spec_sandwich, "llama": spec_llama, "mistral": spec_llama, "qwen2": spec_llama, "qwen3": spec_llama, "mixtral": spec_llama,
          "gemma": spec_llama, "gpt2": spec_gpt2, "gpt_neox": spec_gpt_neox, "bert": spec_bert, "roberta": spec_bert,
-         "vit": spec_vit, "t5": spec_t5, "bart": spec_bartlike, "marian": spec_bartlike, "whisper": spec_bartlike}
+         "xlm-roberta": spec_bert, "distilbert": spec_distilbert, "modernbert": spec_modernbert, "vit": spec_vit,
+         "dinov2_with_registers": spec_dinov2_registers, "t5": spec_t5, "mt5": spec_t5, "bart": spec_bartlike,
+         "marian": spec_bartlike, "mbart": spec_bartlike, "pegasus": spec_bartlike, "whisper": spec_bartlike}
 
 
-def init_weights(cfg, seed, emb1_std=1.0, std_overrides=None):
+def init_weights(cfg, seed, emb1_std=1.0, std_overrides=None, w_std=0.08):
     g = torch.Generator().manual_seed(seed)
     gemma = cfg["model_type"] in ("gemma", "gemma2")
     out = {}
     for name, (shape, kind) in sorted(SPECS[cfg["model_type"]](cfg).items()):
         if kind == "w":
-            std = 0.03 if (gemma and name == "model.embed_tokens.weight") else 0.08
+            std = 0.03 if (gemma and name == "model.embed_tokens.weight") else w_std
             std = (std_overrides or {}).get(name, std)
             t = torch.randn(shape, generator=g) * std
         elif kind == "emb1":
@@ -344,6 +458,8 @@ def init_weights(cfg, seed, emb1_std=1.0, std_overrides=None):
             t = torch.randn(shape, generator=g) * 0.05
         elif kind == "whisper_sinusoids":
             t = seq2seq.whisper_sinusoids(shape[0], shape[1])
+        elif kind == "distilbert_sinusoids":
+            t = distilbert_sinusoids(shape[0], shape[1])
         else:
             raise ValueError(kind)
         out[name] = t.contiguous()
@@ -623,6 +739,170 @@ add("vit-rgb-img20-patch4", 404, {
     "vit with 20x20 RGB image, 4x4 patches (25 patches + CLS), 5 heads of 8, layer_norm_eps 1e-6, 7 labels, "
     "batch 3", B=3)
 
+# --- more text encoders: xlm-roberta, distilbert, modernbert ---
+def st_files(H, normalize):
+    """sentence-transformers' files beside the model: mean pooling (1_Pooling/config.json) and modules.json."""
+    mods = [{"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+            {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"}]
+    if normalize:
+        mods.append({"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"})
+    pool = {"word_embedding_dimension": H, "pooling_mode_cls_token": False, "pooling_mode_mean_tokens": True,
+            "pooling_mode_max_tokens": False, "pooling_mode_mean_sqrt_len_tokens": False}
+    return {"modules.json": mods, "1_Pooling/config.json": pool}
+
+
+def special(content, i):
+    return {"id": i, "content": content, "single_word": False, "lstrip": False, "rstrip": False, "normalized": False,
+            "special": True}
+
+
+# XLM-RoBERTa's tokenizer.json shape (Metaspace + Unigram + TemplateProcessing <s> A </s>) over a tiny vocabulary in
+# which every sentence below has exactly one segmentation (the ids are worked out by hand).
+XLMR_TOKENIZER = {
+    "version": "1.0", "truncation": None, "padding": None,
+    "added_tokens": [special("<s>", 0), special("<pad>", 1), special("</s>", 2), special("<unk>", 3)],
+    "normalizer": None,
+    "pre_tokenizer": {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "always", "split": True},
+    "post_processor": {
+        "type": "TemplateProcessing",
+        "single": [{"SpecialToken": {"id": "<s>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}},
+                   {"SpecialToken": {"id": "</s>", "type_id": 0}}],
+        "pair": [{"SpecialToken": {"id": "<s>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}},
+                 {"SpecialToken": {"id": "</s>", "type_id": 0}}, {"SpecialToken": {"id": "</s>", "type_id": 0}},
+                 {"Sequence": {"id": "B", "type_id": 0}}, {"SpecialToken": {"id": "</s>", "type_id": 0}}],
+        "special_tokens": {"<s>": {"id": "<s>", "ids": [0], "tokens": ["<s>"]},
+                           "</s>": {"id": "</s>", "ids": [2], "tokens": ["</s>"]}}},
+    "decoder": {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "always", "split": True},
+    "model": {"type": "Unigram", "unk_id": 3, "byte_fallback": False,
+              "vocab": [["<s>", 0.0], ["<pad>", 0.0], ["</s>", 0.0], ["<unk>", 0.0], ["\u2581hello", -3.0],
+                        ["\u2581world", -3.5], ["\u2581the", -2.0], ["\u2581cat", -4.0], ["s", -2.5],
+                        ["\u2581sat", -4.5], ["\u2581on", -3.0], ["\u2581mat", -5.0], [".", -2.0],
+                        ["\u2581\u00fcber", -6.0], ["\u2581", -1.0]]}}
+
+# BERT's WordPiece tokenizer.json shape, as DistilBERT checkpoints ship it (lowercasing BertNormalizer).
+DISTILBERT_TOKENIZER = {
+    "version": "1.0", "truncation": None, "padding": None,
+    "added_tokens": [special("[PAD]", 0), special("[UNK]", 1), special("[CLS]", 2), special("[SEP]", 3)],
+    "normalizer": {"type": "BertNormalizer", "clean_text": True, "handle_chinese_chars": True, "strip_accents": None,
+                   "lowercase": True},
+    "pre_tokenizer": {"type": "BertPreTokenizer"},
+    "post_processor": {"type": "BertProcessing", "sep": ["[SEP]", 3], "cls": ["[CLS]", 2]},
+    "decoder": {"type": "WordPiece", "prefix": "##", "cleanup": True},
+    "model": {"type": "WordPiece", "unk_token": "[UNK]", "continuing_subword_prefix": "##",
+              "max_input_chars_per_word": 100,
+              "vocab": {"[PAD]": 0, "[UNK]": 1, "[CLS]": 2, "[SEP]": 3, "hello": 4, "world": 5, "the": 6, "cat": 7,
+                        "##s": 8, "sat": 9, ".": 10, "a": 11}}}
+
+add("xlm-roberta-3rows-padded-embed-v4cfg", 405, {
+    "architectures": ["XLMRobertaModel"], "model_type": "xlm-roberta", "vocab_size": 320, "hidden_size": 48,
+    "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 96, "hidden_act": "gelu",
+    "max_position_embeddings": 16, "type_vocab_size": 1, "layer_norm_eps": 1e-5, "pad_token_id": 1,
+    "bos_token_id": 0, "eos_token_id": 2, "torch_dtype": "float32", "hidden_dropout_prob": 0.0,
+    "attention_probs_dropout_prob": 0.0, "position_embedding_type": "absolute", "use_cache": True,
+    "classifier_dropout": None},
+    "xlm-roberta (4.x config, model_type 'xlm-roberta'): RoBERTa positions (cumsum(ids != pad) + pad_token_id, "
+    "padding_idx 1), one-row token type table, pooler; rows padded by 0/2/5; 16 positions allow 13 real tokens and "
+    "L=13 uses them all; sentence embeddings as multilingual-e5 configures them (mean pooling + Normalize) from a "
+    "Unigram tokenizer.json",
+    B=3, L=13, pads=[0, 2, 5],
+    embed=dict(tokenizer=XLMR_TOKENIZER, normalize=True,
+               sentences=["hello world", "the cats sat on the mat.", "\u00fcber hello"],
+               ids=[[0, 4, 5, 2], [0, 6, 7, 8, 9, 10, 6, 11, 12, 2], [0, 13, 4, 2]]),
+    ablate={"model_type": "bert"})
+add("xlm-roberta-bf16-nopooler-v5cfg", 406, {
+    "architectures": ["XLMRobertaModel"], "model_type": "xlm-roberta", "vocab_size": 300, "hidden_size": 40,
+    "num_hidden_layers": 3, "num_attention_heads": 5, "intermediate_size": 64, "hidden_act": "gelu",
+    "max_position_embeddings": 24, "type_vocab_size": 1, "layer_norm_eps": 1e-5, "pad_token_id": 1,
+    "bos_token_id": 0, "eos_token_id": 2, "dtype": "bfloat16", "hidden_dropout_prob": 0.0,
+    "attention_probs_dropout_prob": 0.0, "use_cache": True},
+    "xlm-roberta (5.x config, dtype bfloat16): weights stored as BF16, no pooler (XLMRobertaModel with "
+    "add_pooling_layer=False, as sentence-transformers checkpoints are often saved); rows padded by 0/7; "
+    "references in float32 from the upcast weights",
+    B=2, L=12, pads=[0, 7], store_dtype=torch.bfloat16, drop=["pooler."])
+add("distilbert-3rows-padded-embed-v4cfg", 407, {
+    "architectures": ["DistilBertModel"], "model_type": "distilbert", "vocab_size": 320, "dim": 48, "n_layers": 3,
+    "n_heads": 4, "hidden_dim": 96, "activation": "gelu", "max_position_embeddings": 16,
+    "sinusoidal_pos_embds": False, "pad_token_id": 0, "dropout": 0.0, "attention_dropout": 0.0, "qa_dropout": 0.0,
+    "seq_classif_dropout": 0.0, "tie_weights_": True, "initializer_range": 0.02, "torch_dtype": "float32"},
+    "distilbert (4.x config: dim / n_layers / n_heads / hidden_dim / activation keys, 'distilbert.' prefix as a task "
+    "model saves it), LayerNorm eps fixed at 1e-12, rows padded by 0/4/8; sentence embeddings as msmarco-distilbert "
+    "configures them (mean pooling, no Normalize) from a WordPiece tokenizer.json",
+    B=3, L=14, pads=[0, 4, 8],
+    embed=dict(tokenizer=DISTILBERT_TOKENIZER, normalize=False,
+               sentences=["Hello world", "the cats sat.", "A cat"],
+               ids=[[2, 4, 5, 3], [2, 6, 7, 8, 9, 10, 3], [2, 11, 7, 3]]))
+add("distilbert-relu-sinusoidal-v5cfg", 408, {
+    "architectures": ["DistilBertModel"], "model_type": "distilbert", "vocab_size": 256, "dim": 36, "n_layers": 2,
+    "n_heads": 3, "hidden_dim": 80, "activation": "relu", "max_position_embeddings": 20,
+    "sinusoidal_pos_embds": True, "pad_token_id": 0, "dropout": 0.0, "attention_dropout": 0.0, "qa_dropout": 0.0,
+    "seq_classif_dropout": 0.0, "tie_weights_": True, "dtype": "float32"},
+    "distilbert (5.x config): relu, sinusoidal_pos_embds (the stored table is create_sinusoidal_embeddings'), "
+    "rows padded by 3/0",
+    B=2, L=11, pads=[3, 0])
+add("modernbert-alt2-window4-v4cfg", 409, {
+    "architectures": ["ModernBertForMaskedLM"], "model_type": "modernbert", "vocab_size": 320, "hidden_size": 48,
+    "intermediate_size": 80, "num_hidden_layers": 4, "num_attention_heads": 4, "hidden_activation": "gelu",
+    "max_position_embeddings": 64, "norm_eps": 1e-5, "norm_bias": False, "attention_bias": False,
+    "mlp_bias": False, "global_attn_every_n_layers": 2, "local_attention": 4, "global_rope_theta": 160000.0,
+    "local_rope_theta": 10000.0, "pad_token_id": 0, "bos_token_id": 1, "eos_token_id": 2, "cls_token_id": 1,
+    "sep_token_id": 2, "torch_dtype": "float32", "attention_dropout": 0.0, "embedding_dropout": 0.0,
+    "mlp_dropout": 0.0, "classifier_pooling": "cls", "tie_word_embeddings": True, "reference_compile": None},
+    "modernbert (4.x config), saved as ModernBertForMaskedLM ('model.' prefix, MLM head weights to ignore): "
+    "global_attn_every_n_layers 2 (layers 0, 2 global with theta 160000; 1, 3 local with "
+    "theta 10000 seeing |i-j| <= 2), GeGLU from one fused Wi, no biases, embedding norm, no attn_norm in layer 0, "
+    "final norm; 13 tokens with rows padded by 0/3/9",
+    B=3, L=13, pads=[0, 3, 9], ablate={"local_rope_theta": 160000.0})
+add("modernbert-layertypes-bias-v5cfg", 410, {
+    "architectures": ["ModernBertModel"], "model_type": "modernbert", "vocab_size": 300, "hidden_size": 64,
+    "intermediate_size": 96, "num_hidden_layers": 3, "num_attention_heads": 2, "hidden_activation": "gelu_new",
+    "max_position_embeddings": 64, "norm_eps": 1e-6, "norm_bias": True, "attention_bias": True, "mlp_bias": True,
+    "global_attn_every_n_layers": 3, "local_attention": 6,
+    "layer_types": ["full_attention", "sliding_attention", "sliding_attention"],
+    "rope_parameters": {"full_attention": {"rope_type": "default", "rope_theta": 80000.0},
+                        "sliding_attention": {"rope_type": "default", "rope_theta": 500.0}},
+    "pad_token_id": 0, "bos_token_id": 1, "eos_token_id": 2, "cls_token_id": 1, "sep_token_id": 2,
+    "dtype": "float32", "attention_dropout": 0.0, "embedding_dropout": 0.0, "mlp_dropout": 0.0,
+    "classifier_pooling": "mean", "tie_word_embeddings": True},
+    "modernbert (5.x config), ModernBertModel saved bare: layer_types + rope_parameters per type (full theta 80000, sliding theta 500), local "
+    "window |i-j| <= 3, head_dim 32, norm/attention/mlp biases, gelu_new; 15 tokens with rows padded by 6/0",
+    B=2, L=15, pads=[6, 0], ablate={"global_attn_every_n_layers": 1})
+
+# --- dinov2_with_registers ---
+def dinov2_cfg(**kw):
+    c = {"architectures": ["Dinov2WithRegistersForImageClassification"], "model_type": "dinov2_with_registers",
+         "hidden_size": 48, "num_hidden_layers": 2, "num_attention_heads": 4, "mlp_ratio": 2, "hidden_act": "gelu",
+         "hidden_dropout_prob": 0.0, "attention_probs_dropout_prob": 0.0, "initializer_range": 0.02,
+         "layer_norm_eps": 1e-6, "image_size": 16, "patch_size": 4, "num_channels": 3, "qkv_bias": True,
+         "layerscale_value": 1.0, "drop_path_rate": 0.0, "use_swiglu_ffn": False, "num_register_tokens": 4,
+         "apply_layernorm": True, "reshape_hidden_states": True,
+         "id2label": {"0": "tabby", "1": "tiger", "2": "lynx"}, "label2id": {"tabby": 0, "tiger": 1, "lynx": 2}}
+    c.update(kw)
+    return {k: v for k, v in c.items() if v is not DROP}
+
+
+add("dinov2_with_registers-img16-v4cfg", 411, dinov2_cfg(torch_dtype="float32"),
+    "dinov2_with_registers (4.x config) for image classification at its own size 16x16 (4x4 patches, no "
+    "interpolation): CLS + 4 register tokens + 16 patches, layer scale, gelu MLP (mlp_ratio 2), final layernorm, "
+    "pooler_output = normed CLS, logits from [CLS, mean of patch rows]", image_hw=(16, 16))
+add("dinov2_with_registers-img20x12-interp-v5cfg", 412, dinov2_cfg(
+    dtype="float32", num_register_tokens=2, id2label={"0": "a", "1": "b", "2": "c", "3": "d", "4": "e"},
+    label2id={"a": 0, "b": 1, "c": 2, "d": 3, "e": 4}),
+    "dinov2_with_registers (5.x config) on a 20x12 image although image_size is 16: the 4x4 position grid is "
+    "resized to 5x3 (bicubic, align_corners False, antialias True: up in height, down in width; antialias=False "
+    "would move last_hidden_state by 0.094); 2 registers, 5 labels", image_hw=(20, 12))
+add("dinov2_with_registers-rgbjpg30-v4cfg", 414, dinov2_cfg(torch_dtype="float32", num_register_tokens=1),
+    "dinov2_with_registers (4.x config) on tests/data/images/rgb.jpg as ViTImageProcessor makes it (30x30, bilinear, "
+    "mean/std 0.5; pixel_values/rgb.jpg of tests/data/images/expected.safetensors): 30 // 4 = 7 patches a side (the "
+    "last 2 pixel rows and columns unused, as the stride-4 conv), the 4x4 grid upsampled to 7x7; 1 register; "
+    "tessera-classify on rgb.jpg must give softmax(logits)",
+    pixels_from=("tests/data/images/expected.safetensors", "pixel_values/rgb.jpg"))
+add("dinov2_with_registers-img24-swiglu-base-v5cfg", 413, dinov2_cfg(
+    architectures=["Dinov2WithRegistersModel"], dtype="float32", use_swiglu_ffn=True, hidden_size=40,
+    num_attention_heads=5, mlp_ratio=4, id2label=DROP, label2id=DROP),
+    "dinov2_with_registers (5.x config) base model without prefix or classifier on a square 24x24 image: the 4x4 "
+    "grid is upsampled to 6x6; SwiGLU FFN (weights_in -> silu(x1) * x2 -> weights_out, hidden (int(160*2/3)+7)//8*8 = "
+    "112)", image_hw=(24, 24))
+
 # --- encoder-decoders ---
 add("t5-v1_1-gated-gelu-untied", 501, {
     "architectures": ["T5ForConditionalGeneration"], "model_type": "t5", "vocab_size": 320, "d_model": 64,
@@ -678,6 +958,81 @@ add("whisper-mel40-3enc-1dec", 505, {
     "1 decoder layers, different heads (4/3) and ffn dims, tied proj_out (no proj_out.weight stored); "
     "decoder embed_tokens N(0,0.03)", Ld=9, std_overrides={"model.decoder.embed_tokens.weight": 0.03})
 
+def t5like_cfg(arch, mt, **kw):
+    """A T5-layout config (mt5) with the keys transformers writes; kw overrides."""
+    c = {"architectures": [arch], "model_type": mt, "vocab_size": 320, "layer_norm_epsilon": 1e-6, "pad_token_id": 0,
+         "eos_token_id": 1, "decoder_start_token_id": 0, "is_encoder_decoder": True, "dropout_rate": 0.0,
+         "use_cache": True}
+    c.update(kw)
+    return c
+
+
+add("mt5-untied-v4cfg", 506, t5like_cfg(
+    "MT5ForConditionalGeneration", "mt5", d_model=64, d_kv=12, d_ff=80, num_layers=3, num_decoder_layers=2,
+    num_heads=4, relative_attention_num_buckets=16, relative_attention_max_distance=24,
+    feed_forward_proj="gated-gelu", tie_word_embeddings=False, torch_dtype="float32", tokenizer_class="T5Tokenizer"),
+    "mt5 as google/mt5-* ship it (4.x keys): gated-gelu (gelu_new(wi_0 x) * wi_1 x), tie_word_embeddings false with "
+    "lm_head.weight stored, no d_model^-0.5 output scaling, num_heads*d_kv = 48 != d_model 64, 3 encoder / 2 "
+    "decoder layers, 16 buckets / max_distance 24; row 1 of the decoder input right-padded by 3", L=14, Ld=10,
+    dec_pad=3, ablate={"model_type": "t5", "tie_word_embeddings": True})
+add("mt5-tied-noscale-v5cfg", 507, t5like_cfg(
+    "MT5ForConditionalGeneration", "mt5", d_model=48, d_kv=16, d_ff=96, num_layers=2, num_heads=3,
+    relative_attention_num_buckets=8, relative_attention_max_distance=16, feed_forward_proj="gated-gelu",
+    tie_word_embeddings=True, dtype="float32"),
+    "mt5 as transformers 5.x saves it: tie_word_embeddings true (MT5Config forces it), no lm_head.weight stored (head = "
+    "shared.weight) and still NO d_model^-0.5 output scaling (mT5 has no scale_decoder_outputs; t5 with the same "
+    "config would scale: see checks.feature_effect), num_decoder_layers absent (= num_layers), 8 buckets / "
+    "max_distance 16; shared.weight N(0,0.3), other matrices N(0,0.2) (with N(0,0.08) greedy repeats one token)",
+    L=15, Ld=9, dec_pad=4, emb1_std=0.3, w_std=0.2, ablate={"model_type": "t5"})
+def bartlike_cfg(arch, mt, **kw):
+    """A BART-layout seq2seq config (mbart, pegasus) with the keys transformers writes; kw overrides."""
+    c = {"architectures": [arch], "model_type": mt, "vocab_size": 320, "d_model": 48, "encoder_layers": 2,
+         "decoder_layers": 2, "encoder_attention_heads": 4, "decoder_attention_heads": 4, "encoder_ffn_dim": 96,
+         "decoder_ffn_dim": 96, "activation_function": "gelu", "max_position_embeddings": 32, "scale_embedding": True,
+         "tie_word_embeddings": True, "is_encoder_decoder": True, "dropout": 0.0, "attention_dropout": 0.0,
+         "activation_dropout": 0.0, "use_cache": True}
+    c.update(kw)
+    return c
+
+
+add("mbart-cc25-langstart-v4cfg", 508, bartlike_cfg(
+    "MBartForConditionalGeneration", "mbart", bos_token_id=0, pad_token_id=1, eos_token_id=2,
+    decoder_start_token_id=310, forced_eos_token_id=2, torch_dtype="float32", classifier_dropout=0.0, init_std=0.02),
+    "mbart (mbart-large-en-ro style, 4.x keys): the decoder starts from a language code (decoder_start_token_id 310); "
+    "pre-LN layers with a final layer_norm in encoder and decoder, layernorm_embedding after learned positions "
+    "(offset 2), embeddings * sqrt(48), final_logits_bias, tied head; model.shared.weight N(0,0.015) and the other "
+    "matrices N(0,0.3) (with N(0,0.08) the pre-LN residual makes the tied head echo the start token); row 1 of the "
+    "decoder input right-padded by 2", L=13, Ld=9, dec_pad=2, std_overrides={"model.shared.weight": 0.015}, w_std=0.3,
+    ablate={"model_type": "bart"})
+add("mbart-50-forcedbos-v5cfg", 509, bartlike_cfg(
+    "MBartForConditionalGeneration", "mbart", encoder_layers=3, encoder_attention_heads=3, encoder_ffn_dim=80,
+    decoder_ffn_dim=64, activation_function="relu", max_position_embeddings=24, bos_token_id=0, pad_token_id=1,
+    eos_token_id=2, decoder_start_token_id=2, forced_bos_token_id=305, forced_eos_token_id=2, dtype="float32"),
+    "mbart-50 style (5.x keys): decoder_start_token_id = eos (2) and the target language code 305 as "
+    "forced_bos_token_id (config.json and generation_config.json), forced as the first new token; relu, different "
+    "encoder/decoder heads (3/4), ffn dims and layer counts; pre-LN + final layer_norms, layernorm_embedding, "
+    "learned positions offset 2, embeddings * sqrt(48); model.shared.weight N(0,0.05), other matrices N(0,0.3) (so "
+    "that greedy does not repeat one token)", L=12, Ld=8, dec_pad=3, std_overrides={"model.shared.weight": 0.05},
+    w_std=0.3)
+add("pegasus-xsum-relu-v4cfg", 510, bartlike_cfg(
+    "PegasusForConditionalGeneration", "pegasus", activation_function="relu", pad_token_id=0, eos_token_id=1,
+    decoder_start_token_id=0, forced_eos_token_id=1, torch_dtype="float32"),
+    "pegasus (pegasus-xsum style, 4.x keys): sinusoidal positions computed as Marian's ([sin(even) | cos(odd)] "
+    "halves, no offset; not stored), pre-LN layers with a final layer_norm in encoder and decoder, no "
+    "layernorm_embedding, embeddings * sqrt(48), relu, final_logits_bias, tied head, pad = decoder_start = 0; "
+    "model.shared.weight N(0,0.05), other matrices N(0,0.3) (so that greedy does not repeat one token); row 1 of the "
+    "decoder input right-padded by 3", L=13, Ld=10, dec_pad=3, std_overrides={"model.shared.weight": 0.05}, w_std=0.3,
+    ablate={"model_type": "marian"})
+add("pegasus-storedpos-gelunew-v5cfg", 511, bartlike_cfg(
+    "PegasusForConditionalGeneration", "pegasus", d_model=64, encoder_layers=3, decoder_attention_heads=2,
+    encoder_ffn_dim=112, decoder_ffn_dim=80, activation_function="gelu_new", max_position_embeddings=20,
+    pad_token_id=0, eos_token_id=1, decoder_start_token_id=0, forced_eos_token_id=1, dtype="float32"),
+    "pegasus (5.x keys) with the frozen sinusoid tables stored in the checkpoint as real Pegasus checkpoints have "
+    "them (model.{encoder,decoder}.embed_positions.weight, equal to the computed ones), gelu_new, different "
+    "encoder/decoder heads (4/2), ffn dims and layer counts, max_position_embeddings 20 (generation reaches "
+    "position 12); model.shared.weight N(0,0.05), other matrices N(0,0.3) (so that greedy does not repeat one token)",
+    L=16, Ld=9, dec_pad=2, store_positions=True, std_overrides={"model.shared.weight": 0.05}, w_std=0.3)
+
 
 # ----------------------------------------------------------------------------------------------------------------------
 # building
@@ -685,7 +1040,7 @@ add("whisper-mel40-3enc-1dec", 505, {
 def kind_of(mt):
     if mt in decoders.FORWARD:
         return "decoder"
-    if mt == "vit":
+    if mt in ("vit", "dinov2_with_registers"):
         return "vision-encoder"
     if mt in encoders.FORWARD:
         return "encoder"
@@ -720,8 +1075,9 @@ MEANING = {
     "input_ids": "int64 [B,L] token ids (rows of an encoder input may end in padding where attention_mask is 0)",
     "attention_mask": "int64 [B,L] 1 = real token, 0 = padding",
     "token_type_ids": "int64 [B,L] segment ids",
-    "decoder_input_ids": "int64 [B,Ld] decoder input ids, starting with decoder_start_token_id (teacher forcing, "
-                         "no padding)",
+    "decoder_input_ids": "int64 [B,Ld] decoder input ids, starting with decoder_start_token_id (teacher forcing; "
+                         "a row may end in padding where decoder_attention_mask is 0)",
+    "decoder_attention_mask": "int64 [B,Ld] 1 = real decoder token, 0 = padding (compare logits only where 1)",
     "pixel_values": "float32 [B,C,H,W] image input",
     "input_features": "float32 [1,mel,frames] log-mel-like input features (random)",
     "prompt_ids": "int64 [1,P] prompt for greedy generation",
@@ -730,6 +1086,9 @@ MEANING = {
                          "values at padded positions are not meaningful",
     "pooler_output": "float32 [B,H] pooler output (tanh(dense(h[:,0])))",
     "encoder_last_hidden_state": "float32 [B,L,H] encoder output; values at padded positions are not meaningful",
+    "sentence_embedding": "float32 [S,H] sentence-transformers embedding of each of meta.embedding.sentences "
+                          "(tokenized by hand into meta.embedding.ids with the fixture's tokenizer.json): masked "
+                          "mean of last_hidden_state, L2-normalised when meta.embedding.normalize",
     "generated_ids": "int64 greedy generation output (prompt or decoder start token + 12 new tokens)",
 }
 
@@ -739,7 +1098,13 @@ def build(v):
     mt = cfg["model_type"]
     o = v["opts"]
     seed = v["seed"]
-    w32 = init_weights(cfg, seed, o.get("emb1_std", 1.0), o.get("std_overrides"))
+    w32 = init_weights(cfg, seed, o.get("emb1_std", 1.0), o.get("std_overrides"), o.get("w_std", 0.08))
+    for prefix in o.get("drop", []):
+        w32 = {k: t for k, t in w32.items() if not k.startswith(prefix)}
+    if o.get("store_positions"):  # real Pegasus checkpoints carry the (computed, frozen) sinusoid tables
+        for side in ("encoder", "decoder"):
+            w32["model.%s.embed_positions.weight" % side] = seq2seq.marian_sinusoidal(
+                cfg["max_position_embeddings"], cfg["d_model"]).contiguous()
     store_dtype = o.get("store_dtype")
     if store_dtype is not None:
         stored = {k: t.to(store_dtype) for k, t in w32.items()}
@@ -805,24 +1170,20 @@ def build(v):
                         "chosen so that both give the same 12 tokens; the logits tensor is a single forward of "
                         "length %d (inv_freq for seq_len %d)." % (mpe, L, L)}
         if o.get("ablate"):
-            c2 = json.loads(json.dumps(cfg))
-            for k2, v2 in o["ablate"].items():
-                if v2 is DROP:
-                    c2.pop(k2, None)
-                else:
-                    c2[k2] = v2
-            lg2 = decoders.forward(decoders.Model(c2, w32), ref["input_ids"], ref["attention_mask"])
-            extra_checks["feature_effect"] = {
-                "config_change": {k2: (None if v2 is DROP else v2) for k2, v2 in o["ablate"].items()},
-                "max_abs_logits_change": float((lg2 - ref["logits"]).abs().max()),
-                "note": "how much the logits move when the covered feature is switched off (must be >> 1e-4)"}
+            extra_checks["feature_effect"] = feature_effect(
+                cfg, o["ablate"], ref["logits"],
+                lambda c2: decoders.forward(decoders.Model(c2, w32), ref["input_ids"], ref["attention_mask"]))
         if o.get("moe"):
             extra_checks["router"] = moe_router_gap(m, [ref["input_ids"], ref["generated_ids"]])
     elif kind in ("encoder", "vision-encoder"):
-        if mt == "vit":
+        if mt in ("vit", "dinov2_with_registers"):
             B = o.get("B", 2)
             S = cfg["image_size"]
-            ref["pixel_values"] = torch.randn(B, cfg["num_channels"], S, S, generator=g)
+            hh, ww = o.get("image_hw", (S, S))
+            ref["pixel_values"] = torch.randn(B, cfg["num_channels"], hh, ww, generator=g)
+            if o.get("pixels_from"):  # a real image as an image processor prepared it
+                f, key = o["pixels_from"]
+                ref["pixel_values"] = st.load(os.path.join(ROOT, f))[0][key]
         else:
             B, L, pads = o["B"], o["L"], o["pads"]
             ids = rand_ids(g, (B, L), cfg["vocab_size"], special)
@@ -844,7 +1205,19 @@ def build(v):
             padding = "rows padded at the end by %s tokens (attention_mask 0, pad_token_id %d); compare " \
                       "last_hidden_state only where attention_mask is 1" % (pads, cfg["pad_token_id"])
         out = encoders.forward(cfg, w32, ref)
+        if o.get("ablate"):
+            c2 = {k: v for k, v in cfg.items() if o["ablate"].get(k, v) is not DROP}
+            c2.update({k: v for k, v in o["ablate"].items() if v is not DROP})
+            h2 = encoders.forward(c2, w32, ref)["last_hidden_state"]
+            real = ref["attention_mask"].bool() if "attention_mask" in ref else torch.ones(h2.shape[:2], dtype=torch.bool)
+            extra_checks["feature_effect"] = {
+                "config_change": {k: (None if v is DROP else v) for k, v in o["ablate"].items()},
+                "max_abs_last_hidden_state_change": float((h2 - out["last_hidden_state"]).abs()[real].max()),
+                "note": "how much last_hidden_state moves (real positions) when the covered feature is switched off "
+                        "(must be >> 1e-4)"}
         ref.update(out)
+        if o.get("embed"):
+            ref["sentence_embedding"] = sentence_embeddings(cfg, w32, o["embed"])
     else:
         m = seq2seq.Model(cfg, w32)
         start = seq2seq.decoder_start(cfg)
@@ -865,7 +1238,16 @@ def build(v):
                       "encoder_last_hidden_state only where attention_mask is 1"
         dec = rand_ids(g, (B, Ld), cfg["vocab_size"], special)
         dec[:, 0] = start
+        if cfg.get("forced_bos_token_id") is not None:
+            dec[:, 1] = cfg["forced_bos_token_id"]     # teacher forcing as generation would start
         base_inputs["decoder_input_ids"] = dec
+        if o.get("dec_pad"):  # row 1 of the decoder input right-padded: logits compared where the mask is 1
+            dm = torch.ones(B, Ld, dtype=torch.int64)
+            dm[1, Ld - o["dec_pad"]:] = 0
+            dec[1, Ld - o["dec_pad"]:] = cfg["pad_token_id"]
+            base_inputs["decoder_attention_mask"] = dm
+            padding += "; row 1 of decoder_input_ids has %d padding tokens at the end (decoder_attention_mask 0); " \
+                       "compare logits only where decoder_attention_mask is 1" % o["dec_pad"]
         # generation: candidate k replaces row 0 of the encoder input (k = 0 keeps it)
         cands = []
         for k in range(24):
@@ -905,9 +1287,46 @@ def build(v):
                                   "distinct": c["distinct"]} for c in cands],
         }
         extra_checks["decoder_start_token_id"] = start
-        if mt == "t5":
+        if cfg.get("forced_bos_token_id") is not None:
+            extra_checks["forced_bos_token_id"] = cfg["forced_bos_token_id"]
+            gen_meta["forced_bos"] = "generated_ids[0, 1] is forced_bos_token_id (HF ForcedBOSTokenLogitsProcessor: " \
+                                     "forced while the decoder input has length 1); that step has no margin"
+        if mt in ("t5", "mt5"):
             extra_checks["scale_decoder_outputs"] = seq2seq.t5_scale_decoder_outputs(cfg)
+        if o.get("ablate"):
+            extra_checks["feature_effect"] = feature_effect(
+                cfg, o["ablate"], ref["logits"], lambda c2: seq2seq.forward(seq2seq.Model(c2, w32), ref)["logits"])
     return cfg, stored, ref, gen_meta, extra_checks, padding, kind
+
+
+def sentence_embeddings(cfg, w, e):
+    """sentence-transformers: the hand-tokenized sentences as one right-padded batch, masked mean of the token
+    vectors (sum(h * mask) / clamp(mask.sum, 1e-9)), then F.normalize when modules.json has Normalize."""
+    n = max(len(x) for x in e["ids"])
+    ids = torch.full((len(e["ids"]), n), cfg["pad_token_id"], dtype=torch.int64)
+    am = torch.zeros_like(ids)
+    for r, x in enumerate(e["ids"]):
+        ids[r, :len(x)] = torch.tensor(x)
+        am[r, :len(x)] = 1
+    h = encoders.forward(cfg, w, {"input_ids": ids, "attention_mask": am})["last_hidden_state"]
+    m = am[:, :, None].float()
+    emb = (h * m).sum(1) / torch.clamp(m.sum(1), min=1e-9)
+    if e["normalize"]:
+        emb = torch.nn.functional.normalize(emb, p=2, dim=1)
+    return emb
+
+
+def feature_effect(cfg, ablate, logits, forward):
+    """How far the logits move when the config keys in `ablate` are changed (DROP removes a key)."""
+    c2 = json.loads(json.dumps(cfg))
+    for k2, v2 in ablate.items():
+        if v2 is DROP:
+            c2.pop(k2, None)
+        else:
+            c2[k2] = v2
+    return {"config_change": {k2: (None if v2 is DROP else v2) for k2, v2 in ablate.items()},
+            "max_abs_logits_change": float((forward(c2) - logits).abs().max()),
+            "note": "how much the logits move when the covered feature is switched off (must be >> 1e-4)"}
 
 
 def moe_router_gap(m, id_list):
@@ -945,7 +1364,7 @@ def write(v):
     files = ["config.json"]
     if kind != "encoder" and kind != "vision-encoder":
         gc = {"_from_model_config": True}
-        for k in ("bos_token_id", "eos_token_id", "pad_token_id", "decoder_start_token_id"):
+        for k in ("bos_token_id", "eos_token_id", "pad_token_id", "decoder_start_token_id", "forced_bos_token_id"):
             if cfg.get(k) is not None:
                 gc[k] = cfg[k]
         gc["use_cache"] = True
@@ -954,12 +1373,22 @@ def write(v):
             f.write("\n")
         files.append("generation_config.json")
     st.save(stored, os.path.join(d, "model.safetensors"), {"format": "pt"})
+    e = v["opts"].get("embed")
+    if e:
+        extra = {"tokenizer.json": e["tokenizer"]}
+        extra.update(st_files(ref["last_hidden_state"].shape[-1], e["normalize"]))
+        for name, obj in extra.items():
+            os.makedirs(os.path.dirname(os.path.join(d, name)), exist_ok=True)
+            with open(os.path.join(d, name), "w") as f:
+                json.dump(obj, f, indent=2, ensure_ascii=False)
+                f.write("\n")
+            files.append(name)
     ref = {k: (t.contiguous().float() if t.is_floating_point() else t.contiguous().long()) for k, t in ref.items()}
     st.save(ref, os.path.join(d, "reference.safetensors"), {"format": "pt"})
     files += ["model.safetensors", "reference.safetensors"]
     order = ["input_ids", "attention_mask", "token_type_ids", "pixel_values", "input_features", "decoder_input_ids",
-             "logits", "last_hidden_state", "pooler_output", "encoder_last_hidden_state", "prompt_ids",
-             "generated_ids"]
+             "decoder_attention_mask", "logits", "last_hidden_state", "pooler_output", "sentence_embedding",
+             "encoder_last_hidden_state", "prompt_ids", "generated_ids"]
     meta = {
         "name": v["name"],
         "architecture": cfg["architectures"][0],
@@ -984,8 +1413,10 @@ def write(v):
         "weights": {k: [list(t.shape), {"torch.float32": "F32", "torch.bfloat16": "BF16",
                                         "torch.float16": "F16"}[str(t.dtype)]] for k, t in sorted(stored.items())},
     }
+    if e:
+        meta["embedding"] = {k: e[k] for k in ("sentences", "ids", "normalize")}
     with open(os.path.join(d, "meta.json"), "w") as f:
-        json.dump(meta, f, indent=1)
+        json.dump(meta, f, indent=1, ensure_ascii=False)
         f.write("\n")
     size = sum(os.path.getsize(os.path.join(d, x)) for x in os.listdir(d))
     g = gen_meta["min_top1_top2_margin"] if gen_meta else None

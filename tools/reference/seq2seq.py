@@ -1,7 +1,8 @@
-"""Encoder-decoder families: t5, bart, marian, whisper.
+"""Encoder-decoder families: t5, mt5, bart, marian, mbart, pegasus, whisper.
 
 forward(model, inputs) -> {"logits", "encoder_last_hidden_state"}; generate(model, inputs, n) -> greedy ids
-starting from decoder_start_token_id (full recompute each step; encoder input = row 0).
+starting from decoder_start_token_id (full recompute each step; encoder input = row 0), with forced_bos_token_id
+forced as the first new token where the config sets it (HF's ForcedBOSTokenLogitsProcessor).
 """
 import math
 
@@ -64,7 +65,8 @@ def _t5_attn(aw, x, kv, nh, bias):
 
 
 def _t5_ff(cfg, fw, x):
-    ffp = cfg.get("feed_forward_proj", "relu")
+    # MT5Config's default is gated-gelu, T5Config's relu
+    ffp = cfg.get("feed_forward_proj", "gated-gelu" if cfg["model_type"] == "mt5" else "relu")
     parts = ffp.split("-")
     gated = parts[0] == "gated"
     act_name = "gelu_new" if ffp == "gated-gelu" else parts[-1]
@@ -77,7 +79,10 @@ def _t5_ff(cfg, fw, x):
 
 def t5_scale_decoder_outputs(cfg):
     """transformers 5.x T5Config: scale_decoder_outputs = (tie_word_embeddings from config.json is not False),
-    unless config.json stores scale_decoder_outputs explicitly (5.x-saved configs)."""
+    unless config.json stores scale_decoder_outputs explicitly (5.x-saved configs). mT5 (5.x): MT5Config forces
+    tie_word_embeddings and has no scale_decoder_outputs; MT5ForConditionalGeneration.forward never rescales."""
+    if cfg["model_type"] == "mt5":
+        return False
     if cfg.get("scale_decoder_outputs") is not None:
         return bool(cfg["scale_decoder_outputs"])
     return cfg.get("tie_word_embeddings", None) is not False
@@ -140,7 +145,7 @@ def t5_decode(m, dec_ids, enc, am):
 
 
 # ----------------------------------------------------------------------------------------------------------------------
-# BART / Marian (post-LN) and Whisper (pre-LN)
+# BART / Marian (post-LN), mBART / Pegasus (pre-LN, final layer_norm per stack) and Whisper (pre-LN)
 # ----------------------------------------------------------------------------------------------------------------------
 def marian_sinusoidal(n_pos, dim):
     """MarianSinusoidalPositionalEmbedding: [sin(even cols) | cos(odd cols)] halves, float64 numpy -> float32."""
@@ -206,20 +211,35 @@ def _tok_emb(w, side):
     return e if e is not None else w("model.shared.weight")
 
 
+def _bart_embed(m, w, side, ids):
+    """Token embeddings * embed_scale + positions (+ layernorm_embedding) of one stack."""
+    cfg, mt = m.cfg, m.mt
+    L = ids.shape[1]
+    h = _tok_emb(w, side)[ids] * _embed_scale(cfg)
+    if mt in ("marian", "pegasus"):
+        # Marian/PegasusSinusoidalPositionalEmbedding (Pegasus's is "Copied from" Marian's): no offset
+        h = h + marian_sinusoidal(cfg["max_position_embeddings"], cfg["d_model"])[:L]
+    else:
+        # BartLearnedPositionalEmbedding / MBartLearnedPositionalEmbedding: row position + 2
+        h = h + w("model.%s.embed_positions.weight" % side)[torch.arange(L) + 2]
+        h = _ln(w, "model.%s.layernorm_embedding" % side, h)
+    return h
+
+
+def _pre_ln(mt):
+    return mt in ("mbart", "pegasus")
+
+
 def bart_encode(m, ids, am):
     cfg, mt = m.cfg, m.mt
     w = W(m.w)
-    B, L = ids.shape
-    h = _tok_emb(w, "encoder")[ids] * _embed_scale(cfg)
-    if mt == "marian":
-        h = h + marian_sinusoidal(cfg["max_position_embeddings"], cfg["d_model"])[:L]
-    else:
-        h = h + w("model.encoder.embed_positions.weight")[torch.arange(L) + 2]      # BartLearnedPositionalEmbedding
-        h = _ln(w, "model.encoder.layernorm_embedding", h)
+    h = _bart_embed(m, w, "encoder", ids)
     act = act_fn(cfg.get("activation_function", "gelu"))
     mask = padding_mask(am)
     for i in range(cfg["encoder_layers"]):
-        h = _enc_layer(w.sub("model.encoder.layers.%d." % i), h, cfg["encoder_attention_heads"], mask, act, False)
+        h = _enc_layer(w.sub("model.encoder.layers.%d." % i), h, cfg["encoder_attention_heads"], mask, act, _pre_ln(mt))
+    if _pre_ln(mt):
+        h = _ln(w, "model.encoder.layer_norm", h)
     return h
 
 
@@ -227,18 +247,15 @@ def bart_decode(m, dec_ids, enc, am):
     cfg, mt = m.cfg, m.mt
     w = W(m.w)
     B, L = dec_ids.shape
-    h = _tok_emb(w, "decoder")[dec_ids] * _embed_scale(cfg)
-    if mt == "marian":
-        h = h + marian_sinusoidal(cfg["max_position_embeddings"], cfg["d_model"])[:L]
-    else:
-        h = h + w("model.decoder.embed_positions.weight")[torch.arange(L) + 2]
-        h = _ln(w, "model.decoder.layernorm_embedding", h)
+    h = _bart_embed(m, w, "decoder", dec_ids)
     act = act_fn(cfg.get("activation_function", "gelu"))
     sm = causal_mask(L, L)
     cm = padding_mask(am)
     for i in range(cfg["decoder_layers"]):
         h = _dec_layer(w.sub("model.decoder.layers.%d." % i), h, enc, cfg["decoder_attention_heads"], sm, cm, act,
-                       False)
+                       _pre_ln(mt))
+    if _pre_ln(mt):
+        h = _ln(w, "model.decoder.layer_norm", h)
     head = w("lm_head.weight", None)
     if head is None:
         head = _tok_emb(w, "decoder")
@@ -283,8 +300,9 @@ def whisper_decode(m, dec_ids, enc, am=None):
 
 
 # ----------------------------------------------------------------------------------------------------------------------
-FORWARD = {"t5": (t5_encode, t5_decode), "bart": (bart_encode, bart_decode), "marian": (bart_encode, bart_decode),
-           "whisper": (None, whisper_decode)}
+FORWARD = {"t5": (t5_encode, t5_decode), "mt5": (t5_encode, t5_decode), "bart": (bart_encode, bart_decode),
+           "marian": (bart_encode, bart_decode), "mbart": (bart_encode, bart_decode),
+           "pegasus": (bart_encode, bart_decode), "whisper": (None, whisper_decode)}
 
 
 def encode(m, inputs, row=None):
@@ -305,23 +323,31 @@ def forward(m, inputs):
 
 
 def decoder_start(cfg):
+    """decoder_start_token_id; when unset, HF generate()'s _get_decoder_start_token_id falls back to bos_token_id
+    (mBART, Pegasus: their configs have no decoder start default); the older families here use pad_token_id."""
     s = cfg.get("decoder_start_token_id")
     if s is None:
-        s = cfg.get("pad_token_id")
+        s = cfg.get("bos_token_id" if cfg["model_type"] in ("mbart", "pegasus") else "pad_token_id")
     return s
 
 
 def generate(m, inputs, n, special=(), start=None):
-    """Greedy from decoder_start_token_id with row 0 of the encoder input. Returns (ids, margins, hit_special)."""
+    """Greedy from decoder_start_token_id with row 0 of the encoder input. Returns (ids, margins, hit_special).
+    forced_bos_token_id (config), when set, is the first new token whatever the logits say (HF forces it while the
+    decoder input has length 1); that step has no margin."""
+    forced = m.cfg.get("forced_bos_token_id")
     with torch.no_grad():
         enc, am = encode(m, inputs, row=0)
         ids = torch.tensor([[decoder_start(m.cfg) if start is None else start]])
         margins, hit = [], False
         for _ in range(n):
             lg = FORWARD[m.mt][1](m, ids, enc, am)[0, -1]
-            top = torch.topk(lg, 2)
-            tok = int(top.indices[0])
-            margins.append(float(top.values[0] - top.values[1]))
-            hit = hit or tok in special
+            if forced is not None and ids.shape[1] == 1:
+                tok = int(forced)
+            else:
+                top = torch.topk(lg, 2)
+                tok = int(top.indices[0])
+                margins.append(float(top.values[0] - top.values[1]))
+                hit = hit or tok in special
             ids = torch.cat([ids, torch.tensor([[tok]])], dim=1)
     return ids, margins, hit

@@ -25,7 +25,7 @@ struct AttentionConfig {
   int64_t hidden = 0;  // model width (input of q/k/v, output of o)
   int64_t heads = 0, kv_heads = 0, head_dim = 0;
   bool causal = true;
-  int64_t window = 0;  // sliding window: a query at p sees keys p - window < j <= p; 0 = unlimited
+  int64_t window = 0;  // sliding window: a query at p sees keys p - window < j <= p (bidirectional: |j - p| < window); 0 = unlimited
   float scale = 1.0f;  // multiplies q·k
   float softcap = 0.0f;  // > 0: scores soft-capped to softcap·tanh(s / softcap) before the mask (Gemma 2)
 };

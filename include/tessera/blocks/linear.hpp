@@ -3,7 +3,8 @@
 // Float W is re-laid out once, at construction, into kernels::PackedWeight panels (same dtype,
 // so the same number of bytes as the file's tensor); every forward runs on the packed form and
 // the original (usually a view of the mmapped file) is never read again after loading.
-// Quantized W is used in place (rows of blocks, as the file stores them): kernels::gemm_quant.
+// Quantized W is used in place (rows of blocks, as the file stores them), or for the types
+// the kernels read in panels (Q4_0, Q4_K) re-laid out once like float W: kernels::gemm_quant.
 #pragma once
 
 #include <optional>
@@ -42,21 +43,16 @@ class Linear {
   // W [out, in] in F32, F16, BF16 or a ggml block type (borrowed or owned: the Tensor keeps
   // its bytes alive), and an optional bias of `out` values. Float W is packed here.
   Linear(Tensor weight, std::vector<float> bias) : w_(std::move(weight)), b_(std::move(bias)) {
-    if (w_.empty()) {
-      TESSERA_CHECK(b_.empty(), "Linear: a bias of {} values without a weight", b_.size());
-      return;
-    }
     TESSERA_CHECK(w_.rank() == 2, "Linear: the weight must be a matrix [out, in], found shape {}", shape_str(w_.shape()));
     TESSERA_CHECK(is_weight_dtype(w_.dtype()),
                   "Linear: weight dtype {} is not supported (expected F32, F16, BF16 or a GGUF block type)",
                   dtype_name(w_.dtype()));
     TESSERA_CHECK(b_.empty() || int64_t(b_.size()) == w_.dim(0), "Linear: {} bias values for {} outputs", b_.size(),
                   w_.dim(0));
-    if (w_.numel() == 0) return;
-    if (is_quantized(w_.dtype()))
+    if (is_quantized(w_.dtype()) && w_.numel() > 0)
       quant_ = kernels::QuantWeight(w_.raw(), w_.dtype(), w_.dim(0), w_.dim(1), w_.keepalive());
-    else
-      packed_ = kernels::PackedWeight::pack(w_.raw(), w_.dtype(), w_.dim(0), w_.dim(1));
+    else  // an empty matrix packs to nothing whatever its dtype: Y is the bias
+      packed_ = kernels::PackedWeight::pack(w_.raw(), w_.numel() > 0 ? w_.dtype() : DType::F32, w_.dim(0), w_.dim(1));
   }
 
   // One Linear whose outputs are the parts' side by side, [y0 | y1 | ...] (q|k|v, gate|up):
@@ -93,8 +89,9 @@ class Linear {
   // The checkpoint's tensor; empty for a fused Linear (only the packed form exists).
   const Tensor& weight() const { return w_; }
   bool has_bias() const { return !b_.empty(); }
-  // Whether the kernels read a packed copy (the checkpoint's bytes are then no longer needed).
-  bool is_packed() const { return !packed_.empty(); }
+  // Whether the kernels read a re-laid-out copy (packed panels, repacked quantized rows): the
+  // checkpoint's bytes are then no longer needed.
+  bool is_packed() const { return !packed_.empty() || quant_.repacked(); }
 
   // y[m, out] (row stride ldy) = x[m, in] (row stride ldx) · Wᵀ + b  (+ y when accumulate)
   void forward(const float* x, int64_t m, float* y, int64_t ldx = -1, int64_t ldy = -1, bool accumulate = false) const {
@@ -103,13 +100,9 @@ class Linear {
                            b_.empty() ? nullptr : b_.data(), accumulate);
       return;
     }
-    if (!quant_.empty()) {
-      kernels::gemm_quant(x, m, ldx < 0 ? in_features() : ldx, quant_, y, ldy < 0 ? out_features() : ldy,
-                          b_.empty() ? nullptr : b_.data(), accumulate);
-      return;
-    }
-    kernels::gemm(x, m, in_features(), ldx < 0 ? in_features() : ldx, w_.raw(), w_.dtype(), out_features(), y,
-                  ldy < 0 ? out_features() : ldy, b_.empty() ? nullptr : b_.data(), accumulate);
+    TESSERA_CHECK(!quant_.empty(), "Linear::forward: no weight (a default-constructed Linear)");
+    kernels::gemm_quant(x, m, ldx < 0 ? in_features() : ldx, quant_, y, ldy < 0 ? out_features() : ldy,
+                        b_.empty() ? nullptr : b_.data(), accumulate);
   }
 
  private:

@@ -1,6 +1,6 @@
 // Tensor: a dtype and a row-major shape over bytes that are either owned (64-byte aligned)
 // or borrowed from something kept alive by a shared handle (e.g. an mmapped file).
-// Weights stay in the file's dtype; the f32 math reads them through Eigen maps or kernels.
+// Weights stay in the file's dtype; the f32 math reads them through the kernels.
 #pragma once
 
 #include <cstdint>
@@ -11,7 +11,6 @@
 #include <string>
 #include <vector>
 
-#include <Eigen/Core>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -22,9 +21,6 @@
 namespace tessera {
 
 using Shape = std::vector<int64_t>;
-using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-using MatrixView = Eigen::Map<RowMatrix, Eigen::Unaligned>;
-using ConstMatrixView = Eigen::Map<const RowMatrix, Eigen::Unaligned>;
 
 inline std::string shape_str(const Shape& s) { return fmt::format("[{}]", fmt::join(s, ", ")); }
 
@@ -162,18 +158,6 @@ class Tensor {
       }
     }
     return v;
-  }
-
-  // f32 tensors as a row-major matrix of [numel / last dim, last dim].
-  MatrixView matrix() {
-    TESSERA_CHECK(dtype_ == DType::F32, "matrix(): tensor is {}, not F32", dtype_name(dtype_));
-    int64_t cols = shape_.empty() ? 1 : shape_.back();
-    return MatrixView(data<float>(), cols == 0 ? 0 : numel() / cols, cols);
-  }
-  ConstMatrixView matrix() const {
-    TESSERA_CHECK(dtype_ == DType::F32, "matrix(): tensor is {}, not F32", dtype_name(dtype_));
-    int64_t cols = shape_.empty() ? 1 : shape_.back();
-    return ConstMatrixView(data<float>(), cols == 0 ? 0 : numel() / cols, cols);
   }
 
  private:

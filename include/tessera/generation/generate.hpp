@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <utility>
@@ -20,12 +21,16 @@ struct GenerationOptions {
   SamplingOptions sampling;
   std::vector<int64_t> eos_token_ids;
   bool stop_at_eos = true;
+  // Forced as the first new token when the prompt is a single token (Hugging Face's
+  // ForcedBOSTokenLogitsProcessor): mBART-50's target-language code after the decoder start.
+  std::optional<int64_t> forced_bos_token_id;
   // Log-probabilities of each generated token under the model (log-softmax of the raw logits,
   // before any penalty, temperature or filter): -1 none, 0 the chosen token's only, n > 0
   // also the n most likely tokens (OpenAI's logprobs / top_logprobs).
   int64_t top_logprobs = -1;
 
-  // Defaults from the model's generation_config.json (when present) and config.json.
+  // Defaults from the model's generation_config.json (when present) and config.json
+  // (eos_token_id, and forced_bos_token_id where generation_config.json does not set it).
   static GenerationOptions for_model(const Model& model);
   // Overlays the fields present in a generation_config.json file.
   void read_generation_config(const std::string& path);

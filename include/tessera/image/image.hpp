@@ -40,4 +40,20 @@ enum class Resample { Nearest = 0, Lanczos = 1, Bilinear = 2, Bicubic = 3, Box =
 // after each pass. Nearest picks the source pixel under each output pixel's centre.
 Image resize(const Image& image, int64_t width, int64_t height, Resample resample);
 
+// The separable filter weights that resize uses, in double precision: output index i reads
+// `count[i]` inputs from `first[i]` with weights[i * taps ...] (normalised to sum 1). They are
+// also torch.nn.functional.interpolate's with antialias=True, align_corners=False for
+// bilinear and bicubic (both follow Pillow; bicubic with a = -0.5).
+struct ResampleWeights {
+  int64_t taps = 0;
+  std::vector<int64_t> first, count;
+  std::vector<double> weights;  // [out][taps]
+};
+ResampleWeights resample_weights(int64_t in_size, int64_t out_size, Resample resample);
+
+// Float planes [planes, height, width] → [planes, out_height, out_width] with those weights,
+// width first (interpolate(mode, antialias=True, align_corners=False) on float input).
+void resize_planes(const float* in, int64_t planes, int64_t height, int64_t width, int64_t out_height,
+                   int64_t out_width, Resample resample, float* out);
+
 }  // namespace tessera

@@ -1,5 +1,5 @@
 // The hot loops, as plain functions on raw row-major buffers. Each dispatches at run time to
-// the scalar, AVX2 or AVX-512 version (see cpu.hpp); reference.hpp holds the simple
+// the scalar, AVX2 or AVX-512 version (see cpu.hpp); tests/kernel_reference.hpp holds the simple
 // double-accumulating oracles the tests compare them with. Nothing here knows what a model is.
 #pragma once
 
@@ -12,13 +12,6 @@
 #include "tessera/kernels/cpu.hpp"
 
 namespace tessera::kernels {
-
-// Y[m, n] = sum_k X[m, k] * W[n, k]  (+ bias[n])  (+ Y[m, n] when accumulate).
-// X: f32 [M, K] with row stride ldx; W: [N, K] contiguous, dtype F32, F16 or BF16;
-// Y: f32 [M, N] with row stride ldy. Threads over N (and M for large M) on the pool;
-// the result does not depend on the thread count.
-void gemm(const float* x, int64_t m, int64_t k, int64_t ldx, const void* w, DType wtype, int64_t n,
-          float* y, int64_t ldy, const float* bias = nullptr, bool accumulate = false);
 
 // W [N, K] rearranged once (at load) for gemm_packed: panels of kPanel = 32 output columns,
 // each panel [K][32] contiguous, in W's own dtype (F32, F16 or BF16: an f16 checkpoint
@@ -49,9 +42,11 @@ class PackedWeight {
   int64_t n_ = 0, k_ = 0;
 };
 
-// Y = X·Wᵀ (+ bias) (+ Y when accumulate) with W pre-packed; same contract as gemm.
-// Every output element is one FMA chain in K order, so the result does not depend on the
-// thread count.
+// Y[m, n] = sum_k X[m, k] * W[n, k]  (+ bias[n])  (+ Y[m, n] when accumulate): the one GEMM
+// engine, with W packed once (a weight used once is packed on the fly: PackedWeight::pack,
+// then this). X: f32 [M, K] with row stride ldx; Y: f32 [M, N] with row stride ldy. Threads
+// over N (and M for large M) on the pool; every output element is one FMA chain in K order,
+// so the result does not depend on the thread count.
 void gemm_packed(const float* x, int64_t m, int64_t ldx, const PackedWeight& w, float* y, int64_t ldy,
                  const float* bias = nullptr, bool accumulate = false);
 
@@ -62,7 +57,8 @@ void gemm_packed(const float* x, int64_t m, int64_t ldx, const PackedWeight& w, 
 // F16, BF16, or Q8_0 (each head ceil(head_dim / 32) of ggml's blocks, zero-padded past
 // head_dim). The kernel converts keys and values tile by tile as it reads them. Query head h
 // reads kv head h / (heads / kv_heads) (GQA/MQA without copies). Causal: query at p sees keys
-// j <= p; with window > 0 also j > p - window. score = scale * q·k (+ bias(ctx, h, qpos, j)
+// j <= p; with window > 0 also j > p - window. Bidirectional: every key, or with window > 0
+// those with |j - p| < window (ModernBERT's local layers). score = scale * q·k (+ bias(ctx, h, qpos, j)
 // when bias is set); out row i: heads × head_dim at out + i*ldo. A query with no visible key
 // gets zeros.
 //

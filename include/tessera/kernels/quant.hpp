@@ -36,6 +36,8 @@ static_assert(sizeof(Q4_0) == dtype_block_bytes(DType::Q4_0) && sizeof(Q4_1) == 
               sizeof(Q3_K) == dtype_block_bytes(DType::Q3_K) && sizeof(Q4_K) == dtype_block_bytes(DType::Q4_K) &&
               sizeof(Q5_K) == dtype_block_bytes(DType::Q5_K) && sizeof(Q6_K) == dtype_block_bytes(DType::Q6_K) &&
               sizeof(Q8_K) == dtype_block_bytes(DType::Q8_K));
+// The 6-bit scale and 6-bit min of sub-block j (0..7) of a Q4_K / Q5_K super-block's scales.
+void k4_scale_min(int j, const uint8_t* s, uint8_t* scale, uint8_t* min);
 }  // namespace blocks
 
 // dst[0..n) = the n elements at src, for every float and quantized type (n a multiple of the
@@ -47,8 +49,11 @@ void dequantize_row(DType type, const void* src, float* dst, int64_t n);
 // dst holds dtype_bytes(type, n). Every quantized type (Q8_K included), and F32/F16/BF16.
 void quantize_row(DType type, const float* src, void* dst, int64_t n);
 
-// A quantized weight W [n, k] used in place: row r is dtype_bytes(type, k) bytes at
-// data + r * row_bytes. `keepalive` holds the bytes (the mapped file, or an owned copy).
+// A quantized weight W [n, k]: row r is dtype_bytes(type, k) bytes at data + r * row_bytes.
+// `keepalive` holds the bytes (the mapped file, or an owned copy). Most types are used in
+// place. Q4_0 and Q4_K are re-laid out once, here, into panels of 16 rows interleaved 4 bytes at a time
+// (the same number of bytes, owned): gemm_quant reads only the panels, so the rows may be
+// released (Linear drops the file's pages) and are not read again.
 class QuantWeight {
  public:
   QuantWeight() = default;
@@ -61,10 +66,16 @@ class QuantWeight {
   size_t bytes() const { return row_bytes() * size_t(n_); }
   const void* data() const { return data_; }
   const void* row(int64_t r) const { return static_cast<const unsigned char*>(data_) + size_t(r) * row_bytes(); }
+  // The panel form (null for types used in place).
+  const unsigned char* panels() const { return panels_.get(); }
+  bool repacked() const { return panels_ != nullptr; }
 
  private:
+  static std::shared_ptr<const unsigned char> repack_panels(const void* data, DType type, int64_t n, int64_t k);
+
   const void* data_ = nullptr;
   std::shared_ptr<const void> keep_;
+  std::shared_ptr<const unsigned char> panels_;
   DType type_ = DType::Q8_0;
   int64_t n_ = 0, k_ = 0;
 };

@@ -1,7 +1,7 @@
-// Encoder-only models (BERT, RoBERTa, ViT): embeddings → bidirectional layers → optional
-// final norm (one Stack), then pooler and classifier. A batch of sequences of different
-// lengths runs packed (no padding computed), each sequence a Segment whose attention reads its
-// own rows' keys and values in place.
+// Encoder-only models (BERT, RoBERTa, XLM-RoBERTa, DistilBERT, ModernBERT, ViT, DINOv2):
+// embeddings → bidirectional layers → optional final norm (one Stack), then pooler and
+// classifier. A batch of sequences of different lengths runs packed (no padding computed),
+// each sequence a Segment whose attention reads its own rows' keys and values in place.
 #pragma once
 
 #include <optional>
@@ -22,13 +22,18 @@ enum class PositionIds {
 };
 
 // ViT's input side: conv patch embedding (run as one GEMM over flattened patches), class
-// token and learned positions.
+// token and learned positions; DINOv2 adds register tokens and other image sizes.
 struct PatchEmbedding {
   int64_t channels = 0, image_height = 0, image_width = 0, patch = 0;
   Linear projection;          // [hidden, channels × patch × patch], the conv kernel flattened
   std::vector<float> cls;     // [hidden]
   std::vector<float> positions;  // [1 + patches, hidden]
+  std::vector<float> registers;  // [registers, hidden], inserted after the CLS row (after positions)
+  // DINOv2: images of other sizes take the position grid resized to their patch grid (bicubic,
+  // antialiased, as Hugging Face's interpolate_pos_encoding); otherwise the size is fixed.
+  bool resize_positions = false;
   int64_t patches() const { return (image_height / patch) * (image_width / patch); }
+  int64_t register_count(int64_t hidden) const { return int64_t(registers.size()) / hidden; }
 };
 
 class EncoderModel final : public Model {
@@ -48,7 +53,12 @@ class EncoderModel final : public Model {
   // The pooler's activation; empty means tanh (BERT, and ViT's default pooler_act), which is
   // not among the kernel activations.
   std::optional<kernels::Activation> pooler_act;
+  // pooler_output is the (final-normed) CLS row itself (DINOv2), when there is no pooler.
+  bool pooler_is_cls = false;
   std::optional<Linear> classifier;  // on the (final-normed) CLS row, image models
+  // > 0: the classifier reads [CLS, mean of the rows from this index on] (DINOv2 with
+  // registers: 1 + registers), 2 × hidden wide.
+  int64_t classifier_mean_from = 0;
   std::vector<std::string> labels;   // id2label, indexed by class id
 
   const ModelInfo& info() const override { return meta; }
@@ -63,7 +73,7 @@ class EncoderModel final : public Model {
   // The same with token type ids (null, or one row per sequence of the same length).
   Tensor encode_text(const std::vector<std::vector<int32_t>>& batch,
                      const std::vector<std::vector<int32_t>>* token_types) const;
-  // pixel_values [B, C, H, W] → [B × (1 + patches), hidden], each image's CLS row first.
+  // pixel_values [B, C, H, W] → [B × (1 + registers + patches), hidden], each image's CLS row first.
   Tensor encode_images(const Tensor& pixel_values) const;
   // [B, out] = pooler(CLS rows) of packed hidden states with the given sequence lengths.
   Tensor pool(const Tensor& hidden, const std::vector<int64_t>& lengths) const;

@@ -117,9 +117,124 @@ inline float sf_fma(float a, float b, float c) { return __builtin_fmaf(a, b, c);
 inline float h2f(uint16_t h) { return _cvtsh_ss(h); }
 inline float f16_round(float x) { return _cvtsh_ss(_cvtss_sh(x, _MM_FROUND_TO_NEAREST_INT)); }
 
+// The panel vocabulary (16 lanes). With VNNI (the AVX-512 build): one 512-bit register per 16
+// lanes, a panel block's nibbles unpacked once into registers that each row's vpdpbusd chain
+// reads. AVX2: two 256-bit halves (rows 0..7, 8..15); registers are too few to hold the
+// unpacked chunks, so each row unpacks as it goes, and the u8·s8 pairs are summed as i16
+// across up to 8 chunks before one vpmaddwd: a pair is at most 2·15·127, eight 30480, in i16.
+#ifdef TESSERA_QUANT_VNNI
+using PI = __m512i;
+using PF = __m512;
+template <int NC>
+struct PW {
+  __m512i lo[NC], hi[NC];
+};
+template <int NC>
+inline PW<NC> pw_nib(const uint8_t* c) {
+  const __m512i m = _mm512_set1_epi8(0x0F);
+  PW<NC> w;
+  for (int t = 0; t < NC; ++t) {
+    const __m512i v = _mm512_loadu_si512(c + 64 * t);
+    w.lo[t] = _mm512_and_si512(v, m);
+    w.hi[t] = _mm512_and_si512(_mm512_srli_epi16(v, 4), m);
+  }
+  return w;
+}
+inline int32_t load_i32(const int8_t* p) {
+  int32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+template <int NC>
+inline PI pi_dot_nib(const PW<NC>& w, bool high, const int8_t* x) {
+  // Two chains, added: the integer sums are exact in any order.
+  const __m512i* q = high ? w.hi : w.lo;
+  __m512i s0 = _mm512_setzero_si512(), s1 = _mm512_setzero_si512();
+  for (int t = 0; t < NC; t += 2) {
+    s0 = _mm512_dpbusd_epi32(s0, q[t], _mm512_set1_epi32(load_i32(x + 4 * t)));
+    s1 = _mm512_dpbusd_epi32(s1, q[t + 1], _mm512_set1_epi32(load_i32(x + 4 * t + 4)));
+  }
+  return _mm512_add_epi32(s0, s1);
+}
+inline PI pi_zero() { return _mm512_setzero_si512(); }
+inline PI pi_set1(int32_t v) { return _mm512_set1_epi32(v); }
+inline PI pi_add(PI a, PI b) { return _mm512_add_epi32(a, b); }
+inline PI pi_mul_u8(PI a, const uint8_t* s) {
+  return _mm512_mullo_epi32(a, _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s))));
+}
+inline PI pi_sub(PI a, int32_t v) { return _mm512_sub_epi32(a, _mm512_set1_epi32(v)); }
+inline PF pf_zero() { return _mm512_setzero_ps(); }
+inline PF pf_h2f(const void* p) { return _mm512_cvtph_ps(_mm256_loadu_si256(static_cast<const __m256i*>(p))); }
+inline PF pf_cvt(PI a) { return _mm512_cvtepi32_ps(a); }
+inline PF pf_scale(PF a, float v) { return _mm512_mul_ps(a, _mm512_set1_ps(v)); }
+inline PF pf_fma(PF a, PF b, PF c) { return _mm512_fmadd_ps(a, b, c); }
+inline void pf_store(float* p, PF a) { _mm512_storeu_ps(p, a); }
+#else
+struct PI {
+  __m256i lo, hi;
+};
+struct PF {
+  __m256 lo, hi;
+};
+template <int NC>
+struct PW {
+  const uint8_t* p;
+};
+template <int NC>
+inline PW<NC> pw_nib(const uint8_t* c) {
+  return PW<NC>{c};
+}
+template <int NC>
+inline __m256i half_dot_nib(const uint8_t* c, bool high, const int8_t* x) {
+  const __m256i m = _mm256_set1_epi8(0x0F);
+  __m256i s = _mm256_setzero_si256();
+  for (int t = 0; t < NC; ++t) {
+    int32_t x4;
+    std::memcpy(&x4, x + 4 * t, 4);
+    __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c + 64 * t));
+    if (high) v = _mm256_srli_epi16(v, 4);
+    s = _mm256_add_epi16(s, _mm256_maddubs_epi16(_mm256_and_si256(v, m), _mm256_set1_epi32(x4)));
+  }
+  return _mm256_madd_epi16(s, _mm256_set1_epi16(1));
+}
+template <int NC>
+inline PI pi_dot_nib(const PW<NC>& w, bool high, const int8_t* x) {
+  return PI{half_dot_nib<NC>(w.p, high, x), half_dot_nib<NC>(w.p + 32, high, x)};
+}
+inline PI pi_zero() { return PI{_mm256_setzero_si256(), _mm256_setzero_si256()}; }
+inline PI pi_set1(int32_t v) { return PI{_mm256_set1_epi32(v), _mm256_set1_epi32(v)}; }
+inline PI pi_add(const PI& a, const PI& b) { return PI{_mm256_add_epi32(a.lo, b.lo), _mm256_add_epi32(a.hi, b.hi)}; }
+inline PI pi_mul_u8(const PI& a, const uint8_t* s) {
+  const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s));
+  return PI{_mm256_mullo_epi32(a.lo, _mm256_cvtepu8_epi32(b)), _mm256_mullo_epi32(a.hi, _mm256_cvtepu8_epi32(_mm_srli_si128(b, 8)))};
+}
+inline PI pi_sub(PI a, int32_t v) {
+  const __m256i b = _mm256_set1_epi32(v);
+  return PI{_mm256_sub_epi32(a.lo, b), _mm256_sub_epi32(a.hi, b)};
+}
+inline PF pf_zero() { return PF{_mm256_setzero_ps(), _mm256_setzero_ps()}; }
+inline PF pf_h2f(const void* p) {
+  const auto* h = static_cast<const __m128i*>(p);
+  return PF{_mm256_cvtph_ps(_mm_loadu_si128(h)), _mm256_cvtph_ps(_mm_loadu_si128(h + 1))};
+}
+inline PF pf_cvt(const PI& a) { return PF{_mm256_cvtepi32_ps(a.lo), _mm256_cvtepi32_ps(a.hi)}; }
+inline PF pf_scale(const PF& a, float v) {
+  const __m256 b = _mm256_set1_ps(v);
+  return PF{_mm256_mul_ps(a.lo, b), _mm256_mul_ps(a.hi, b)};
+}
+inline PF pf_fma(const PF& a, const PF& b, const PF& c) {
+  return PF{_mm256_fmadd_ps(a.lo, b.lo, c.lo), _mm256_fmadd_ps(a.hi, b.hi, c.hi)};
+}
+inline void pf_store(float* p, const PF& a) {
+  _mm256_storeu_ps(p, a.lo);
+  _mm256_storeu_ps(p + 8, a.hi);
+}
+#endif
+
 constexpr int kQuantRows = 4;
 constexpr int kQuantCols = 2;
 constexpr int kQuantDecodeCols = 1;  // the tile for one activation row
+constexpr int kPanelRows = 4;
 
 #include "../quant_impl.inc"
 

@@ -1,4 +1,4 @@
-// Internal to the BART, Marian and Whisper loaders: the layer layout they share
+// Internal to the BART, Marian, mBART, Pegasus and Whisper loaders: the layer layout they share
 // (self_attn / encoder_attn with q_proj, k_proj, v_proj, out_proj; fc1, fc2; LayerNorms named
 // self_attn_layer_norm, encoder_attn_layer_norm, final_layer_norm).
 #pragma once
@@ -47,8 +47,13 @@ inline int64_t bart_heads(const JsonObject& cfg, const std::string& key, int64_t
   return h;
 }
 
-// BART and Marian share everything but positions and the embedding norm; bart.cpp builds both.
+// The BART layout's four text families; bart.cpp builds them all. They differ in
+//   positions:  learned, read at position + 2 (BART, mBART) or sinusoidal, computed (Marian, Pegasus);
+//   layernorm_embedding after the positions (BART, mBART);
+//   norms:      post-norm (BART, Marian) or pre-norm with a final layer_norm per stack (mBART, Pegasus);
+//   Marian alone may have a separate decoder vocabulary.
+enum class BartKind { Bart, Marian, MBart, Pegasus };
 std::shared_ptr<const Model> load_bart_like(const JsonObject& cfg, const WeightStore& store, const std::string& dir,
-                                            bool marian);
+                                            BartKind kind);
 
 }  // namespace tessera::families

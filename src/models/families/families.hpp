@@ -23,13 +23,22 @@ std::shared_ptr<const Model> load_gpt_neox(const JsonObject& cfg, const WeightSt
 
 // Encoder-decoders (encoder_decoder.hpp).
 std::shared_ptr<const Model> load_t5(const JsonObject& cfg, const WeightStore& store, const std::string& dir);
+std::shared_ptr<const Model> load_mt5(const JsonObject& cfg, const WeightStore& store, const std::string& dir);
 std::shared_ptr<const Model> load_bart(const JsonObject& cfg, const WeightStore& store, const std::string& dir);
 std::shared_ptr<const Model> load_marian(const JsonObject& cfg, const WeightStore& store, const std::string& dir);
+std::shared_ptr<const Model> load_mbart(const JsonObject& cfg, const WeightStore& store, const std::string& dir);
+std::shared_ptr<const Model> load_pegasus(const JsonObject& cfg, const WeightStore& store, const std::string& dir);
 std::shared_ptr<const Model> load_whisper(const JsonObject& cfg, const WeightStore& store, const std::string& dir);
 
-// Encoders (encoder.hpp): BERT and RoBERTa share bert.cpp.
+// Encoders (encoder.hpp): BERT, RoBERTa, XLM-RoBERTa and DistilBERT share bert.cpp.
 std::shared_ptr<const Model> load_bert(const JsonObject& cfg, const WeightStore& store, const std::string& dir);
 std::shared_ptr<const Model> load_roberta(const JsonObject& cfg, const WeightStore& store, const std::string& dir);
+std::shared_ptr<const Model> load_xlm_roberta(const JsonObject& cfg, const WeightStore& store, const std::string& dir);
+std::shared_ptr<const Model> load_distilbert(const JsonObject& cfg, const WeightStore& store, const std::string& dir);
+std::shared_ptr<const Model> load_modernbert(const JsonObject& cfg, const WeightStore& store, const std::string& dir);
+// ViT and DINOv2 with registers share vit.cpp.
 std::shared_ptr<const Model> load_vit(const JsonObject& cfg, const WeightStore& store, const std::string& dir);
+std::shared_ptr<const Model> load_dinov2_with_registers(const JsonObject& cfg, const WeightStore& store,
+                                                        const std::string& dir);
 
 }  // namespace tessera::families

@@ -7,7 +7,7 @@
 namespace tessera::families {
 
 std::shared_ptr<const Model> load_marian(const JsonObject& cfg, const WeightStore& store, const std::string& dir) {
-  return load_bart_like(cfg, store, dir, true);
+  return load_bart_like(cfg, store, dir, BartKind::Marian);
 }
 
 }  // namespace tessera::families

@@ -1,11 +1,13 @@
 // T5 (original and v1.1 / flan): pre-norm with T5's RMS-style LayerNorm, no attention scaling,
 // a relative position bias computed in block 0 and shared by every layer of its stack
 // (bidirectional buckets in the encoder, causal in the decoder), ReLU or gated-GELU
-// feed-forward, and the tied head's d_model^-0.5 rescaling.
+// feed-forward, and the tied head's d_model^-0.5 rescaling. mT5 (mt5.cpp) is the same loader
+// with its own defaults and no rescaling.
 #include <cmath>
 
 #include "tessera/models/hf_config.hpp"
 #include "families.hpp"
+#include "t5_like.hpp"
 #include "tessera/models/scope.hpp"
 #include "tessera/models/encoder_decoder.hpp"
 
@@ -51,7 +53,8 @@ std::shared_ptr<const ScoreBias> t5_bias(const Scope& scope, const std::string& 
 
 }  // namespace
 
-std::shared_ptr<const Model> load_t5(const JsonObject& cfg, const WeightStore& store, const std::string& dir) {
+std::shared_ptr<const Model> load_t5_like(const JsonObject& cfg, const WeightStore& store, const std::string& dir,
+                                          bool mt5) {
   auto model = std::make_shared<EncoderDecoderModel>();
   ModelInfo& info = model->meta;
   info.family = cfg.get_string("model_type");
@@ -70,7 +73,7 @@ std::shared_ptr<const Model> load_t5(const JsonObject& cfg, const WeightStore& s
   info.max_positions = 0;  // relative positions: no learned limit
 
   // feed_forward_proj: "relu", "gelu", "gated-gelu" (gelu_new), "gated-silu", ... as T5Config parses it.
-  const std::string ffp = cfg.get_string("feed_forward_proj", "relu");
+  const std::string ffp = cfg.get_string("feed_forward_proj", mt5 ? "gated-gelu" : "relu");
   const bool gated = ffp.rfind("gated-", 0) == 0;
   const std::string act_name = ffp == "gated-gelu" ? "gelu_new" : (gated ? ffp.substr(6) : ffp);
   if (act_name.find('-') != std::string::npos)
@@ -78,8 +81,10 @@ std::shared_ptr<const Model> load_t5(const JsonObject& cfg, const WeightStore& s
   const auto act = hf::activation(cfg, "feed_forward_proj", act_name);
 
   // transformers 5.x: scale_decoder_outputs is stored by 5.x; older configs imply it from
-  // tie_word_embeddings (absent counts as true).
-  const bool scale_out = cfg.has("scale_decoder_outputs") ? cfg.get_bool("scale_decoder_outputs", true)
+  // tie_word_embeddings (absent counts as true). mT5 in 5.x never rescales (MT5Config has no
+  // scale_decoder_outputs and MT5ForConditionalGeneration no rescaling), whatever the tie flag says.
+  const bool scale_out = mt5                              ? false
+                         : cfg.has("scale_decoder_outputs") ? cfg.get_bool("scale_decoder_outputs", true)
                                                           : cfg.get_bool("tie_word_embeddings", true);
   hf::fill_info(info, cfg, store, dir);
   if (!info.decoder_start_token_id && info.pad_token_id) info.decoder_start_token_id = info.pad_token_id;
@@ -111,6 +116,8 @@ std::shared_ptr<const Model> load_t5(const JsonObject& cfg, const WeightStore& s
   };
   auto norm = [&](const Scope& s, const std::string& name) { return Residual::pre_norm(s.rms_norm(name, d, eps)); };
 
+  hf::check_layer_count(cfg, "num_layers", store, "encoder.block.", enc_layers);
+  hf::check_layer_count(cfg, "num_decoder_layers", store, "decoder.block.", dec_layers);
   for (int64_t l = 0; l < enc_layers; ++l) {
     const Scope p = root.pp("encoder").pp("block").pp(l).pp("layer");
     Attention self = attention(p.pp("0").pp("SelfAttention"), false);
@@ -136,6 +143,10 @@ std::shared_ptr<const Model> load_t5(const JsonObject& cfg, const WeightStore& s
   // A stored lm_head.weight is used even where 5.x forces tie_word_embeddings (v1.1, flan-t5).
   dec.head = hf::lm_head(root, "lm_head", *dec.embed, !store.has("lm_head.weight"));
   return model;
+}
+
+std::shared_ptr<const Model> load_t5(const JsonObject& cfg, const WeightStore& store, const std::string& dir) {
+  return load_t5_like(cfg, store, dir, /*mt5=*/false);
 }
 
 }  // namespace tessera::families

@@ -226,6 +226,15 @@ model_dir("config_opt_no_affine_norms", {"model_type": "opt", "hidden_size": 8, 
                                          "vocab_size": 32, "layer_norm_elementwise_affine": False}, T)
 model_dir("config_gpt2_heads_do_not_divide",
           {"model_type": "gpt2", "n_embd": 8, "n_head": 3, "n_layer": 1, "n_positions": 16, "vocab_size": 32}, T)
+# Encoder-decoder families: config errors found before any tensor is read.
+model_dir("config_pegasus_d_model_odd", {"model_type": "pegasus", "d_model": 7, "vocab_size": 32, "encoder_layers": 1,
+                                         "decoder_layers": 1, "max_position_embeddings": 16, "pad_token_id": 0}, T)
+model_dir("config_mt5_feed_forward_proj_bad", {"model_type": "mt5", "d_model": 8, "d_kv": 4, "d_ff": 16,
+                                               "num_heads": 2, "num_layers": 1, "vocab_size": 32,
+                                               "feed_forward_proj": "gated-gelu-new"}, T)
+model_dir("config_mbart_activation_unknown", {"model_type": "mbart", "d_model": 8, "vocab_size": 32,
+                                              "encoder_layers": 1, "decoder_layers": 1,
+                                              "max_position_embeddings": 16, "activation_function": "geglu9"}, T)
 model_dir("weights_missing_tensor", TINY, tiny_tensors(skip={"model.norm.weight"}))
 model_dir("weights_wrong_shape", TINY, tiny_tensors(override={
     "model.layers.1.self_attn.k_proj.weight": ("model.layers.1.self_attn.k_proj.weight", "F32", [8, 8],

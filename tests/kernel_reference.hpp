@@ -145,7 +145,8 @@ inline void attention(const AttentionArgs& a) {
       const float* kg = keys[size_t(g)].data();
       const float* vg = values[size_t(g)].data();
       int64_t hi = a.causal ? std::min(a.n_keys, qpos + 1) : a.n_keys;
-      int64_t lo = (a.causal && a.window > 0) ? std::max<int64_t>(0, qpos - a.window + 1) : 0;
+      if (!a.causal && a.window > 0) hi = std::min(a.n_keys, qpos + a.window);
+      int64_t lo = a.window > 0 ? std::max<int64_t>(0, qpos - a.window + 1) : 0;
       float* o = a.out + i * a.ldo + h * hd;
       for (int64_t d = 0; d < hd; ++d) o[d] = 0.0f;
       if (hi <= lo) continue;

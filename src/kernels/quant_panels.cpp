@@ -1,0 +1,68 @@
+// QuantWeight's panel form: the weight types gemm_quant reads as panels of kPanelCols rows
+// side by side (has_panels in dispatch.hpp), re-laid out once at construction. quant_impl.inc
+// says why; this file says where each byte goes. Rows past n in the last panel are zeros
+// (scale 0). Built with baseline flags.
+#include <cstdlib>
+#include <cstring>
+
+#include "dispatch.hpp"
+#include "tessera/core/error.hpp"
+#include "tessera/kernels/quant.hpp"
+
+namespace tessera::kernels {
+
+using namespace blocks;
+
+namespace {
+
+// Q4_0: block b of panel p is the 16 rows' f16 scales, then chunk t = 0..3 of 64 bytes holding
+// bytes 4t..4t+3 of each row's qs in row order. A qs byte j carries element j (low nibble) and
+// element j + 16 (high nibble), so chunk t's low nibbles are elements 4t..4t+3 of all 16 rows
+// and its high nibbles elements 16+4t..16+4t+3.
+void repack_q4_0(const Q4_0& blk, int c, unsigned char* dst) {
+  std::memcpy(dst + 2 * c, &blk.d, 2);
+  for (int t = 0; t < 4; ++t) std::memcpy(dst + 2 * kPanelCols + 64 * t + 4 * c, blk.qs + 4 * t, 4);
+}
+
+// Q4_K: super-block b of panel p is d[16] and dmin[16] (f16), the 6-bit scales unpacked to
+// bytes sc[8 groups][16 rows] and mins mn[8][16], then chunks (j = 0..3, t = 0..7) of 64 bytes
+// holding bytes 32j+4t..+3 of each row's qs: low nibbles are elements 64j+4t..+3 (group 2j),
+// high nibbles elements 64j+32+4t..+3 (group 2j+1).
+void repack_q4_k(const Q4_K& blk, int c, unsigned char* dst) {
+  std::memcpy(dst + 2 * c, &blk.d, 2);
+  std::memcpy(dst + 2 * kPanelCols + 2 * c, &blk.dmin, 2);
+  for (int g = 0; g < 8; ++g)
+    k4_scale_min(g, blk.scales, dst + 4 * kPanelCols + kPanelCols * g + c, dst + 12 * kPanelCols + kPanelCols * g + c);
+  unsigned char* q = dst + 20 * kPanelCols;
+  for (int j = 0; j < 4; ++j)
+    for (int t = 0; t < 8; ++t) std::memcpy(q + 64 * (8 * j + t) + 4 * c, blk.qs + 32 * j + 4 * t, 4);
+}
+
+struct FreeDeleter {
+  void operator()(unsigned char* p) const { std::free(p); }
+};
+
+}  // namespace
+
+std::shared_ptr<const unsigned char> QuantWeight::repack_panels(const void* data, DType type, int64_t n, int64_t k) {
+  const int64_t nb = k / dtype_block_elems(type), np = (n + kPanelCols - 1) / kPanelCols;
+  const size_t pb = panel_block_bytes(type), bytes = size_t(np * nb) * pb, alloc = (bytes + 63) / 64 * 64;
+  auto* out = static_cast<unsigned char*>(std::aligned_alloc(64, alloc));
+  TESSERA_CHECK(out != nullptr, "QuantWeight: out of memory for {} bytes of {} panels", alloc, dtype_name(type));
+  std::memset(out, 0, alloc);
+  const auto* rows = static_cast<const unsigned char*>(data);
+  const size_t bb = dtype_block_bytes(type);
+  for (int64_t r = 0; r < n; ++r) {
+    const int64_t p = r / kPanelCols;
+    const int c = int(r % kPanelCols);
+    for (int64_t b = 0; b < nb; ++b) {
+      const unsigned char* src = rows + size_t(r * nb + b) * bb;
+      unsigned char* dst = out + size_t(p * nb + b) * pb;
+      if (type == DType::Q4_0) repack_q4_0(*reinterpret_cast<const Q4_0*>(src), c, dst);
+      else repack_q4_k(*reinterpret_cast<const Q4_K*>(src), c, dst);
+    }
+  }
+  return std::shared_ptr<const unsigned char>(out, FreeDeleter{});
+}
+
+}  // namespace tessera::kernels
