@@ -156,6 +156,13 @@ inline void attention(const AttentionArgs& a) {
         for (int64_t d = 0; d < hd; ++d) dot += double(a.q[i * a.ldq + h * hd + d]) * double(kg[j * hd + d]);
         double v = dot * double(a.scale);
         if (a.bias) v += double(a.bias(a.bias_ctx, h, qpos, j));
+        if (a.alibi) {
+          auto term = [&](int64_t p) {
+            const float b = a.alibi[h] * float(p);
+            return double(a.alibi_bf16 ? bf16_to_f32(f32_to_bf16(b)) : b);
+          };
+          v += double(a.alibi_scale) * (term(j) - term(qpos));
+        }
         s[size_t(j - lo)] = v;
         mx = std::max(mx, v);
       }

@@ -391,7 +391,29 @@ TEST_P(Kernels, GemmThreadCountInvariant) {
 // MQA, causal and bidirectional, sliding window, additive bias, decode (m = 1 against a long
 // cache, where the keys are split between threads), queries starting mid-sequence; every KV
 // dtype (the oracle dequantizes the same bytes); bitwise the same at 1, 2, 3 and 8 threads.
+// ALiBi cases (slopes as data) are also checked against the same term passed through the
+// bias callback, an independent route through the kernel, and must differ from attention
+// without it (and, for Falcon's bf16 rounding at long range, from the unrounded term).
 float test_bias(const void*, int64_t h, int64_t q, int64_t k) { return 0.1f * float((h * 7 + q * 3 + k) % 11) - 0.5f; }
+struct AlibiCtx {
+  const float* slopes;
+  float scale;
+  bool bf16;
+};
+float alibi_as_bias(const void* ctx, int64_t h, int64_t q, int64_t k) {
+  const auto* c = static_cast<const AlibiCtx*>(ctx);
+  auto term = [&](int64_t p) {
+    const float b = c->slopes[h] * float(p);
+    return c->bf16 ? bf16_to_f32(f32_to_bf16(b)) : b;
+  };
+  return c->scale * (term(k) - term(q));
+}
+// The largest |x[i] - y[i]|.
+double max_abs_diff(const std::vector<float>& x, const std::vector<float>& y) {
+  double d = 0;
+  for (size_t i = 0; i < x.size(); ++i) d = std::max(d, double(std::fabs(x[i] - y[i])));
+  return d;
+}
 
 // n rows of kv_heads × hd values as a KV cache in dtype t, rows `stride` bytes apart: each head
 // quantize_row'd on its own (Q8_0: whole blocks, the last one zero-padded), as the contract says.
@@ -416,6 +438,7 @@ TEST_P(Kernels, Attention) {
     bool causal;
     int64_t window;
     bool bias;
+    int alibi = 0;  // 1: ALiBi slopes, 2: with Falcon's bf16 rounding
   };
   const Case cases[] = {
       {1, 1, 1, 1, 1, 0, true, 0, false},      {5, 5, 2, 2, 3, 0, true, 0, false},
@@ -431,12 +454,18 @@ TEST_P(Kernels, Attention) {
       // bidirectional windows (|j - p| < window): inside one tile, across tiles and slices, with a bias
       {13, 13, 4, 4, 16, 0, false, 3, false},  {150, 150, 2, 1, 24, 0, false, 40, true},
       {600, 600, 2, 2, 16, 0, false, 129, false},
+      // ALiBi: odd heads and sizes, decode against long caches, with a bias and bidirectional
+      {1, 1, 1, 1, 1, 0, true, 0, false, 1},     {17, 17, 6, 2, 13, 0, true, 0, false, 2},
+      {65, 65, 5, 1, 33, 0, true, 0, false, 1},  {7, 300, 12, 4, 16, 293, true, 0, false, 2},
+      {1, 777, 6, 3, 24, 776, true, 0, false, 2}, {1, 1300, 4, 1, 40, 1299, true, 0, false, 1},
+      {40, 600, 8, 8, 20, 560, true, 0, false, 2}, {33, 71, 3, 1, 40, 0, false, 0, true, 1},
   };
   for (DType t : {DType::F32, DType::F16, DType::BF16, DType::Q8_0})
     for (const Case& c : cases) {
       const std::string what = tag() + " attention " + std::string(dtype_name(t)) + " m=" + std::to_string(c.m) +
                                " keys=" + std::to_string(c.n_keys) + " heads=" + std::to_string(c.heads) + "/" +
-                               std::to_string(c.kv_heads) + " hd=" + std::to_string(c.hd);
+                               std::to_string(c.kv_heads) + " hd=" + std::to_string(c.hd) +
+                               (c.alibi ? c.alibi == 2 ? " alibi bf16" : " alibi" : "");
       const int64_t ldq = c.heads * c.hd + 3, ldo = c.heads * c.hd + 2, width = c.kv_heads * c.hd;
       // f32 rows with a float of padding (read in place), others with 3 bytes (converted)
       // Rows longer than the heads need (the gap is junk, never read), keeping the element
@@ -464,6 +493,14 @@ TEST_P(Kernels, Attention) {
       a.window = c.window;
       a.scale = 1.0f / std::sqrt(float(c.hd));
       if (c.bias) a.bias = test_bias;
+      // slopes that are not powers of two (2^(-8/12·(h+1)), as 12 heads get), so bf16 rounding shows
+      std::vector<float> slopes(size_t(c.heads));
+      for (int64_t h = 0; h < c.heads; ++h) slopes[size_t(h)] = float(std::pow(2.0, -8.0 / 12.0 * double(h + 1)));
+      if (c.alibi) {
+        a.alibi = slopes.data();
+        a.alibi_scale = 0.75f;
+        a.alibi_bf16 = c.alibi == 2;
+      }
       std::vector<float> want(size_t(c.m * ldo), 5.0f);
       a.out = want.data();
       reference::attention(a);
@@ -496,6 +533,31 @@ TEST_P(Kernels, Attention) {
         outs.push_back(std::move(got));
       }
       for (size_t i = 1; i < outs.size(); ++i) EXPECT_EQ(outs[0], outs[i]) << what << ": thread count changes the result";
+      if (c.alibi && !c.bias) {
+        AttentionArgs b = a;
+        AlibiCtx ctx{slopes.data(), a.alibi_scale, a.alibi_bf16};
+        b.alibi = nullptr;
+        b.bias = alibi_as_bias;
+        b.bias_ctx = &ctx;
+        std::vector<float> via_bias(size_t(c.m * ldo), 5.0f), plain(size_t(c.m * ldo), 5.0f), unrounded = plain;
+        b.out = via_bias.data();
+        set_num_threads(1);
+        attention(b);
+        expect_scaled_close(outs[0].data(), via_bias.data(), int64_t(via_bias.size()), 1e-6, what + " vs bias callback");
+        b.bias = nullptr;
+        b.out = plain.data();
+        reference::attention(b);
+        if (c.n_keys > 4) {
+          EXPECT_GT(max_abs_diff(want, plain), 1e-2) << what << ": ALiBi had no effect";
+        }
+        b = a;
+        b.alibi_bf16 = false;
+        b.out = unrounded.data();
+        reference::attention(b);
+        if (c.alibi == 2 && c.n_keys > 200) {
+          EXPECT_GT(max_abs_diff(want, unrounded), 1e-4) << what << ": bf16 rounding of slope·position had no effect";
+        }
+      }
       // Batch invariance: each row alone (a decode step at its position over the keys it
       // sees) gives the same bits as within the block.
       if (c.causal && c.n_keys == c.pos0 + c.m)

@@ -21,9 +21,10 @@ struct Registry {
   std::map<std::string, ModelLoader> loaders = {
       {"llama", families::load_llama},   {"mistral", families::load_llama}, {"qwen2", families::load_llama},
       {"qwen3", families::load_llama},   {"gemma", families::load_llama},   {"mixtral", families::load_llama},
+      {"qwen2_moe", families::load_llama},
       {"gemma2", families::load_gemma2}, {"olmo2", families::load_olmo2},   {"phi3", families::load_phi3},
       {"opt", families::load_opt},       {"gptj", families::load_gptj},     {"gpt2", families::load_gpt2},
-      {"gpt_neox", families::load_gpt_neox},
+      {"gpt_neox", families::load_gpt_neox}, {"falcon", families::load_falcon}, {"bloom", families::load_bloom},
       {"t5", families::load_t5},         {"bart", families::load_bart},     {"marian", families::load_marian},
       {"mt5", families::load_mt5},       {"mbart", families::load_mbart},   {"pegasus", families::load_pegasus},
       {"whisper", families::load_whisper},

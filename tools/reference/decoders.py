@@ -1,5 +1,5 @@
 """Decoder-only families: llama, mistral, qwen2, qwen3, mixtral, gemma, gemma2, phi3, olmo2, opt, gptj, gpt2,
-gpt_neox.
+gpt_neox, falcon, bloom.
 
 forward(d_or_model, input_ids, attention_mask) -> logits [B,L,V] (float32).
 generate(model, prompt_ids, n) -> prompt + n greedy tokens (full recompute each step).
@@ -12,7 +12,7 @@ import rope
 from common import (W, act_fn, causal_mask, combine_masks, eager_attention, first, layer_norm, linear,
                     load_config, load_weights, padding_mask, repeat_kv, rms_norm)
 
-LLAMA_LIKE = ("llama", "mistral", "qwen2", "qwen3", "mixtral", "gemma")
+LLAMA_LIKE = ("llama", "mistral", "qwen2", "qwen3", "mixtral", "gemma", "qwen2_moe")
 
 
 class Model:
@@ -32,7 +32,7 @@ def layer_windows(cfg, n_layers):
     sw = cfg.get("sliding_window")
     if mt in ("mistral", "mixtral"):
         return [sw] * n_layers
-    if mt in ("qwen2", "qwen3"):
+    if mt in ("qwen2", "qwen3", "qwen2_moe"):
         lt = cfg.get("layer_types")
         if lt is None:
             use = cfg.get("use_sliding_window", False)
@@ -106,6 +106,8 @@ def llama_forward(m, input_ids, attention_mask=None, rope_seq_lens=None, return_
         x = rms_norm(h, lw("post_attention_layernorm.weight"), eps, gemma)
         if mt == "mixtral":
             h = h + mixtral_moe(cfg, lw, x, act)
+        elif mt == "qwen2_moe" and qwen2_moe_sparse(cfg, i):
+            h = h + qwen2_moe_block(cfg, lw, x, act)
         else:
             mp = lw.sub("mlp.")
             g = linear(x, mp("gate_proj.weight"), mp("gate_proj.bias", None))
@@ -150,6 +152,39 @@ def mixtral_moe(cfg, lw, x, act):
         xe = flat[idx]
         ye = linear(act(linear(xe, w1)) * linear(xe, w3), w2) * rw[idx, slot, None]
         out.index_add_(0, idx, ye)
+    return out.reshape(B, L, H)
+
+
+def qwen2_moe_sparse(cfg, i):
+    """Qwen2MoeDecoderLayer: experts when the layer is not in mlp_only_layers, num_experts > 0 and
+    (i + 1) % decoder_sparse_step == 0; a dense MLP of intermediate_size otherwise."""
+    return (i not in (cfg.get("mlp_only_layers") or []) and cfg.get("num_experts", 60) > 0
+            and (i + 1) % cfg.get("decoder_sparse_step", 1) == 0)
+
+
+def qwen2_moe_block(cfg, lw, x, act):
+    """Qwen2MoeSparseMoeBlock: softmax over all experts (float32), top-k, renormalised only when norm_topk_prob,
+    experts summed in expert order (index_add_), plus sigmoid(shared_expert_gate x) * shared_expert(x)."""
+    B, L, H = x.shape
+    E, k = cfg.get("num_experts", 60), cfg.get("num_experts_per_tok", 4)
+    flat = x.reshape(-1, H)
+    mp = lw.sub("mlp.")
+
+    def mlp(q, t):
+        return linear(act(linear(t, mp(q + "gate_proj.weight"))) * linear(t, mp(q + "up_proj.weight")),
+                      mp(q + "down_proj.weight"))
+
+    rw = torch.softmax(linear(flat, mp("gate.weight")), dim=1, dtype=torch.float)
+    rw, sel = torch.topk(rw, k, dim=-1)
+    if cfg.get("norm_topk_prob", False):
+        rw = rw / rw.sum(dim=-1, keepdim=True)
+    out = torch.zeros_like(flat)
+    for e in range(E):
+        idx, slot = torch.where(sel == e)
+        if idx.numel():
+            out.index_add_(0, idx, mlp("experts.%d." % e, flat[idx]) * rw[idx, slot, None])
+    if cfg.get("shared_expert_intermediate_size", 0):
+        out = out + torch.sigmoid(linear(flat, mp("shared_expert_gate.weight"))) * mlp("shared_expert.", flat)
     return out.reshape(B, L, H)
 
 
@@ -469,10 +504,152 @@ def gptj_forward(m, input_ids, attention_mask=None, **_):
     return linear(h, w("lm_head.weight"), w("lm_head.bias", None))
 
 
+# ----------------------------------------------------------------------------------------------------------------------
+# falcon, bloom (modeling_falcon.py, modeling_bloom.py): fused query_key_value, ALiBi
+# ----------------------------------------------------------------------------------------------------------------------
+def alibi_slopes(nh):
+    """build_alibi_tensor's slopes: float32 base^1..p for p the largest power of two <= nh, then every other power
+    of the 2p-head base for the remaining heads."""
+    cp = 2 ** math.floor(math.log2(nh))
+    base = torch.tensor(2 ** (-(2 ** -(math.log2(cp) - 3))), dtype=torch.float32)
+    slopes = torch.pow(base, torch.arange(1, 1 + cp, dtype=torch.int32))
+    if cp != nh:
+        extra = torch.tensor(2 ** (-(2 ** -(math.log2(2 * cp) - 3))), dtype=torch.float32)
+        nr = min(cp, nh - cp)
+        slopes = torch.cat([slopes, torch.pow(extra, torch.arange(1, 1 + 2 * nr, 2, dtype=torch.int32))], dim=0)
+    return slopes
+
+
+def alibi_tensor(attention_mask, nh, falcon=False):
+    """[B,nh,1,L]: slope * key position, positions (cumsum(mask) - 1) * mask. Falcon multiplies bfloat16 slopes by
+    the int64 positions, so the product is rounded to bfloat16 too."""
+    B, L = attention_mask.shape
+    slopes = alibi_slopes(nh)[..., None]
+    pos = ((attention_mask.cumsum(dim=-1) - 1) * attention_mask)[:, None, :]
+    a = (slopes.bfloat16() if falcon else slopes) * pos
+    return a.to(torch.float32).reshape(B, nh, 1, L)
+
+
+def bloom_gelu(x):
+    return x * 0.5 * (1.0 + torch.tanh(0.79788456 * x * (1 + 0.044715 * x * x)))
+
+
+def bloom_forward(m, input_ids, attention_mask=None, **_):
+    """BLOOM: LayerNorm on the embeddings; pre-LayerNorm layers; query_key_value viewed [B,L,heads,3*hd] and split
+    into q, k, v per head; scores = alibi + q.k / sqrt(hd) (baddbmm), masked, softmax in float32; 4H bloom_gelu
+    MLP; ln_f; head tied to word_embeddings."""
+    cfg, w = m.cfg, W(m.w)
+    H = first(cfg, "n_embed", "hidden_size")
+    nh, nl = first(cfg, "n_head", "num_attention_heads"), first(cfg, "n_layer", "num_hidden_layers")
+    hd = H // nh
+    eps = cfg.get("layer_norm_epsilon", 1e-5)
+    B, L = input_ids.shape
+    am = attention_mask if attention_mask is not None else torch.ones(B, L, dtype=torch.int64)
+    t = w.sub("transformer." if w.has("transformer.word_embeddings.weight") else "")
+
+    def ln(x, lw, name):
+        return layer_norm(x, lw(name + ".weight"), lw(name + ".bias"), eps)
+
+    h = ln(t("word_embeddings.weight")[input_ids], t, "word_embeddings_layernorm")
+    alibi = alibi_tensor(am, nh)
+    mask = combine_masks(causal_mask(L, L), _pad(attention_mask))
+    for i in range(nl):
+        lw = t.sub("h.%d." % i)
+        x = ln(h, lw, "input_layernorm")
+        fused = linear(x, lw("self_attention.query_key_value.weight"), lw("self_attention.query_key_value.bias"))
+        q, k, v = torch.split(fused.reshape(B, L, nh, 3 * hd), hd, dim=-1)
+        q, k, v = (z.transpose(1, 2) for z in (q, k, v))
+        o = eager_attention(q, k, v, 1.0 / math.sqrt(hd), mask, bias=alibi).transpose(1, 2).reshape(B, L, H)
+        h = h + linear(o, lw("self_attention.dense.weight"), lw("self_attention.dense.bias"))
+        x = ln(h, lw, "post_attention_layernorm")
+        h = h + linear(bloom_gelu(linear(x, lw("mlp.dense_h_to_4h.weight"), lw("mlp.dense_h_to_4h.bias"))),
+                       lw("mlp.dense_4h_to_h.weight"), lw("mlp.dense_4h_to_h.bias"))
+    h = ln(h, t, "ln_f")
+    head = w("lm_head.weight", None)
+    return linear(h, t("word_embeddings.weight") if head is None or cfg.get("tie_word_embeddings", True) else head)
+
+
+def falcon_forward(m, input_ids, attention_mask=None, **_):
+    """Falcon with transformers' default (sdpa) attention: softmax(q.k / sqrt(hd) + mask), where with alibi the
+    mask is alibi / sqrt(hd) (bfloat16 alibi, see alibi_tensor) filled with finfo.min where masked; otherwise rotary
+    (rotate_half). query_key_value: new_decoder_architecture [kv][group + 2][hd] (k, v broadcast to their group),
+    multi_query [heads + 2][hd], else [heads][3][hd]. Layers: new arch attn(ln_attn) + mlp(ln_mlp) + h (one
+    input_layernorm when num_ln_in_parallel_attn is 1); parallel_attn attn(ln) + mlp(ln) + h; otherwise
+    a = h + attn(input_layernorm h), a + mlp(post_attention_layernorm a). (The eager path would add alibi twice:
+    once itself, once through that mask; the default sdpa path, followed here, adds it once.)"""
+    cfg, w = m.cfg, W(m.w)
+    H = cfg["hidden_size"]
+    nh, nl = first(cfg, "num_attention_heads", "n_head"), first(cfg, "num_hidden_layers", "n_layer")
+    hd = H // nh
+    new = cfg.get("new_decoder_architecture", False)
+    mq = cfg.get("multi_query", True)
+    par = cfg.get("parallel_attn", True)
+    use_alibi = cfg.get("alibi", False)
+    nkv = first(cfg, "num_kv_heads", default=nh)
+    nln = first(cfg, "num_ln_in_parallel_attn", default=2 if new else None)
+    eps = cfg.get("layer_norm_epsilon", 1e-5)
+    act = act_fn(cfg.get("activation", "gelu"))
+    B, L = input_ids.shape
+    am = attention_mask if attention_mask is not None else torch.ones(B, L, dtype=torch.int64)
+    mask = combine_masks(causal_mask(L, L), _pad(attention_mask)).expand(B, 1, L, L)
+    if use_alibi:
+        mn = torch.finfo(torch.float32).min
+        mask = torch.masked_fill(alibi_tensor(am, nh, falcon=True) / math.sqrt(hd), mask < -1, mn)
+    else:
+        cos, sin = _rope_cos_sin(cfg, hd, attention_mask, L)
+    t = w.sub("transformer.")
+    h = t("word_embeddings.weight")[input_ids]
+    for i in range(nl):
+        lw = t.sub("h.%d." % i)
+
+        def ln(x, name):
+            return layer_norm(x, lw(name + ".weight"), lw(name + ".bias"), eps)
+
+        if new and nln == 2:
+            xa, xm = ln(h, "ln_attn"), ln(h, "ln_mlp")
+        else:
+            xa = ln(h, "input_layernorm")
+        fused = linear(xa, lw("self_attention.query_key_value.weight"), lw("self_attention.query_key_value.bias", None))
+        if new:
+            qkv = fused.view(B, L, -1, nh // nkv + 2, hd)
+            q, k, v = qkv[:, :, :, :-2], qkv[:, :, :, [-2]], qkv[:, :, :, [-1]]
+            k, v = torch.broadcast_to(k, q.shape), torch.broadcast_to(v, q.shape)
+            q, k, v = (z.flatten(2, 3) for z in (q, k, v))
+        elif not mq:
+            qkv = fused.view(B, L, nh, 3, hd)
+            q, k, v = qkv[..., 0, :], qkv[..., 1, :], qkv[..., 2, :]
+        else:
+            qkv = fused.view(B, L, nh + 2, hd)
+            q, k, v = qkv[..., :-2, :], qkv[..., [-2], :], qkv[..., [-1], :]
+        q, k, v = (z.transpose(1, 2) for z in (q, k, v))
+        if not use_alibi:
+            q, k = rope.apply(q, k, cos, sin)
+        k, v = repeat_kv(k, nh // k.shape[1]), repeat_kv(v, nh // v.shape[1])
+        o = eager_attention(q, k, v, 1.0 / math.sqrt(hd), mask).transpose(1, 2).reshape(B, L, H)
+        ao = linear(o, lw("self_attention.dense.weight"), lw("self_attention.dense.bias", None))
+        r = h
+        if not new:
+            if par:
+                xm = xa
+            else:
+                r = h + ao
+                xm = ln(r, "post_attention_layernorm")
+        if new and par and nln == 1:
+            xm = xa
+        mo = linear(act(linear(xm, lw("mlp.dense_h_to_4h.weight"), lw("mlp.dense_h_to_4h.bias", None))),
+                    lw("mlp.dense_4h_to_h.weight"), lw("mlp.dense_4h_to_h.bias", None))
+        if new or par:
+            mo = mo + ao
+        h = mo + r
+    h = layer_norm(h, t("ln_f.weight"), t("ln_f.bias"), eps)
+    head = w("lm_head.weight", None)
+    return linear(h, t("word_embeddings.weight") if head is None or cfg.get("tie_word_embeddings", True) else head)
+
+
 FORWARD = {mt: llama_forward for mt in LLAMA_LIKE}
 FORWARD.update(gpt2=gpt2_forward, gpt_neox=gpt_neox_forward, gemma2=gemma2_forward, phi3=phi3_forward,
                olmo2=olmo2_forward, opt=opt_forward,
-               gptj=gptj_forward)
+               gptj=gptj_forward, falcon=falcon_forward, bloom=bloom_forward)
 
 
 def forward(m, input_ids, attention_mask=None, **kw):

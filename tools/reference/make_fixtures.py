@@ -39,8 +39,8 @@ def spec_llama(c):
     hd = c.get("head_dim") or H // nh
     I, V = c["intermediate_size"], c["vocab_size"]
     ab = c.get("attention_bias", False)
-    qkv_bias = ab or mt == "qwen2"
-    o_bias = ab and mt != "qwen2"
+    qkv_bias = ab or mt == "qwen2" or (mt == "qwen2_moe" and c.get("qkv_bias", True))
+    o_bias = ab and mt not in ("qwen2", "qwen2_moe")
     mb = c.get("mlp_bias", False)
     s = {"model.embed_tokens.weight": ([V, H], "w"), "model.norm.weight": ([H], "norm")}
     for i in range(c["num_hidden_layers"]):
@@ -57,7 +57,17 @@ def spec_llama(c):
         if mt == "qwen3":
             s[p + "self_attn.q_norm.weight"] = ([hd], "norm")
             s[p + "self_attn.k_norm.weight"] = ([hd], "norm")
-        if mt == "mixtral":
+        if mt == "qwen2_moe" and decoders.qwen2_moe_sparse(c, i):
+            E, Im, Is = c["num_experts"], c["moe_intermediate_size"], c.get("shared_expert_intermediate_size", 0)
+            s[p + "mlp.gate.weight"] = ([E, H], "w")
+            experts = ["mlp.experts.%d." % e for e in range(E)]
+            for q, n in [(q, Im) for q in experts] + ([("mlp.shared_expert.", Is)] if Is else []):
+                s[p + q + "gate_proj.weight"] = ([n, H], "w")
+                s[p + q + "up_proj.weight"] = ([n, H], "w")
+                s[p + q + "down_proj.weight"] = ([H, n], "w")
+            if Is:
+                s[p + "mlp.shared_expert_gate.weight"] = ([1, H], "w")
+        elif mt == "mixtral":
             E = c["num_local_experts"]
             s[p + "block_sparse_moe.gate.weight"] = ([E, H], "w")
             for e in range(E):
@@ -434,7 +444,57 @@ def spec_gptj(c):
     return s
 
 
-SPECS = {"gptj": spec_gptj, "opt": spec_opt, "gemma2": spec_sandwich, "olmo2": spec_sandwich, "phi3": spec_sandwich, "llama": spec_llama, "mistral": spec_llama, "qwen2": spec_llama, "qwen3": spec_llama, "mixtral": spec_llama,
+def spec_falcon(c):
+    H, V = c["hidden_size"], c["vocab_size"]
+    nh = c.get("num_attention_heads") or c["n_head"]
+    hd = H // nh
+    new = c.get("new_decoder_architecture", False)
+    nkv = c.get("num_kv_heads") or nh
+    qkv = (2 * nkv + nh) * hd if new else (H + 2 * hd if c.get("multi_query", True) else 3 * H)
+    I = c.get("ffn_hidden_size") or 4 * H
+    bias = c.get("bias", False)
+    nln = c.get("num_ln_in_parallel_attn") or (2 if new else 1)
+    p = "transformer."
+    s = {p + "word_embeddings.weight": ([V, H], "w"), p + "ln_f.weight": ([H], "norm"), p + "ln_f.bias": ([H], "bias")}
+    if not c.get("tie_word_embeddings", True):
+        s["lm_head.weight"] = ([V, H], "w")
+    for i in range(c.get("num_hidden_layers") or c["n_layer"]):
+        q = p + "h.%d." % i
+        norms = ["input_layernorm", "post_attention_layernorm"] if not c.get("parallel_attn", True) else \
+            (["ln_attn", "ln_mlp"] if new and nln == 2 else ["input_layernorm"])
+        for n in norms:
+            s[q + n + ".weight"] = ([H], "norm")
+            s[q + n + ".bias"] = ([H], "bias")
+        for n, shp in (("self_attention.query_key_value", [qkv, H]), ("self_attention.dense", [H, H]),
+                       ("mlp.dense_h_to_4h", [I, H]), ("mlp.dense_4h_to_h", [H, I])):
+            s[q + n + ".weight"] = (shp, "w")
+            if bias:
+                s[q + n + ".bias"] = ([shp[0]], "bias")
+    return s
+
+
+def spec_bloom(c):
+    H, V = c.get("n_embed") or c["hidden_size"], c["vocab_size"]
+    p = "transformer."
+    s = {p + "word_embeddings.weight": ([V, H], "w")}
+    if not c.get("tie_word_embeddings", True):
+        s["lm_head.weight"] = ([V, H], "w")
+    for n in ("word_embeddings_layernorm", "ln_f"):
+        s[p + n + ".weight"] = ([H], "norm")
+        s[p + n + ".bias"] = ([H], "bias")
+    for i in range(c["n_layer"]):
+        q = p + "h.%d." % i
+        for n in ("input_layernorm", "post_attention_layernorm"):
+            s[q + n + ".weight"] = ([H], "norm")
+            s[q + n + ".bias"] = ([H], "bias")
+        for n, shp in (("self_attention.query_key_value", [3 * H, H]), ("self_attention.dense", [H, H]),
+                       ("mlp.dense_h_to_4h", [4 * H, H]), ("mlp.dense_4h_to_h", [H, 4 * H])):
+            s[q + n + ".weight"] = (shp, "w")
+            s[q + n + ".bias"] = ([shp[0]], "bias")
+    return s
+
+
+SPECS = {"falcon": spec_falcon, "bloom": spec_bloom, "gptj": spec_gptj, "opt": spec_opt, "gemma2": spec_sandwich, "olmo2": spec_sandwich, "phi3": spec_sandwich, "llama": spec_llama, "mistral": spec_llama, "qwen2": spec_llama, "qwen3": spec_llama, "mixtral": spec_llama, "qwen2_moe": spec_llama,
          "gemma": spec_llama, "gpt2": spec_gpt2, "gpt_neox": spec_gpt_neox, "bert": spec_bert, "roberta": spec_bert,
          "xlm-roberta": spec_bert, "distilbert": spec_distilbert, "modernbert": spec_modernbert, "vit": spec_vit,
          "dinov2_with_registers": spec_dinov2_registers, "t5": spec_t5, "mt5": spec_t5, "bart": spec_bartlike,
@@ -669,6 +729,75 @@ add("gptj-rot8-v5cfg", 541, dict(GPTJ_BASE, dtype="float32"),
 add("gptj-rotfull-inner-v4cfg", 542, dict(GPTJ_BASE, rotary_dim=16, n_inner=96, n_layer=3, torch_dtype="float32"),
     "gptj 4.x keys: rotary over the whole head (rotary_dim 16 = head size), n_inner 96, 3 layers; row 1 "
     "right-padded by 3", pad=3)
+
+FALCON_BASE = {
+    "architectures": ["FalconForCausalLM"], "model_type": "falcon", "vocab_size": 384, "hidden_size": 64,
+    "num_hidden_layers": 2, "num_attention_heads": 4, "num_kv_heads": None, "num_ln_in_parallel_attn": None,
+    "new_decoder_architecture": False, "multi_query": True, "parallel_attn": True, "alibi": False, "bias": False,
+    "ffn_hidden_size": None, "activation": "gelu", "layer_norm_epsilon": 1e-5, "max_position_embeddings": 128,
+    "bos_token_id": 11, "eos_token_id": 11, "tie_word_embeddings": True, "attention_dropout": 0.0,
+    "hidden_dropout": 0.0, "initializer_range": 0.02, "use_cache": True}
+add("falcon-newarch-gqa-v5cfg", 551, dict(FALCON_BASE, new_decoder_architecture=True, num_kv_heads=2,
+                                          ffn_hidden_size=96, rope_parameters={"rope_type": "default", "rope_theta": 10000.0},
+                                          dtype="float32"),
+    "falcon new_decoder_architecture (40B/180B layout) 5.x keys: attention from ln_attn and MLP from ln_mlp in "
+    "parallel, 4 query heads over 2 kv heads, query_key_value stored per kv group [2][2 q + k + v][16], "
+    "ffn_hidden_size 96, rotary, tied head; row 1 right-padded by 5", pad=5)
+add("falcon-mqa-parallel-v4cfg", 552, dict(FALCON_BASE, rope_theta=500.0, tie_word_embeddings=False,
+                                           torch_dtype="float32"),
+    "falcon-7b layout 4.x keys: multi_query (one kv head, query_key_value [4 q | k | v] x 16), parallel attention "
+    "and MLP from one input_layernorm, rope_theta 500, ffn 4 x 64, untied lm_head; row 1 right-padded by 3", pad=3)
+add("falcon-sequential-bias-v5cfg", 553, dict(FALCON_BASE, multi_query=False, num_kv_heads=4, parallel_attn=False,
+                                              bias=True, num_hidden_layers=3,
+                                              rope_parameters={"rope_type": "default", "rope_theta": 10000.0},
+                                              dtype="float32"),
+    "falcon with multi_query false (query_key_value interleaved per head [4][q, k, v][16]) and parallel_attn false "
+    "(a = h + attn(input_layernorm h), a + mlp(post_attention_layernorm a)), biases on every linear, 3 layers; "
+    "row 1 right-padded by 5", pad=5, ablate={"parallel_attn": True})
+add("falcon-alibi-12heads-v4cfg", 554, dict(FALCON_BASE, hidden_size=72, num_attention_heads=12, num_kv_heads=12,
+                                            multi_query=False, parallel_attn=False, bias=True, alibi=True,
+                                            rope_theta=10000.0, torch_dtype="float32"),
+    "falcon-rw layout 4.x keys: alibi (12 heads: slopes 2^-1..2^-8 and 2^-0.5, 2^-1.5, 2^-2.5, 2^-3.5 rounded to "
+    "bf16, slope x position rounded to bf16, / sqrt(6) through sdpa's mask), no rotary, multi_query false, "
+    "sequential layers with biases; row 1 right-padded by 5", pad=5, ablate={"alibi": False})
+
+BLOOM_BASE = {
+    "architectures": ["BloomForCausalLM"], "model_type": "bloom", "vocab_size": 384, "hidden_size": 48,
+    "n_layer": 2, "n_head": 6, "layer_norm_epsilon": 1e-5, "apply_residual_connection_post_layernorm": False,
+    "bos_token_id": 1, "eos_token_id": 2, "pad_token_id": 3, "pretraining_tp": 1, "slow_but_exact": False,
+    "attention_dropout": 0.0, "hidden_dropout": 0.0, "initializer_range": 0.02, "use_cache": True}
+BLOOM6 = dict(BLOOM_BASE, torch_dtype="float32")
+add("bloom-6heads-v4cfg", 561, BLOOM6,
+    "bloom 4.x keys: LayerNorm on the embeddings, ALiBi with 6 heads (4 slopes 2^-2k plus 2 of the 8-head sequence, "
+    "2^-1 and 2^-3), query_key_value interleaved per head [6][q, k, v][8], tanh-GELU 4 x 48 MLP with biases, head "
+    "tied to word_embeddings (layer weights N(0,0.25): with 0.08 the tied head only repeats the last token); row 1 "
+    "right-padded by 5", pad=5,
+    std_overrides={k: 0.25 for k, (_, kind) in spec_bloom(BLOOM6).items() if kind == "w" and ".h." in k})
+add("bloom-4heads-3layers-untied-v5cfg", 562, dict(BLOOM_BASE, hidden_size=64, n_head=4, n_layer=3,
+                                                   tie_word_embeddings=False, dtype="float32"),
+    "bloom 5.x keys: 4 heads of 16 (slopes 2^-2, 2^-4, 2^-6, 2^-8), 3 layers, untied lm_head, a 24-token batch; "
+    "row 1 right-padded by 7", pad=7, L=24)
+
+QWEN2_MOE_BASE = {
+    "architectures": ["Qwen2MoeForCausalLM"], "model_type": "qwen2_moe", "vocab_size": 384, "hidden_size": 64,
+    "intermediate_size": 96, "moe_intermediate_size": 48, "shared_expert_intermediate_size": 80,
+    "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "hidden_act": "silu",
+    "max_position_embeddings": 128, "rms_norm_eps": 1e-6, "num_experts": 6, "num_experts_per_tok": 2,
+    "norm_topk_prob": False, "decoder_sparse_step": 1, "mlp_only_layers": [], "use_sliding_window": False,
+    "sliding_window": None, "max_window_layers": 28, "bos_token_id": 380, "eos_token_id": 381,
+    "tie_word_embeddings": False, "output_router_logits": False, "router_aux_loss_coef": 0.001,
+    "attention_dropout": 0.0, "initializer_range": 0.02, "use_cache": True}
+add("qwen2_moe-top2-shared-v4cfg", 571, dict(QWEN2_MOE_BASE, rope_theta=1000000.0, torch_dtype="float32"),
+    "qwen2_moe 4.x keys: 6 experts of 48, top-2 without renormalisation (norm_topk_prob false), shared expert of "
+    "80 behind sigmoid(shared_expert_gate x), q/k/v biases, GQA 4/2, every layer sparse; row 1 right-padded by 5",
+    pad=5, moe=True, ablate={"norm_topk_prob": True})
+add("qwen2_moe-normtopk-sparsestep-v5cfg", 572, dict(
+    QWEN2_MOE_BASE, num_hidden_layers=4, num_experts_per_tok=3, norm_topk_prob=True, decoder_sparse_step=2,
+    mlp_only_layers=[3], rope_parameters={"rope_type": "default", "rope_theta": 10000.0},
+    layer_types=["full_attention"] * 4, dtype="float32"),
+    "qwen2_moe 5.x keys: top-3 of 6 renormalised (norm_topk_prob true), decoder_sparse_step 2 and mlp_only_layers "
+    "[3] (layer 1 has experts; layers 0, 2, 3 a dense MLP of 96), shared expert, 4 layers; row 1 right-padded by 3",
+    pad=3, moe=True, ablate={"norm_topk_prob": False})
 
 # --- gpt2 / gpt_neox ---
 add("gpt2-gelu-inner-invlayer", 301, {
@@ -1330,26 +1459,30 @@ def feature_effect(cfg, ablate, logits, forward):
 
 
 def moe_router_gap(m, id_list):
-    """Smallest gap between the k-th and (k+1)-th router probability over all tokens/layers (tie-safety check)."""
+    """Smallest gap between the k-th and (k+1)-th router logit over all tokens/layers (tie-safety check)."""
     cfg = m.cfg
     k = cfg["num_experts_per_tok"]
     gaps = []
-    orig = decoders.mixtral_moe
+    qwen = cfg["model_type"] == "qwen2_moe"
+    name = "qwen2_moe_block" if qwen else "mixtral_moe"
+    gate = "mlp.gate.weight" if qwen else "block_sparse_moe.gate.weight"
+    orig = getattr(decoders, name)
 
     def spy(cfg_, lw, x, act):
-        logits = torch.nn.functional.linear(x.reshape(-1, x.shape[-1]), lw("block_sparse_moe.gate.weight"))
+        logits = torch.nn.functional.linear(x.reshape(-1, x.shape[-1]), lw(gate))
         srt = torch.sort(logits, dim=-1, descending=True).values
         gaps.append(float((srt[:, k - 1] - srt[:, k]).min()))
         return orig(cfg_, lw, x, act)
 
-    decoders.mixtral_moe = spy
+    setattr(decoders, name, spy)
     try:
         for ids in id_list:
             decoders.forward(m, ids, torch.ones_like(ids))
     finally:
-        decoders.mixtral_moe = orig
+        setattr(decoders, name, orig)
     return {"min_gap_between_kth_and_next_router_logit": min(gaps),
-            "note": "HF Mixtral: softmax over all experts (float32), top-k, renormalise the k weights"}
+            "note": ("HF Qwen2-MoE: softmax over all experts (float32), top-k, renormalised only with norm_topk_prob"
+                     if qwen else "HF Mixtral: softmax over all experts (float32), top-k, renormalise the k weights")}
 
 
 def write(v):

@@ -1,9 +1,9 @@
 // Multi-head attention over a KV cache: MHA, GQA and MQA (kv heads shared by groups of query
 // heads, never copied), causal or bidirectional, sliding window, optional q/k RMSNorm
-// (Qwen3), rotary positions or an additive relative bias (T5). Cross-attention uses the
-// same block with keys and values projected once from the encoder output. Keys and values
-// come from a KvCache (decoding) or, for bidirectional attention over rows all in hand
-// (encoders), straight from the projected rows.
+// (Qwen3), rotary positions, ALiBi slopes (BLOOM, Falcon) or an additive relative bias (T5).
+// Cross-attention uses the same block with keys and values projected once from the encoder
+// output. Keys and values come from a KvCache (decoding) or, for bidirectional attention over
+// rows all in hand (encoders), straight from the projected rows.
 #pragma once
 
 #include <algorithm>
@@ -28,6 +28,12 @@ struct AttentionConfig {
   int64_t window = 0;  // sliding window: a query at p sees keys p - window < j <= p (bidirectional: |j - p| < window); 0 = unlimited
   float scale = 1.0f;  // multiplies q·k
   float softcap = 0.0f;  // > 0: scores soft-capped to softcap·tanh(s / softcap) before the mask (Gemma 2)
+  // ALiBi (BLOOM, Falcon): one slope per query head, empty = off; the score of key position j
+  // for the query at i gets alibi_scale · (slope·j − slope·i) (alibi_bf16: each product rounded
+  // to bf16 first, as Falcon); see kernels::AttentionArgs.
+  std::vector<float> alibi_slopes = {};
+  float alibi_scale = 1.0f;
+  bool alibi_bf16 = false;
 };
 
 // An additive score bias b(head, query position, key position), e.g. T5's relative buckets.
@@ -75,6 +81,8 @@ class Attention {
                   cfg.heads, cfg.kv_heads);
     TESSERA_CHECK(cfg.softcap >= 0.0f, "attention: soft-capping must be positive or 0 (off), found {}", cfg.softcap);
     TESSERA_CHECK(cfg.hidden > 0, "attention: the model width must be positive, found {}", cfg.hidden);
+    TESSERA_CHECK(cfg.alibi_slopes.empty() || int64_t(cfg.alibi_slopes.size()) == cfg.heads,
+                  "attention: {} ALiBi slopes for {} heads", cfg.alibi_slopes.size(), cfg.heads);
   }
 
   // Self-attention: q, k and v become one fused projection when they can share a packing
@@ -198,6 +206,11 @@ class Attention {
     a.window = cfg.window;
     a.scale = cfg.scale;
     a.softcap = cfg.softcap;
+    if (!cfg.alibi_slopes.empty()) {
+      a.alibi = cfg.alibi_slopes.data();
+      a.alibi_scale = cfg.alibi_scale;
+      a.alibi_bf16 = cfg.alibi_bf16;
+    }
     if (bias && *bias) {
       a.bias = [](const void* ctx, int64_t h, int64_t qp, int64_t kp) { return (*static_cast<const ScoreBias*>(ctx))(h, qp, kp); };
       a.bias_ctx = bias.get();

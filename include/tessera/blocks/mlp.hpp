@@ -1,8 +1,10 @@
 // Feed-forward blocks: dense (fc1 → act → fc2), gated (down(act(gate·x) ⊙ up·x): SwiGLU,
-// GeGLU) and a mixture of gated experts with top-k softmax routing (Mixtral).
+// GeGLU) and a mixture of gated experts with top-k softmax routing (Mixtral), optionally with
+// a shared expert behind a sigmoid gate (Qwen2-MoE).
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 #include <optional>
 #include <vector>
@@ -82,6 +84,11 @@ class MLP {
   std::vector<Expert> experts;
   int64_t top_k = 0;
   bool normalize_top_k = true;  // renormalise the chosen experts' weights to sum to 1
+  // Qwen2-MoE: an expert of shared_ffn units every token goes through, its output scaled by
+  // sigmoid(shared_gate·x) (shared_gate [1, hidden]) and added to the routed experts' mixture.
+  std::optional<Expert> shared;
+  Linear shared_gate;
+  int64_t shared_ffn = 0;
 
   // Gated: gate and up become one fused projection when they can share a packing
   // (Linear::fuse): one weight stream per token instead of two, X packed once.
@@ -136,38 +143,69 @@ class MLP {
     return m;
   }
 
+  // Routing per token (softmax over all experts, top-k in torch.topk's order, optional
+  // renormalisation), then each expert once over the rows that chose it (one GEMM per projection
+  // instead of one GEMV per token), its weighted outputs added per row in expert order as
+  // Hugging Face's index_add_ does; then the shared expert over all rows.
   void forward_moe(const float* x, int64_t m, float* out, std::vector<float>& scratch, bool accumulate) const {
-    const int64_t e_count = int64_t(experts.size());
-    scratch.resize(size_t(e_count + 2 * ffn + 2 * hidden));
-    float* logits = scratch.data();
-    float* a = logits + e_count;
-    float* b = a + ffn;
-    float* y = b + ffn;
-    float* acc = y + hidden;  // the token's mixture, added at the end so x and out may alias
-    std::vector<int64_t> order(static_cast<size_t>(e_count));
+    const int64_t e_count = int64_t(experts.size()), f = std::max(ffn, shared_ffn);
+    scratch.resize(size_t(m * (e_count + 3 * hidden + 2 * f + 1)));
+    float* logits = scratch.data();     // [m, experts]
+    float* acc = logits + m * e_count;  // [m, hidden]: the mixture, added at the end so x and out may alias
+    float* xs = acc + m * hidden;       // [rows, hidden]: one expert's rows, gathered
+    float* y = xs + m * hidden;         // [rows, hidden]
+    float* a = y + m * hidden;          // [rows, f]
+    float* b = a + m * f;               // [rows, f]
+    float* g = b + m * f;               // [m]: the shared expert's gate
+    router.forward(x, m, logits);
+    std::vector<int64_t> chosen(static_cast<size_t>(m * top_k)), order(static_cast<size_t>(e_count));
+    std::vector<float> weight(size_t(m * top_k));
     for (int64_t t = 0; t < m; ++t) {
-      const float* xt = x + t * hidden;
-      router.forward(xt, 1, logits);
-      kernels::softmax(logits, e_count);
+      float* lt = logits + t * e_count;
+      kernels::softmax(lt, e_count);
       std::iota(order.begin(), order.end(), 0);
       // torch.topk order: larger weight first, ties to the lower index.
-      std::stable_sort(order.begin(), order.end(), [&](int64_t i, int64_t j) { return logits[i] > logits[j]; });
-      std::fill(acc, acc + hidden, 0.0f);
+      std::stable_sort(order.begin(), order.end(), [&](int64_t i, int64_t j) { return lt[i] > lt[j]; });
       float sum = 0;
-      for (int64_t r = 0; r < top_k; ++r) sum += logits[order[size_t(r)]];
+      for (int64_t r = 0; r < top_k; ++r) sum += lt[order[size_t(r)]];
       for (int64_t r = 0; r < top_k; ++r) {
-        const int64_t e = order[size_t(r)];
-        float w = normalize_top_k ? logits[e] / sum : logits[e];
-        const Expert& ex = experts[size_t(e)];
-        ex.gate.forward(xt, 1, a);
-        ex.up.forward(xt, 1, b);
-        kernels::activate_mul(act, a, b, ffn);
-        ex.down.forward(a, 1, y);
-        kernels::axpy(w, y, acc, hidden);
+        chosen[size_t(t * top_k + r)] = order[size_t(r)];
+        weight[size_t(t * top_k + r)] = normalize_top_k ? lt[order[size_t(r)]] / sum : lt[order[size_t(r)]];
       }
-      if (accumulate) kernels::axpy(1.0f, acc, out + t * hidden, hidden);
-      else std::copy(acc, acc + hidden, out + t * hidden);
     }
+    std::fill(acc, acc + m * hidden, 0.0f);
+    std::vector<int64_t> rows;
+    std::vector<float> row_weight;
+    for (int64_t e = 0; e < e_count; ++e) {
+      rows.clear();
+      row_weight.clear();
+      for (int64_t i = 0; i < m * top_k; ++i)
+        if (chosen[size_t(i)] == e) {
+          rows.push_back(i / top_k);
+          row_weight.push_back(weight[size_t(i)]);
+        }
+      if (rows.empty()) continue;
+      const int64_t n = int64_t(rows.size());
+      for (int64_t r = 0; r < n; ++r) std::copy_n(x + rows[size_t(r)] * hidden, hidden, xs + r * hidden);
+      run_expert(experts[size_t(e)], ffn, xs, n, a, b, y);
+      for (int64_t r = 0; r < n; ++r) kernels::axpy(row_weight[size_t(r)], y + r * hidden, acc + rows[size_t(r)] * hidden, hidden);
+    }
+    if (shared) {
+      run_expert(*shared, shared_ffn, x, m, a, b, y);
+      shared_gate.forward(x, m, g);
+      for (int64_t t = 0; t < m; ++t)
+        kernels::axpy(float(1.0 / (1.0 + std::exp(-double(g[t])))), y + t * hidden, acc + t * hidden, hidden);
+    }
+    if (accumulate) kernels::axpy(1.0f, acc, out, m * hidden);
+    else std::copy(acc, acc + m * hidden, out);
+  }
+
+  // y[n, hidden] = down(act(gate·x) ⊙ up·x) of n rows (a, b: [n, units] scratch).
+  void run_expert(const Expert& ex, int64_t units, const float* x, int64_t n, float* a, float* b, float* y) const {
+    ex.gate.forward(x, n, a);
+    ex.up.forward(x, n, b);
+    kernels::activate_mul(act, a, b, n * units);
+    ex.down.forward(a, n, y);
   }
 };
 

@@ -1,7 +1,8 @@
 // Position schemes: rotary embeddings (default, linear, dynamic NTK and llama3 scaling;
-// partial rotary as GPT-NeoX and Phi), sinusoidal tables (Marian, Whisper) and absolute
-// positions added to the input (PositionInput: a learned Embedding or a computed table).
-// T5's relative bias lives in attention.hpp.
+// partial rotary as GPT-NeoX and Phi), sinusoidal tables (Marian, Whisper), ALiBi slopes
+// (BLOOM, Falcon; the attention kernel adds them to the scores) and absolute positions added
+// to the input (PositionInput: a learned Embedding or a computed table). T5's relative bias
+// lives in attention.hpp.
 #pragma once
 
 #include <algorithm>
@@ -32,6 +33,22 @@ struct RopeSpec {
   // within original_max_positions, by long_factor[i] past it.
   std::vector<float> short_factor, long_factor;
 };
+
+// ALiBi's per-head slopes (Press et al.; Hugging Face's build_alibi_tensor): with p the largest
+// power of two <= heads, head i < p gets 2^(-8/p · (i + 1)); the remaining heads take every
+// other slope of the 2p-head sequence, 2^(-4/p · (2j + 1)).
+inline std::vector<float> alibi_slopes(int64_t heads) {
+  TESSERA_CHECK(heads > 0, "ALiBi: the number of heads must be positive, found {}", heads);
+  int64_t p = 1;
+  while (p * 2 <= heads) p *= 2;
+  // Hugging Face: base = 2^(-(2^-(log2 p - 3))) in float32, raised to integer powers in float32.
+  const float base = float(std::pow(2.0, -std::pow(2.0, -(std::log2(double(p)) - 3.0))));
+  const float extra = float(std::pow(2.0, -std::pow(2.0, -(std::log2(double(2 * p)) - 3.0))));
+  std::vector<float> slopes;
+  for (int64_t i = 1; i <= p; ++i) slopes.push_back(float(std::pow(double(base), double(i))));
+  for (int64_t j = 0; j < std::min(p, heads - p); ++j) slopes.push_back(float(std::pow(double(extra), double(2 * j + 1))));
+  return slopes;
+}
 
 class Rope {
  public:

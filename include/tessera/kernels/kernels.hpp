@@ -58,9 +58,13 @@ void gemm_packed(const float* x, int64_t m, int64_t ldx, const PackedWeight& w, 
 // head_dim). The kernel converts keys and values tile by tile as it reads them. Query head h
 // reads kv head h / (heads / kv_heads) (GQA/MQA without copies). Causal: query at p sees keys
 // j <= p; with window > 0 also j > p - window. Bidirectional: every key, or with window > 0
-// those with |j - p| < window (ModernBERT's local layers). score = scale * q·k (+ bias(ctx, h, qpos, j)
-// when bias is set); out row i: heads × head_dim at out + i*ldo. A query with no visible key
-// gets zeros.
+// those with |j - p| < window (ModernBERT's local layers). score = scale * q·k (soft-capped
+// when softcap > 0) (+ bias(ctx, h, qpos, j) when bias is set) (+ ALiBi when alibi is set:
+// alibi_scale · (alibi[h]·j − alibi[h]·p) for the query at p, each product in float and, with
+// alibi_bf16, rounded to bf16 as Falcon's build_alibi_tensor rounds slope·j. Hugging Face adds
+// only slope·j; the query's own term is a constant per row, which softmax ignores, and
+// subtracting it keeps the scores near the diagonal small instead of growing with the
+// position); out row i: heads × head_dim at out + i*ldo. A query with no visible key gets zeros.
 //
 // The keys are cut into fixed slices of kAttentionSlice positions; each slice's softmax state
 // (max, sum, weighted values) is computed on its own and the states are merged in slice order.
@@ -92,6 +96,9 @@ struct AttentionArgs {
   float softcap = 0.0f;  // > 0: scores become softcap·tanh(scores / softcap) (Gemma 2)
   AttentionBiasFn bias = nullptr;
   const void* bias_ctx = nullptr;
+  const float* alibi = nullptr;  // ALiBi: one slope per query head (heads of them), or null
+  float alibi_scale = 1.0f;
+  bool alibi_bf16 = false;
 };
 void attention(const AttentionArgs& a);
 

@@ -1,5 +1,6 @@
 // Decoder-only causal language models (GPT-2, Llama, Mistral, Qwen, Gemma, Gemma 2, GPT-NeoX,
-// Mixtral, OLMo 2, OPT, ...): one Stack, run over a per-session KV cache per layer.
+// Mixtral, OLMo 2, OPT, GPT-J, Phi-3, Falcon, BLOOM, ...): one Stack, run over a per-session KV
+// cache per layer run.
 // Family files fill one of these from config.json and their weight names.
 #pragma once
 

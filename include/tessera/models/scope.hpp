@@ -6,6 +6,7 @@
 // Every error names the full tensor name and the file.
 #pragma once
 
+#include <cstring>
 #include <string>
 #include <utility>
 #include <vector>
@@ -100,6 +101,27 @@ class Scope {
     // re-read if ever touched). Quantized weights from the file are read in place.
     if (l.is_packed() || copied) store_->release(name(w));
     return l;
+  }
+  // A weight whose output rows the file stores in another order (BLOOM's and Falcon's
+  // head-interleaved query_key_value, GPT-J's interleaved rotary pairs): output i is row
+  // rows[i] of the stored [stored_out, in] weight and bias, copied once into that order.
+  Linear linear_rows(const std::string& module, int64_t in, int64_t stored_out, const std::vector<int64_t>& rows,
+                     bool bias) const {
+    const std::string wname = module + ".weight";
+    Tensor src = weight(wname, {stored_out, in});
+    std::vector<float> stored_bias = bias ? vector(module + ".bias", stored_out) : std::vector<float>{};
+    Tensor w = Tensor::zeros(src.dtype(), {int64_t(rows.size()), in});
+    std::vector<float> b;
+    const size_t row_bytes = dtype_bytes(src.dtype(), in);
+    for (size_t i = 0; i < rows.size(); ++i) {
+      TESSERA_CHECK(rows[i] >= 0 && rows[i] < stored_out, "{}: row {} of '{}' is outside its {} rows",
+                    store_->file_of(name(wname)), rows[i], name(wname), stored_out);
+      std::memcpy(static_cast<unsigned char*>(w.raw()) + i * row_bytes,
+                  static_cast<const unsigned char*>(src.raw()) + size_t(rows[i]) * row_bytes, row_bytes);
+      if (bias) b.push_back(stored_bias[size_t(rows[i])]);
+    }
+    store_->release(name(wname));  // the copy holds every byte the kernels read
+    return Linear(quantized(std::move(w)), std::move(b));
   }
   // GPT-2's Conv1D stores W as [in, out]: transposed once here into an owned [out, in]
   // (unless the store holds it as [out, in] already: GGUF files).

@@ -11,11 +11,13 @@
 
 namespace tessera::families {
 
-// Llama and the families that share its layout: mistral, qwen2, qwen3, gemma, mixtral.
+// Llama and the families that share its layout: mistral, qwen2, qwen3, gemma, mixtral, qwen2_moe.
 std::shared_ptr<const Model> load_llama(const JsonObject& cfg, const WeightStore& store, const std::string& dir);
 std::shared_ptr<const Model> load_gemma2(const JsonObject& cfg, const WeightStore& store, const std::string& dir);
 std::shared_ptr<const Model> load_phi3(const JsonObject& cfg, const WeightStore& store, const std::string& dir);
 std::shared_ptr<const Model> load_opt(const JsonObject& cfg, const WeightStore& store, const std::string& dir);
+std::shared_ptr<const Model> load_falcon(const JsonObject& cfg, const WeightStore& store, const std::string& dir);
+std::shared_ptr<const Model> load_bloom(const JsonObject& cfg, const WeightStore& store, const std::string& dir);
 std::shared_ptr<const Model> load_gptj(const JsonObject& cfg, const WeightStore& store, const std::string& dir);
 std::shared_ptr<const Model> load_olmo2(const JsonObject& cfg, const WeightStore& store, const std::string& dir);
 std::shared_ptr<const Model> load_gpt2(const JsonObject& cfg, const WeightStore& store, const std::string& dir);

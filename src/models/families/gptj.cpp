@@ -6,7 +6,6 @@
 // reordering the rows of q_proj and k_proj at load: q and k get the same permutation, so
 // q·k is unchanged, and pair i still turns at frequency i.
 #include <cmath>
-#include <cstring>
 
 #include "tessera/models/hf_config.hpp"
 #include "families.hpp"
@@ -18,16 +17,10 @@ namespace {
 
 // Within each head, rows [0, 2, 4, ..., rd-2, 1, 3, ..., rd-1] first, then the rest as they are.
 Linear load_deinterleaved(const Scope& scope, const std::string& module, int64_t d, int64_t heads, int64_t hd, int64_t rd) {
-  Tensor src = scope.weight(module + ".weight", {d, d});
-  Tensor w = Tensor::zeros(src.dtype(), {d, d});
-  const size_t row_bytes = dtype_bytes(src.dtype(), d);
+  std::vector<int64_t> rows;
   for (int64_t h = 0; h < heads; ++h)
-    for (int64_t t = 0; t < hd; ++t) {
-      const int64_t j = t >= rd ? t : t < rd / 2 ? 2 * t : 2 * (t - rd / 2) + 1;
-      std::memcpy(static_cast<unsigned char*>(w.raw()) + size_t(h * hd + t) * row_bytes,
-                  static_cast<const unsigned char*>(src.raw()) + size_t(h * hd + j) * row_bytes, row_bytes);
-    }
-  return Linear(scope.quantized(std::move(w)), {});
+    for (int64_t t = 0; t < hd; ++t) rows.push_back(h * hd + (t >= rd ? t : t < rd / 2 ? 2 * t : 2 * (t - rd / 2) + 1));
+  return scope.linear_rows(module, d, d, rows, false);
 }
 
 }  // namespace

@@ -235,6 +235,26 @@ model_dir("config_mt5_feed_forward_proj_bad", {"model_type": "mt5", "d_model": 8
 model_dir("config_mbart_activation_unknown", {"model_type": "mbart", "d_model": 8, "vocab_size": 32,
                                               "encoder_layers": 1, "decoder_layers": 1,
                                               "max_position_embeddings": 16, "activation_function": "geglu9"}, T)
+model_dir("config_falcon_new_arch_sequential", {"model_type": "falcon", "hidden_size": 8, "num_attention_heads": 2,
+                                               "num_hidden_layers": 1, "vocab_size": 32,
+                                               "new_decoder_architecture": True, "parallel_attn": False}, T)
+model_dir("config_falcon_kv_heads_not_heads", {"model_type": "falcon", "hidden_size": 8, "num_attention_heads": 2,
+                                               "num_kv_heads": 1, "num_hidden_layers": 1, "vocab_size": 32,
+                                               "multi_query": False}, T)
+model_dir("config_falcon_kv_heads_do_not_divide", {"model_type": "falcon", "hidden_size": 12, "num_attention_heads": 3,
+                                                   "num_kv_heads": 2, "num_hidden_layers": 1, "vocab_size": 32,
+                                                   "new_decoder_architecture": True}, T)
+model_dir("config_bloom_residual_after_norm", {"model_type": "bloom", "hidden_size": 8, "n_head": 2, "n_layer": 1,
+                                               "vocab_size": 32, "apply_residual_connection_post_layernorm": True}, T)
+model_dir("config_qwen2_moe_top_k_above_experts", cfg(model_type="qwen2_moe", qkv_bias=False, num_experts=4,
+                                                      num_experts_per_tok=9, moe_intermediate_size=8), T)
+model_dir("weights_falcon_qkv_wrong_shape", {"model_type": "falcon", "hidden_size": 8, "num_attention_heads": 2,
+                                             "num_hidden_layers": 1, "vocab_size": 32}, [
+    ("transformer.word_embeddings.weight", "F32", [32, 8], pack("F32", [0.0] * 256)),
+    ("transformer.h.0.input_layernorm.weight", "F32", [8], pack("F32", [1.0] * 8)),
+    ("transformer.h.0.input_layernorm.bias", "F32", [8], pack("F32", [0.0] * 8)),
+    # multi-query with 2 heads of 4: [2 q + k + v] x 4 = 16 rows, not 24
+    ("transformer.h.0.self_attention.query_key_value.weight", "F32", [24, 8], pack("F32", [0.0] * 192))])
 model_dir("weights_missing_tensor", TINY, tiny_tensors(skip={"model.norm.weight"}))
 model_dir("weights_wrong_shape", TINY, tiny_tensors(override={
     "model.layers.1.self_attn.k_proj.weight": ("model.layers.1.self_attn.k_proj.weight", "F32", [8, 8],
