@@ -63,6 +63,14 @@ TEST(Composition, DitBlockWithAdaLnZeroMatchesPyTorch) {
   Diff diff = compare(x, ref.get("out"));
   EXPECT_LE(diff.max_abs_diff, 1e-4 * std::max(1.0, diff.max_abs_ref)) << "max |diff| " << diff.max_abs_diff;
 
+  // Each sequence reads its own conditioning vector: swapped, the output is another one.
+  Tensor swapped = ref.get("x").to_f32();
+  swapped = Tensor::from_f32(swapped.shape(), std::vector<float>(swapped.data<float>(), swapped.data<float>() + swapped.numel()));
+  std::vector<Segment> crossed = segs;
+  std::swap(crossed[0].condition, crossed[1].condition);
+  layer.forward(swapped.data<float>(), swapped.dim(0), LayerCall{crossed, scratch});
+  EXPECT_GT(compare(swapped, ref.get("out")).max_abs_diff, 1e-2);
+
   // A stack of this one layer, looped twice, equals the layer applied twice.
   Stack stack;
   stack.layers.push_back(layer);
