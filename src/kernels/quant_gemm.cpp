@@ -22,7 +22,11 @@ QuantWeight::QuantWeight(const void* data, DType type, int64_t n, int64_t k, std
                 dtype_name(type), dtype_block_elems(type));
   TESSERA_CHECK(data != nullptr || n * k == 0, "QuantWeight: null data for a {}x{} {} matrix", n, k,
                 dtype_name(type));
-  if (has_panels(type) && n * k > 0) panels_ = repack_panels(data, type, n, k);
+  if (has_panels(type) && n * k > 0) {
+    panels_ = repack_panels(data, type, n, k);
+    data_ = nullptr;
+    keep_.reset();
+  }
 }
 
 namespace {

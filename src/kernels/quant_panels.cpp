@@ -24,6 +24,15 @@ void repack_q4_0(const Q4_0& blk, int c, unsigned char* dst) {
   for (int t = 0; t < 4; ++t) std::memcpy(dst + 2 * kPanelCols + 64 * t + 4 * c, blk.qs + 4 * t, 4);
 }
 
+// Q8_0: block b of panel p is the 16 rows' f16 scales, then chunk t = 0..7 of 64 bytes holding
+// elements 4t..4t+3 of each row, stored as unsigned bytes q + 128 (vpdpbusd's unsigned operand).
+void repack_q8_0(const Q8_0& blk, int c, unsigned char* dst) {
+  std::memcpy(dst + 2 * c, &blk.d, 2);
+  for (int t = 0; t < 8; ++t)
+    for (int e = 0; e < 4; ++e)
+      dst[2 * kPanelCols + 64 * t + 4 * c + e] = static_cast<unsigned char>(blk.qs[4 * t + e] ^ 0x80);
+}
+
 // Q4_K: super-block b of panel p is d[16] and dmin[16] (f16), the 6-bit scales unpacked to
 // bytes sc[8 groups][16 rows] and mins mn[8][16], then chunks (j = 0..3, t = 0..7) of 64 bytes
 // holding bytes 32j+4t..+3 of each row's qs: low nibbles are elements 64j+4t..+3 (group 2j),
@@ -36,6 +45,37 @@ void repack_q4_k(const Q4_K& blk, int c, unsigned char* dst) {
   unsigned char* q = dst + 20 * kPanelCols;
   for (int j = 0; j < 4; ++j)
     for (int t = 0; t < 8; ++t) std::memcpy(q + 64 * (8 * j + t) + 4 * c, blk.qs + 32 * j + 4 * t, 4);
+}
+
+// Q6_K: super-block b of panel p is d[16] (f16), the 16 signed scales as bytes sc[16 sub-blocks]
+// [16 rows], then 32 nibble chunks laid out as Q4_K's (the low 4 bits of each 6-bit value:
+// chunk (j, t) low nibbles = elements 64j+4t..+3, high nibbles 64j+32+4t..+3), then 16 chunks
+// (u = 0..1, t = 0..7) of the top 2 bits: bits 2k'..2k'+1 of byte 4c+e belong to element
+// 128u + 32k' + 4t + e.
+int q6_value(const Q6_K& blk, int e) {  // the unsigned 6-bit value of element e (ggml's layout)
+  const int n = e / 128, k = (e % 128) / 32, l = e % 32;
+  const uint8_t lo = blk.ql[64 * n + l + (k & 1) * 32];
+  const int low = k < 2 ? lo & 0x0F : lo >> 4;
+  return low | (((blk.qh[32 * n + l] >> (2 * k)) & 3) << 4);
+}
+
+void repack_q6_k(const Q6_K& blk, int c, unsigned char* dst) {
+  std::memcpy(dst + 2 * c, &blk.d, 2);
+  for (int s = 0; s < 16; ++s) dst[2 * kPanelCols + kPanelCols * s + c] = static_cast<unsigned char>(blk.scales[s]);
+  unsigned char* nib = dst + 18 * kPanelCols;
+  unsigned char* hb = nib + 2048;
+  for (int j = 0; j < 4; ++j)
+    for (int t = 0; t < 8; ++t)
+      for (int e = 0; e < 4; ++e)
+        nib[64 * (8 * j + t) + 4 * c + e] = uint8_t((q6_value(blk, 64 * j + 4 * t + e) & 0x0F) |
+                                                    ((q6_value(blk, 64 * j + 32 + 4 * t + e) & 0x0F) << 4));
+  for (int u = 0; u < 2; ++u)
+    for (int t = 0; t < 8; ++t)
+      for (int e = 0; e < 4; ++e) {
+        int v = 0;
+        for (int k = 0; k < 4; ++k) v |= (q6_value(blk, 128 * u + 32 * k + 4 * t + e) >> 4) << (2 * k);
+        hb[64 * (8 * u + t) + 4 * c + e] = uint8_t(v);
+      }
 }
 
 struct FreeDeleter {
@@ -59,7 +99,9 @@ std::shared_ptr<const unsigned char> QuantWeight::repack_panels(const void* data
       const unsigned char* src = rows + size_t(r * nb + b) * bb;
       unsigned char* dst = out + size_t(p * nb + b) * pb;
       if (type == DType::Q4_0) repack_q4_0(*reinterpret_cast<const Q4_0*>(src), c, dst);
-      else repack_q4_k(*reinterpret_cast<const Q4_K*>(src), c, dst);
+      else if (type == DType::Q8_0) repack_q8_0(*reinterpret_cast<const Q8_0*>(src), c, dst);
+      else if (type == DType::Q4_K) repack_q4_k(*reinterpret_cast<const Q4_K*>(src), c, dst);
+      else repack_q6_k(*reinterpret_cast<const Q6_K*>(src), c, dst);
     }
   }
   return std::shared_ptr<const unsigned char>(out, FreeDeleter{});

@@ -230,6 +230,41 @@ inline PI pi_mul_u8(PI a, const uint8_t* s) {
   for (int c = 0; c < kPanelCols; ++c) a.v[c] *= int32_t(s[c]);
   return a;
 }
+inline PI pi_mul_i8(PI a, const int8_t* s) {
+  for (int c = 0; c < kPanelCols; ++c) a.v[c] *= int32_t(s[c]);
+  return a;
+}
+using PW8 = const uint8_t*;
+inline PW8 pw_q8(const uint8_t* chunks) { return chunks; }
+inline PI pi_dot_q8(PW8 w, const int8_t* x, int32_t) {
+  PI r;
+  for (int c = 0; c < kPanelCols; ++c) {
+    int32_t t = 0;
+    for (int g = 0; g < 8; ++g)
+      for (int e = 0; e < 4; ++e) t += int32_t(int8_t(w[64 * g + 4 * c + e] ^ 0x80)) * x[4 * g + e];
+    r.v[c] = t;
+  }
+  return r;
+}
+struct PW6 {
+  const uint8_t *nib, *hb;
+  int shift;
+};
+inline PW6 pw_q6(const uint8_t* nib, const uint8_t* hb, int shift) { return PW6{nib, hb, shift}; }
+inline PI pi_dot_q6(const PW6& w, bool high, int t0, const int8_t* x) {
+  PI r;
+  for (int c = 0; c < kPanelCols; ++c) {
+    int32_t s = 0;
+    for (int t = t0; t < t0 + 4; ++t)
+      for (int e = 0; e < 4; ++e) {
+        const uint8_t nb = w.nib[64 * t + 4 * c + e], hb = w.hb[64 * t + 4 * c + e];
+        const int q = (high ? nb >> 4 : nb & 0x0F) | (((hb >> (w.shift + (high ? 2 : 0))) & 3) << 4);
+        s += q * x[4 * (t - t0) + e];
+      }
+    r.v[c] = s;
+  }
+  return r;
+}
 inline PI pi_sub(PI a, int32_t v) {
   for (int32_t& x : a.v) x -= v;
   return a;

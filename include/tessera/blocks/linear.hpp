@@ -4,7 +4,8 @@
 // so the same number of bytes as the file's tensor); every forward runs on the packed form and
 // the original (usually a view of the mmapped file) is never read again after loading.
 // Quantized W is used in place (rows of blocks, as the file stores them), or for the types
-// the kernels read in panels (Q4_0, Q4_K) re-laid out once like float W: kernels::gemm_quant.
+// the kernels read in panels (Q4_0, Q8_0, Q4_K, Q6_K) re-laid out once like float W:
+// kernels::gemm_quant.
 #pragma once
 
 #include <optional>
@@ -49,10 +50,12 @@ class Linear {
                   dtype_name(w_.dtype()));
     TESSERA_CHECK(b_.empty() || int64_t(b_.size()) == w_.dim(0), "Linear: {} bias values for {} outputs", b_.size(),
                   w_.dim(0));
-    if (is_quantized(w_.dtype()) && w_.numel() > 0)
+    if (is_quantized(w_.dtype()) && w_.numel() > 0) {
       quant_ = kernels::QuantWeight(w_.raw(), w_.dtype(), w_.dim(0), w_.dim(1), w_.keepalive());
-    else  // an empty matrix packs to nothing whatever its dtype: Y is the bias
+      if (quant_.repacked()) w_ = Tensor();  // the panels hold every byte (a copied W is freed)
+    } else {  // an empty matrix packs to nothing whatever its dtype: Y is the bias
       packed_ = kernels::PackedWeight::pack(w_.raw(), w_.numel() > 0 ? w_.dtype() : DType::F32, w_.dim(0), w_.dim(1));
+    }
   }
 
   // One Linear whose outputs are the parts' side by side, [y0 | y1 | ...] (q|k|v, gate|up):
@@ -86,7 +89,8 @@ class Linear {
   int64_t out_features() const { return !packed_.empty() ? packed_.n() : !quant_.empty() ? quant_.n() : w_.dim(0); }
   // The weight's type as the kernels read it.
   DType weight_dtype() const { return !packed_.empty() ? packed_.dtype() : !quant_.empty() ? quant_.dtype() : w_.dtype(); }
-  // The checkpoint's tensor; empty for a fused Linear (only the packed form exists).
+  // The checkpoint's tensor; empty for a fused Linear or a quantized W in panels (only the
+  // re-laid out form exists).
   const Tensor& weight() const { return w_; }
   bool has_bias() const { return !b_.empty(); }
   // Whether the kernels read a re-laid-out copy (packed panels, repacked quantized rows): the

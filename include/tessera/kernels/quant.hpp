@@ -50,21 +50,22 @@ void dequantize_row(DType type, const void* src, float* dst, int64_t n);
 void quantize_row(DType type, const float* src, void* dst, int64_t n);
 
 // A quantized weight W [n, k]: row r is dtype_bytes(type, k) bytes at data + r * row_bytes.
-// `keepalive` holds the bytes (the mapped file, or an owned copy). Most types are used in
-// place. Q4_0 and Q4_K are re-laid out once, here, into panels of 16 rows interleaved 4 bytes at a time
-// (the same number of bytes, owned): gemm_quant reads only the panels, so the rows may be
-// released (Linear drops the file's pages) and are not read again.
+// `keepalive` holds the bytes (the mapped file, or an owned copy). Q4_0, Q8_0, Q4_K and Q6_K
+// are re-laid out once, here, into panels of 16 rows interleaved 4 bytes at a time (the same
+// number of bytes, owned; quant_impl.inc says why): gemm_quant reads only the panels, and the
+// rows are let go (data() is then null and `keepalive` released), so that one copy of the
+// weights is held. The other types are used in place.
 class QuantWeight {
  public:
   QuantWeight() = default;
   QuantWeight(const void* data, DType type, int64_t n, int64_t k, std::shared_ptr<const void> keepalive);
-  bool empty() const { return data_ == nullptr; }
+  bool empty() const { return data_ == nullptr && panels_ == nullptr; }
   int64_t n() const { return n_; }
   int64_t k() const { return k_; }
   DType dtype() const { return type_; }
   size_t row_bytes() const { return dtype_bytes(type_, k_); }
   size_t bytes() const { return row_bytes() * size_t(n_); }
-  const void* data() const { return data_; }
+  const void* data() const { return data_; }  // the rows; null once repacked
   const void* row(int64_t r) const { return static_cast<const unsigned char*>(data_) + size_t(r) * row_bytes(); }
   // The panel form (null for types used in place).
   const unsigned char* panels() const { return panels_.get(); }

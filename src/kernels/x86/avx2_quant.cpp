@@ -162,6 +162,50 @@ inline PI pi_add(PI a, PI b) { return _mm512_add_epi32(a, b); }
 inline PI pi_mul_u8(PI a, const uint8_t* s) {
   return _mm512_mullo_epi32(a, _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s))));
 }
+inline PI pi_mul_i8(PI a, const int8_t* s) {
+  return _mm512_mullo_epi32(a, _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s))));
+}
+struct PW8 {
+  __m512i q[8];
+};
+inline PW8 pw_q8(const uint8_t* c) {
+  PW8 w;
+  for (int t = 0; t < 8; ++t) w.q[t] = _mm512_loadu_si512(c + 64 * t);
+  return w;
+}
+// The bytes are q + 128 (unsigned, as vpdpbusd takes them): Σ(q + 128)·x − 128·Σx.
+inline PI pi_dot_q8(const PW8& w, const int8_t* x, int32_t xsum) {
+  __m512i s0 = _mm512_setzero_si512(), s1 = _mm512_setzero_si512();
+  for (int t = 0; t < 8; t += 2) {
+    s0 = _mm512_dpbusd_epi32(s0, w.q[t], _mm512_set1_epi32(load_i32(x + 4 * t)));
+    s1 = _mm512_dpbusd_epi32(s1, w.q[t + 1], _mm512_set1_epi32(load_i32(x + 4 * t + 4)));
+  }
+  return _mm512_sub_epi32(_mm512_add_epi32(s0, s1), _mm512_set1_epi32(128 * xsum));
+}
+struct PW6 {
+  __m512i lo[8], hi[8];
+};
+inline PW6 pw_q6(const uint8_t* nib, const uint8_t* hb, int shift) {
+  const __m512i m4 = _mm512_set1_epi8(0x0F), m3 = _mm512_set1_epi8(3);
+  PW6 w;
+  for (int t = 0; t < 8; ++t) {
+    const __m512i v = _mm512_loadu_si512(nib + 64 * t), h = _mm512_loadu_si512(hb + 64 * t);
+    const __m512i hl = _mm512_and_si512(_mm512_srl_epi16(h, _mm_cvtsi32_si128(shift)), m3);
+    const __m512i hh = _mm512_and_si512(_mm512_srl_epi16(h, _mm_cvtsi32_si128(shift + 2)), m3);
+    w.lo[t] = _mm512_or_si512(_mm512_and_si512(v, m4), _mm512_slli_epi16(hl, 4));
+    w.hi[t] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(v, 4), m4), _mm512_slli_epi16(hh, 4));
+  }
+  return w;
+}
+inline PI pi_dot_q6(const PW6& w, bool high, int t0, const int8_t* x) {
+  const __m512i* q = (high ? w.hi : w.lo) + t0;
+  __m512i s0 = _mm512_setzero_si512(), s1 = _mm512_setzero_si512();
+  s0 = _mm512_dpbusd_epi32(s0, q[0], _mm512_set1_epi32(load_i32(x)));
+  s1 = _mm512_dpbusd_epi32(s1, q[1], _mm512_set1_epi32(load_i32(x + 4)));
+  s0 = _mm512_dpbusd_epi32(s0, q[2], _mm512_set1_epi32(load_i32(x + 8)));
+  s1 = _mm512_dpbusd_epi32(s1, q[3], _mm512_set1_epi32(load_i32(x + 12)));
+  return _mm512_add_epi32(s0, s1);
+}
 inline PI pi_sub(PI a, int32_t v) { return _mm512_sub_epi32(a, _mm512_set1_epi32(v)); }
 inline PF pf_zero() { return _mm512_setzero_ps(); }
 inline PF pf_h2f(const void* p) { return _mm512_cvtph_ps(_mm256_loadu_si256(static_cast<const __m256i*>(p))); }
@@ -207,6 +251,55 @@ inline PI pi_add(const PI& a, const PI& b) { return PI{_mm256_add_epi32(a.lo, b.
 inline PI pi_mul_u8(const PI& a, const uint8_t* s) {
   const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s));
   return PI{_mm256_mullo_epi32(a.lo, _mm256_cvtepu8_epi32(b)), _mm256_mullo_epi32(a.hi, _mm256_cvtepu8_epi32(_mm_srli_si128(b, 8)))};
+}
+inline PI pi_mul_i8(const PI& a, const int8_t* s) {
+  const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s));
+  return PI{_mm256_mullo_epi32(a.lo, _mm256_cvtepi8_epi32(b)), _mm256_mullo_epi32(a.hi, _mm256_cvtepi8_epi32(_mm_srli_si128(b, 8)))};
+}
+using PW8 = const uint8_t*;
+inline PW8 pw_q8(const uint8_t* c) { return c; }
+// (q + 128) ^ 0x80 = q; then |q|·(x with q's sign) per pair, at most 2·128·127, and one
+// vpmaddwd per chunk (two pairs would overflow i16).
+inline __m256i half_dot_q8(const uint8_t* c, const int8_t* x) {
+  const __m256i flip = _mm256_set1_epi8(char(0x80)), one = _mm256_set1_epi16(1);
+  __m256i s = _mm256_setzero_si256();
+  for (int t = 0; t < 8; ++t) {
+    int32_t x4;
+    std::memcpy(&x4, x + 4 * t, 4);
+    const __m256i q = _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(c + 64 * t)), flip);
+    const __m256i p = _mm256_maddubs_epi16(_mm256_sign_epi8(q, q), _mm256_sign_epi8(_mm256_set1_epi32(x4), q));
+    s = _mm256_add_epi32(s, _mm256_madd_epi16(p, one));
+  }
+  return s;
+}
+inline PI pi_dot_q8(PW8 w, const int8_t* x, int32_t) { return PI{half_dot_q8(w, x), half_dot_q8(w + 32, x)}; }
+struct PW6 {
+  const uint8_t *nib, *hb;
+  int shift;
+};
+inline PW6 pw_q6(const uint8_t* nib, const uint8_t* hb, int shift) { return PW6{nib, hb, shift}; }
+// 6-bit values: a u8·s8 pair reaches 2·63·127 = 16002, so two pairs at most share an i16 lane.
+inline __m256i half_dot_q6(const PW6& w, int off, bool high, int t0, const int8_t* x) {
+  const __m256i m4 = _mm256_set1_epi8(0x0F), m3 = _mm256_set1_epi8(3), one = _mm256_set1_epi16(1);
+  const __m128i sh = _mm_cvtsi32_si128(w.shift + (high ? 2 : 0));
+  __m256i s32 = _mm256_setzero_si256();
+  for (int t = t0; t < t0 + 4; t += 2) {
+    __m256i s16 = _mm256_setzero_si256();
+    for (int u = t; u < t + 2; ++u) {
+      __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w.nib + 64 * u + off));
+      if (high) v = _mm256_srli_epi16(v, 4);
+      const __m256i h = _mm256_and_si256(_mm256_srl_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w.hb + 64 * u + off)), sh), m3);
+      const __m256i q = _mm256_or_si256(_mm256_and_si256(v, m4), _mm256_slli_epi16(h, 4));
+      int32_t x4;
+      std::memcpy(&x4, x + 4 * (u - t0), 4);
+      s16 = _mm256_add_epi16(s16, _mm256_maddubs_epi16(q, _mm256_set1_epi32(x4)));
+    }
+    s32 = _mm256_add_epi32(s32, _mm256_madd_epi16(s16, one));
+  }
+  return s32;
+}
+inline PI pi_dot_q6(const PW6& w, bool high, int t0, const int8_t* x) {
+  return PI{half_dot_q6(w, 0, high, t0, x), half_dot_q6(w, 32, high, t0, x)};
 }
 inline PI pi_sub(PI a, int32_t v) {
   const __m256i b = _mm256_set1_epi32(v);
