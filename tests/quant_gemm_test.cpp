@@ -320,6 +320,42 @@ TEST(QuantGemmEdge, PanelTypesAtTheirLargestSums) {
   }
 }
 
+// QuantWeight::concat (Linear::fuse's q|k|v and gate|up for quantized panels): the joined
+// weight gives, bit for bit, the parts' outputs side by side, for M = 1 (decode) and M = 5, on
+// every ISA; parts that cannot be joined give an empty result.
+TEST(QuantGemmEdge, ConcatenatedPanelsEqualTheParts) {
+  const int64_t k = 512;
+  for (DType t : {DType::Q4_0, DType::Q8_0, DType::Q4_K, DType::Q6_K}) {
+    std::vector<Quantized> parts;
+    std::vector<const QuantWeight*> ptrs;
+    uint32_t seed = 40;
+    for (int64_t n : {32, 16, 7}) parts.push_back(quantize_weight(t, random_matrix(n, k, seed++), n, k));
+    for (const Quantized& q : parts) ptrs.push_back(&q.w);
+    const QuantWeight joined = QuantWeight::concat(ptrs);
+    ASSERT_TRUE(joined.repacked()) << dtype_name(t);
+    ASSERT_EQ(joined.n(), 55);
+    for (int64_t m : {1, 5}) {
+      const std::vector<float> x = random_matrix(m, k, 99);
+      for (Isa isa : isas()) {
+        const std::vector<float> y = run(x, m, k, joined, isa, 2);
+        int64_t col = 0;
+        for (const Quantized& q : parts) {
+          const std::vector<float> yp = run(x, m, k, q.w, isa, 1);
+          for (int64_t i = 0; i < m; ++i)
+            for (int64_t j = 0; j < q.w.n(); ++j)
+              ASSERT_EQ(y[size_t(i * (55 + 3) + col + j)], yp[size_t(i * (q.w.n() + 3) + j)])
+                  << dtype_name(t) << " " << isa_name(isa) << " M=" << m << " row " << i << " col " << col + j;
+          col += q.w.n();
+        }
+      }
+    }
+    // A part other than the last that is not a whole number of panels, or another type: no join.
+    EXPECT_FALSE(QuantWeight::concat({&parts[2].w, &parts[0].w}).repacked());
+    const Quantized other = quantize_weight(t == DType::Q8_0 ? DType::Q4_0 : DType::Q8_0, random_matrix(16, k, 7), 16, k);
+    EXPECT_FALSE(QuantWeight::concat({&parts[0].w, &other.w}).repacked());
+  }
+}
+
 TEST(QuantGemmEdge, BadArguments) {
   std::vector<blocks::Q4_0> w(4);
   EXPECT_THROW(QuantWeight(w.data(), DType::Q4_0, 2, 48, nullptr), Error);  // K not a multiple of 32

@@ -107,4 +107,33 @@ std::shared_ptr<const unsigned char> QuantWeight::repack_panels(const void* data
   return std::shared_ptr<const unsigned char>(out, FreeDeleter{});
 }
 
+QuantWeight QuantWeight::concat(const std::vector<const QuantWeight*>& parts) {
+  QuantWeight f;
+  if (parts.empty()) return f;
+  const QuantWeight& p0 = *parts[0];
+  size_t bytes = 0;
+  int64_t n = 0;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const QuantWeight& p = *parts[i];
+    if (!p.repacked() || p.type_ != p0.type_ || p.k_ != p0.k_) return f;
+    if (i + 1 < parts.size() && p.n_ % kPanelCols != 0) return f;
+    bytes += size_t((p.n_ + kPanelCols - 1) / kPanelCols * (p.k_ / dtype_block_elems(p.type_))) * panel_block_bytes(p.type_);
+    n += p.n_;
+  }
+  auto* out = static_cast<unsigned char*>(std::aligned_alloc(64, (bytes + 63) / 64 * 64));
+  TESSERA_CHECK(out != nullptr, "QuantWeight: out of memory for {} bytes of {} panels", bytes, dtype_name(p0.type_));
+  size_t at = 0;
+  for (const QuantWeight* p : parts) {
+    const size_t b = size_t((p->n_ + kPanelCols - 1) / kPanelCols * (p->k_ / dtype_block_elems(p->type_))) *
+                     panel_block_bytes(p->type_);
+    std::memcpy(out + at, p->panels_.get(), b);
+    at += b;
+  }
+  f.panels_ = std::shared_ptr<const unsigned char>(out, FreeDeleter{});
+  f.type_ = p0.type_;
+  f.n_ = n;
+  f.k_ = p0.k_;
+  return f;
+}
+
 }  // namespace tessera::kernels

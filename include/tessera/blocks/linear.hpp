@@ -59,24 +59,33 @@ class Linear {
   }
 
   // One Linear whose outputs are the parts' side by side, [y0 | y1 | ...] (q|k|v, gate|up):
-  // decode then streams one weight instead of several and prefill packs X once. The result
-  // is bit-identical to running the parts (each output is the same FMA chain over K).
-  // std::nullopt when the parts cannot share one packing (not packed, different dtypes or
-  // input sizes, or a part other than the last that is not a whole number of panels).
+  // decode then streams one weight instead of several and prefill packs (or quantizes) X once.
+  // The result is bit-identical to running the parts (each output is the same chain of
+  // operations over K). std::nullopt when the parts cannot share one layout (not packed or in
+  // quantized panels, different dtypes or input sizes, or a part other than the last that is
+  // not a whole number of panels).
   static std::optional<Linear> fuse(const std::vector<const Linear*>& parts) {
-    std::vector<const kernels::PackedWeight*> packed;
-    bool bias = false;
-    for (size_t i = 0; i < parts.size(); ++i) {
-      const Linear& l = *parts[i];
-      if (l.packed_.empty() || l.packed_.dtype() != parts[0]->packed_.dtype() || l.in_features() != parts[0]->in_features())
-        return std::nullopt;
-      if (i + 1 < parts.size() && l.out_features() % kernels::PackedWeight::kPanel != 0) return std::nullopt;
-      packed.push_back(&l.packed_);
-      bias = bias || l.has_bias();
-    }
-    if (packed.empty()) return std::nullopt;
+    if (parts.empty()) return std::nullopt;
     Linear f;
-    f.packed_ = kernels::PackedWeight::concat(packed);
+    if (!parts[0]->packed_.empty()) {
+      std::vector<const kernels::PackedWeight*> packed;
+      for (size_t i = 0; i < parts.size(); ++i) {
+        const Linear& l = *parts[i];
+        if (l.packed_.empty() || l.packed_.dtype() != parts[0]->packed_.dtype() ||
+            l.in_features() != parts[0]->in_features())
+          return std::nullopt;
+        if (i + 1 < parts.size() && l.out_features() % kernels::PackedWeight::kPanel != 0) return std::nullopt;
+        packed.push_back(&l.packed_);
+      }
+      f.packed_ = kernels::PackedWeight::concat(packed);
+    } else {
+      std::vector<const kernels::QuantWeight*> quant;
+      for (const Linear* l : parts) quant.push_back(&l->quant_);
+      f.quant_ = kernels::QuantWeight::concat(quant);
+      if (!f.quant_.repacked()) return std::nullopt;
+    }
+    bool bias = false;
+    for (const Linear* l : parts) bias = bias || l->has_bias();
     if (bias)  // a part without bias adds zeros
       for (const Linear* l : parts) {
         if (l->has_bias()) f.b_.insert(f.b_.end(), l->b_.begin(), l->b_.end());

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "tessera/core/dtype.hpp"
 
@@ -70,6 +71,12 @@ class QuantWeight {
   // The panel form (null for types used in place).
   const unsigned char* panels() const { return panels_.get(); }
   bool repacked() const { return panels_ != nullptr; }
+
+  // One weight whose rows are the parts' in order ([q | k | v], [gate | up]), its panels the
+  // parts' panels back to back: the parts must be repacked, of one type and K, and each but the
+  // last a whole number of panels (N a multiple of 16); the result is bit-identical to running
+  // the parts. Empty (repacked() false) when they cannot be joined.
+  static QuantWeight concat(const std::vector<const QuantWeight*>& parts);
 
  private:
   static std::shared_ptr<const unsigned char> repack_panels(const void* data, DType type, int64_t n, int64_t k);
