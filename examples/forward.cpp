@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   int threads = 0;
   tools::add_model_options(app, mo, "the model");
   tools::add_kv_type_option(app, mo);
+  tools::add_depth_options(app, mo);
   app.add_option("INPUTS", inputs_path, "safetensors file with the inputs")->required();
   app.add_option("OUTPUTS", outputs_path, "safetensors file to write")->required();
   app.add_option("--generate", generate_n, "also run greedy generation of N new tokens (EOS ignored) -> generated_ids");

@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   std::string chat_template_file;
   tools::add_model_options(app, mo, "the model");
   tools::add_kv_type_option(app, mo);
+  tools::add_depth_options(app, mo);
   app.add_option("-p,--prompt", prompt, "prompt text (default: empty, i.e. start from BOS)");
   app.add_option("-n,--max-new-tokens", max_new, "tokens to generate (default: generation_config.json or 128)");
   app.add_flag("--greedy", greedy, "always take the most likely token");

@@ -1,7 +1,7 @@
 // What every tool that loads a model shares: MODEL is a Hugging Face directory or a .gguf
 // file, --quantize TYPE quantizes float weights at load (ggml's reference quantizers), and a
 // progress line on a terminal while it loads; the tools that decode add --kv-type (the KV
-// cache's dtype).
+// cache's dtype) and --layers / --loops (elastic depth).
 #pragma once
 
 #include <unistd.h>
@@ -22,6 +22,7 @@ struct ModelOptions {
   std::string path;
   std::string quantize;
   std::string kv_type = "f16";
+  int64_t layers = 0, loops = 1;
   LoadOptions load_options() const {
     LoadOptions o;
     if (!quantize.empty()) o.quantize = quant_type_from_name(quantize);
@@ -30,6 +31,8 @@ struct ModelOptions {
   SessionOptions session_options() const {
     SessionOptions o;
     o.kv_type = kv_type_from_name(kv_type);
+    o.layers = layers;
+    o.loops = loops;
     return o;
   }
 };
@@ -50,6 +53,15 @@ inline void add_kv_type_option(CLI::App& app, ModelOptions& o) {
   app.add_option("--kv-type", o.kv_type,
                  "dtype of the KV cache: f16 (default), bf16, q8_0 (ggml's blocks of 32) or f32 (exact)")
       ->check(CLI::IsMember({"f32", "f16", "bf16", "q8_0"}, CLI::ignore_case));
+}
+
+// Adds --layers and --loops (elastic depth, decoders), for the tools that decode.
+inline void add_depth_options(CLI::App& app, ModelOptions& o) {
+  app.add_option("--layers", o.layers,
+                 "run only the first K layers (of the layer list applied --loops times), then the final norm and the "
+                 "head: early exit (decoders; 0: all)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--loops", o.loops, "apply the layer list R times (looped depth; decoders)")->check(CLI::PositiveNumber);
 }
 
 // Bytes of the weights at `path`: the .gguf file, a directory's model.safetensors, or its

@@ -12,5 +12,6 @@
 #include "tessera/models/encoder.hpp"
 #include "tessera/models/load.hpp"
 #include "tessera/models/model.hpp"
+#include "tessera/models/registry.hpp"
 #include "tessera/text/tokenizer.hpp"
 #include "tessera/version.hpp"

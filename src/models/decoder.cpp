@@ -1,6 +1,5 @@
 #include "tessera/models/decoder.hpp"
 
-#include <cmath>
 #include <cstring>
 
 #include "tessera/generation/generate.hpp"
@@ -10,9 +9,8 @@ namespace {
 
 class DecoderSession final : public Session {
  public:
-  DecoderSession(const DecoderModel& model, int64_t capacity, DType kv_type) : capacity_(capacity) {
-    for (const Layer& l : model.layers) caches.push_back(l.attn.make_cache(capacity, kv_type));
-  }
+  DecoderSession(const DecoderModel& model, int64_t capacity, DType kv_type, const StackOptions& o)
+      : caches(model.stack.make_caches(capacity, kv_type, o)), options(o), capacity_(capacity) {}
   int64_t position() const override { return pos; }
   void reset() override {
     pos = 0;
@@ -27,13 +25,15 @@ class DecoderSession final : public Session {
     auto* o = dynamic_cast<const DecoderSession*>(&other);
     TESSERA_CHECK(o != nullptr && o->caches.size() == caches.size(), "copy_from: the sessions belong to different models");
     caches = o->caches;
+    options = o->options;
     pos = o->pos;
     capacity_ = o->capacity_;
   }
 
-  std::vector<KvCache> caches;
+  std::vector<KvCache> caches;  // one per layer run
+  StackOptions options;
   LayerScratch scratch;
-  std::vector<float> x, projected;  // projected: OPT's narrower embeddings before project_in / after project_out
+  std::vector<float> x, projected;  // projected: OPT's narrower embeddings before project_in
   std::vector<Segment> segs{1};
   int64_t pos = 0;
 
@@ -45,10 +45,15 @@ class DecoderSession final : public Session {
 
 std::unique_ptr<Session> DecoderModel::new_session(const SessionOptions& options) const {
   // (an unsupported kv_type is refused by session_capacity, with the model's path)
-  const int64_t per_position = kernels::is_kv_type(options.kv_type) ? kv_cache_bytes_per_position(options.kv_type) : 0;
+  const StackOptions depth{.layers = options.layers, .loops = options.loops};
+  if (options.layers < 0 || options.loops < 1)
+    fail("{}: layers must be >= 0 (0: all) and loops >= 1, found layers = {}, loops = {}", meta.dir, options.layers,
+         options.loops);
+  const int64_t per_position =
+      kernels::is_kv_type(options.kv_type) ? stack.kv_cache_bytes_per_position(options.kv_type, depth) : 0;
   const int64_t cap = session_capacity(options, meta.dir, meta.max_positions > 0 ? meta.max_positions : 4096,
-                                       position_embed ? position_embed->rows() - position_offset : 0, per_position);
-  return std::make_unique<DecoderSession>(*this, cap, options.kv_type);
+                                       stack.positions.limit(), per_position);
+  return std::make_unique<DecoderSession>(*this, cap, options.kv_type, depth);
 }
 
 void DecoderModel::decode(Session& session, std::span<const int32_t> ids, Tensor& logits, bool all_positions) const {
@@ -61,46 +66,12 @@ void DecoderModel::decode(Session& session, std::span<const int32_t> ids, Tensor
 
   s->x.resize(size_t(m * d));
   float* x = s->x.data();
-  const int64_t we = embed.dim();
-  float* e = x;
-  if (project_in) {
-    s->projected.resize(size_t(m * we));
-    e = s->projected.data();
-  }
-  for (int64_t i = 0; i < m; ++i) {
-    if (ids[size_t(i)] < 0 || ids[size_t(i)] >= meta.vocab_size)
-      fail("token id {} at input position {} is outside the vocabulary [0, {})", ids[size_t(i)], i, meta.vocab_size);
-    embed.lookup(ids[size_t(i)], e + i * we, embed_scale);
-  }
-  if (project_in) project_in->forward(e, m, x);
-  if (position_embed)
-    for (int64_t i = 0; i < m; ++i) position_embed->lookup(pos0 + i + position_offset, x + i * d, 1.0f, /*accumulate=*/true);
-  if (embed_norm.enabled()) embed_norm.forward(x, x, m);
-  s->segs[0] = Segment{0, m, pos0, nullptr, nullptr};
-  for (size_t l = 0; l < layers.size(); ++l) {
-    s->segs[0].cache = &s->caches[l];
-    layers[l].forward(x, m, s->segs, s->scratch);
-  }
+  stack.embed_tokens(ids, pos0, x, d, s->projected);
+  s->segs[0] = Segment{0, m, pos0, s->caches, {}, nullptr};
+  stack.run_layers(x, m, s->segs, s->scratch, s->options);
   s->pos += m;
-
   const int64_t rows = all_positions ? m : 1;
-  const float* last = x + (m - rows) * d;
-  float* normed = s->scratch.h.data();
-  if (final_norm.enabled()) final_norm.forward(last, normed, rows);
-  else std::memcpy(normed, last, size_t(rows * d) * sizeof(float));
-  if (project_out) {
-    s->projected.resize(size_t(rows * project_out->out_features()));
-    project_out->forward(normed, rows, s->projected.data());
-    normed = s->projected.data();
-  }
-  if (logits.empty() || logits.dtype() != DType::F32 || logits.numel() != rows * meta.vocab_size ||
-      logits.rank() != 2)
-    logits = Tensor::zeros(DType::F32, {rows, meta.vocab_size});
-  lm_head.forward(normed, rows, logits.data<float>());
-  if (final_softcap > 0.0f) {
-    float* z = logits.data<float>();
-    for (int64_t i = 0; i < rows * meta.vocab_size; ++i) z[i] = final_softcap * std::tanh(z[i] / final_softcap);
-  }
+  stack.logits(x + (m - rows) * d, rows, d, logits, s->scratch);
 }
 
 std::map<std::string, Tensor> DecoderModel::forward_named(const std::map<std::string, Tensor>& inputs,

@@ -28,41 +28,30 @@ int64_t total_of(const std::vector<int64_t>& lengths) { return std::accumulate(l
 
 std::unique_ptr<Session> EncoderModel::new_session(const SessionOptions& options) const {
   // Encoders keep no cache: only the negative-value checks apply.
+  refuse_elastic_depth(options, meta.dir, "an encoder");
   return std::make_unique<EncoderSession>(session_capacity(options, meta.dir, meta.max_positions, 0, 0));
 }
 
 int64_t EncoderModel::max_tokens() const {
   if (patches) return 1 + patches->register_count(meta.hidden_size) + patches->patches();
-  if (!position_embed) return std::numeric_limits<int64_t>::max();
-  if (position_ids == PositionIds::AfterPadding) return std::max<int64_t>(0, position_embed->rows() - padding_idx - 1);
-  return position_embed->rows();
+  const int64_t rows = stack.positions.limit();
+  if (rows == 0) return std::numeric_limits<int64_t>::max();
+  if (position_ids == PositionIds::AfterPadding) return std::max<int64_t>(0, rows - padding_idx - 1);
+  return rows;
 }
 
 void EncoderModel::run_layers(float* x, const std::vector<int64_t>& lengths) const {
   const int64_t m = total_of(lengths);
-  if (m == 0 || layers.empty()) {
-    if (final_norm) final_norm->forward(x, x, m);
-    return;
-  }
-  // One cache per sequence, refilled by every layer: bidirectional attention reads the
-  // whole sequence, so the cache only ever holds the layer being computed.
-  std::vector<KvCache> caches;
-  caches.reserve(lengths.size());
+  // Every sequence a segment without caches: bidirectional attention over its own rows.
   std::vector<Segment> segs;
   int64_t offset = 0;
   for (int64_t len : lengths) {
-    if (len > 0) {
-      caches.push_back(layers[0].attn.make_cache(len));  // f32: a scratch cache, refilled by every layer
-      segs.push_back(Segment{offset, len, 0, &caches.back(), nullptr});
-    }
+    if (len > 0) segs.push_back(Segment{offset, len, 0, {}, {}, nullptr});
     offset += len;
   }
   LayerScratch scratch;
-  for (const Layer& layer : layers) {
-    for (KvCache& c : caches) c.clear();
-    layer.forward(x, m, segs, scratch);
-  }
-  if (final_norm) final_norm->forward(x, x, m);
+  if (m > 0) stack.run_layers(x, m, segs, scratch);
+  if (stack.final_norm) stack.final_norm->forward(x, x, m);
 }
 
 Tensor EncoderModel::encode(const std::vector<std::vector<int32_t>>& batch) const { return encode_text(batch, nullptr); }
@@ -94,7 +83,7 @@ Tensor EncoderModel::encode_text(const std::vector<std::vector<int32_t>>& batch,
       if (id < 0 || id >= meta.vocab_size)
         fail("token id {} at position {} of sequence {} is outside the vocabulary [0, {})", id, i, r, meta.vocab_size);
       float* xr = x + row * d;
-      word_embed.lookup(id, xr);
+      stack.embed->lookup(id, xr);
       if (token_type_embed) {
         const int32_t t = token_types ? (*token_types)[r][i] : 0;
         if (t < 0 || t >= token_type_embed->rows())
@@ -105,14 +94,12 @@ Tensor EncoderModel::encode_text(const std::vector<std::vector<int32_t>>& batch,
         fail("token type id {} at position {} of sequence {}: the model has no token type embeddings",
              (*token_types)[r][i], i, r);
       }
-      if (position_embed) {
-        int64_t pos = int64_t(i);
-        if (position_ids == PositionIds::AfterPadding) pos = id == padding_idx ? padding_idx : padding_idx + ++running;
-        position_embed->lookup(pos, xr, 1.0f, /*accumulate=*/true);
-      }
+      int64_t pos = int64_t(i);
+      if (position_ids == PositionIds::AfterPadding) pos = id == padding_idx ? padding_idx : padding_idx + ++running;
+      stack.positions.add(pos, xr);
     }
   }
-  if (embed_norm) embed_norm->forward(x, x, m);
+  if (stack.embed_norm) stack.embed_norm->forward(x, x, m);
   run_layers(x, lengths);
   return out;
 }

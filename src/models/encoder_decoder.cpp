@@ -17,9 +17,8 @@ struct SourceMemory {
 
 class EncoderDecoderSession final : public Session {
  public:
-  EncoderDecoderSession(const EncoderDecoderModel& model, int64_t capacity, DType kv_type) : capacity_(capacity) {
-    for (const Layer& l : model.decoder.layers) self.push_back(l.attn.make_cache(capacity, kv_type));
-  }
+  EncoderDecoderSession(const EncoderDecoderModel& model, int64_t capacity, DType kv_type)
+      : self(model.decoder.make_caches(capacity, kv_type)), capacity_(capacity) {}
   int64_t position() const override { return pos; }
   void reset() override {
     pos = 0;
@@ -40,7 +39,7 @@ class EncoderDecoderSession final : public Session {
   std::vector<KvCache> self;
   std::shared_ptr<const SourceMemory> source;
   LayerScratch scratch;
-  std::vector<float> x;
+  std::vector<float> x, projected;
   std::vector<Segment> segs{1};
   int64_t pos = 0;
 
@@ -70,36 +69,22 @@ std::vector<float> im2col3(int64_t channels, int64_t frames, int64_t stride, int
 
 }  // namespace
 
-void EncoderDecoderModel::finalize() {
-  for (TransformerStack* s : {&encoder, &decoder})
-    for (Layer& l : s->layers) {
-      l.self_bias = s->bias ? &s->bias : nullptr;
-      l.fuse_projections();
-    }
-}
-
 std::unique_ptr<Session> EncoderDecoderModel::new_session(const SessionOptions& options) const {
   // The cross-attention memory (encoder-decoders) is sized by the source, not counted here.
   // (an unsupported kv_type is refused by session_capacity, with the model's path)
+  refuse_elastic_depth(options, meta.dir, "an encoder-decoder");
   const int64_t per_position = kernels::is_kv_type(options.kv_type) ? kv_cache_bytes_per_position(options.kv_type) : 0;
   const int64_t limit = decoder.positions.limit();
   const int64_t cap = session_capacity(options, meta.dir, limit > 0 ? limit : 4096, limit, per_position);
   return std::make_unique<EncoderDecoderSession>(*this, cap, options.kv_type);
 }
 
-void EncoderDecoderModel::run_stack(const TransformerStack& stack, std::vector<float>& x, int64_t n) const {
-  if (stack.embed_norm) stack.embed_norm->forward(x.data(), x.data(), n);
-  // The encoder is bidirectional and runs once: one scratch cache, refilled by every layer.
-  KvCache cache;
+void EncoderDecoderModel::run_encoder(std::vector<float>& x, int64_t n) const {
+  // The encoder is bidirectional and sees the whole source: attention reads it in place.
   LayerScratch scratch;
-  std::vector<Segment> segs{Segment{0, n, 0, nullptr, nullptr}};
-  for (const Layer& l : stack.layers) {
-    if (cache.kv_heads() != l.attn.cfg.kv_heads || cache.head_dim() != l.attn.cfg.head_dim) cache = l.attn.make_cache(n);
-    cache.clear();
-    segs[0].cache = &cache;
-    l.forward(x.data(), n, segs, scratch);
-  }
-  if (stack.final_norm) stack.final_norm->forward(x.data(), x.data(), n);
+  const std::vector<Segment> segs{Segment{0, n, 0, {}, {}, nullptr}};
+  encoder.run_layers(x.data(), n, segs, scratch);
+  if (encoder.final_norm) encoder.final_norm->forward(x.data(), x.data(), n);
 }
 
 std::vector<float> EncoderDecoderModel::encode_ids(std::span<const int32_t> ids) const {
@@ -108,12 +93,9 @@ std::vector<float> EncoderDecoderModel::encode_ids(std::span<const int32_t> ids)
   TESSERA_CHECK(n > 0, "the source is empty: give at least one token");
   const int64_t limit = encoder.positions.limit();
   if (limit > 0 && n > limit) fail("the source has {} tokens but this model's encoder holds at most {}", n, limit);
-  std::vector<float> x(size_t(n * d));
-  for (int64_t i = 0; i < n; ++i) {
-    encoder.embed.lookup(ids[size_t(i)], x.data() + i * d, encoder.embed_scale);
-    encoder.positions.add(i, x.data() + i * d);
-  }
-  run_stack(encoder, x, n);
+  std::vector<float> x(size_t(n * d)), scratch;
+  encoder.embed_tokens(ids, 0, x.data(), d, scratch);
+  run_encoder(x, n);
   return x;
 }
 
@@ -141,8 +123,9 @@ std::vector<float> EncoderDecoderModel::encode_features(const Tensor& features) 
   kernels::activate(kernels::Activation::Gelu, x.data(), n * d);
   const int64_t limit = encoder.positions.limit();
   if (limit > 0 && n > limit) fail("input_features give {} encoder positions but the model has {}", n, limit);
-  for (int64_t i = 0; i < n; ++i) encoder.positions.add(i, x.data() + i * d);
-  run_stack(encoder, x, n);
+  encoder.add_positions(x.data(), n, 0, d);
+  if (encoder.embed_norm) encoder.embed_norm->forward(x.data(), x.data(), n);
+  run_encoder(x, n);
   return x;
 }
 
@@ -152,8 +135,9 @@ void EncoderDecoderModel::attach_memory(Session& session, std::vector<float> mem
   src->n = n;
   for (const Layer& l : decoder.layers) {
     // f32: computed once per source and read by every step, so its size rarely matters.
-    src->cross.push_back(l.cross.make_cache(n));
-    l.cross.project_memory(memory.data(), n, src->cross.back());
+    const Attention* cross = l.cross_attention();
+    src->cross.push_back(cross ? cross->make_cache(n) : KvCache());
+    if (cross) cross->project_memory(memory.data(), n, src->cross.back());
   }
   src->hidden = std::move(memory);
   // A new source starts a new target sequence.
@@ -195,36 +179,15 @@ void EncoderDecoderModel::decode(Session& session, std::span<const int32_t> ids,
   TESSERA_CHECK(m > 0, "decode: no tokens given");
   if (pos0 + m > s.capacity())
     fail("context is full: {} tokens cached + {} new exceed the session's limit of {}", pos0, m, s.capacity());
-  const int64_t vocab = meta.vocab_size;
 
   s.x.resize(size_t(m * d));
   float* x = s.x.data();
-  for (int64_t i = 0; i < m; ++i) {
-    if (ids[size_t(i)] < 0 || ids[size_t(i)] >= decoder.embed.rows())
-      fail("token id {} at input position {} is outside the vocabulary [0, {})", ids[size_t(i)], i, decoder.embed.rows());
-    decoder.embed.lookup(ids[size_t(i)], x + i * d, decoder.embed_scale);
-    decoder.positions.add(pos0 + i, x + i * d);
-  }
-  if (decoder.embed_norm) decoder.embed_norm->forward(x, x, m);
-  s.segs[0] = Segment{0, m, pos0, nullptr, nullptr};
-  for (size_t l = 0; l < decoder.layers.size(); ++l) {
-    s.segs[0].cache = &s.self[l];
-    s.segs[0].memory = &s.source->cross[l];
-    decoder.layers[l].forward(x, m, s.segs, s.scratch);
-  }
+  decoder.embed_tokens(ids, pos0, x, d, s.projected);
+  s.segs[0] = Segment{0, m, pos0, s.self, s.source->cross, nullptr};
+  decoder.run_layers(x, m, s.segs, s.scratch);
   s.pos += m;
-
   const int64_t rows = all_positions ? m : 1;
-  const float* last = x + (m - rows) * d;
-  std::vector<float>& normed = s.scratch.h;
-  normed.resize(size_t(rows * d));
-  if (decoder.final_norm) decoder.final_norm->forward(last, normed.data(), rows);
-  else std::memcpy(normed.data(), last, size_t(rows * d) * 4);
-  if (output_scale != 1.0f)
-    for (float& v : normed) v *= output_scale;
-  if (logits.empty() || logits.dtype() != DType::F32 || logits.numel() != rows * vocab || logits.rank() != 2)
-    logits = Tensor::zeros(DType::F32, {rows, vocab});
-  lm_head.forward(normed.data(), rows, logits.data<float>());
+  decoder.logits(x + (m - rows) * d, rows, d, logits, s.scratch);
 }
 
 std::map<std::string, Tensor> EncoderDecoderModel::forward_named(const std::map<std::string, Tensor>& inputs,

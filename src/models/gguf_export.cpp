@@ -8,7 +8,8 @@
 #include <set>
 
 #include "gguf_names.hpp"
-#include "hf_config.hpp"
+#include "tessera/models/hf_config.hpp"
+#include "tessera/models/scope.hpp"
 #include "tessera/blocks/linear.hpp"
 #include "tessera/io/gguf.hpp"
 #include "tessera/io/mmap.hpp"
@@ -247,7 +248,7 @@ void export_gguf(const std::string& dir, const std::string& out_path, const Gguf
       const DType target = quantize_fallback(options.type, k);
       Tensor flat = t.reshaped({rows, k});
       if (target == DType::F32) flat = flat.to_f32();
-      else if (target != flat.dtype()) flat = quantize_for_store(quantizer, flat);
+      else if (target != flat.dtype()) flat = Scope(quantizer).quantized(flat);
       w.add_tensor(gguf, flat.reshaped(t.shape()));
     }
     for (const auto& hf : hf_parts) written.insert(hf);

@@ -1,4 +1,4 @@
-#include "hf_config.hpp"
+#include "tessera/models/hf_config.hpp"
 
 #include <cmath>
 #include <set>
@@ -174,21 +174,18 @@ void check_layer_count(const JsonObject& cfg, const std::string& key, const Weig
   }
 }
 
-Linear lm_head(const JsonObject& cfg, const WeightStore& store, const Tensor& embed, int64_t d, int64_t vocab,
-               bool tied_default) {
-  const bool tied = cfg.get_bool("tie_word_embeddings", tied_default);
-  if (tied || !store.has("lm_head.weight")) {
-    if (!tied) fail("{}: missing tensor 'lm_head.weight' (and tie_word_embeddings is false)", store.source());
-    return Linear(embed, {});
-  }
-  return Linear::load(store, "lm_head", d, vocab, false);
-}
-
 void reject_if_set(const JsonObject& cfg, const std::string& key, const std::string& why) {
   if (!cfg.has(key)) return;
   const auto& v = cfg.raw().at(key);
   if (v.is_boolean() && !v.get<bool>()) return;
   fail("{}: '{}' = {} is not supported: {}", cfg.where(), key, v.dump(), why);
+}
+
+Linear lm_head(const Scope& scope, const std::string& module, const Embedding& embed, bool tied, bool bias) {
+  if (tied) return Linear(embed.table(), {});
+  if (!scope.has(module + ".weight"))
+    fail("{}: missing tensor '{}' (and tie_word_embeddings is false)", scope.store().source(), scope.name(module + ".weight"));
+  return scope.linear(module, embed.dim(), embed.rows(), bias);
 }
 
 }  // namespace tessera::hf

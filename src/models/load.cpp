@@ -1,24 +1,30 @@
-// tessera::load: config.json's model_type picks the family loader.
+// tessera::load: config.json's model_type picks the family loader from the registry.
 #include <cctype>
 #include <filesystem>
 #include <map>
+#include <mutex>
 
 #include "families/families.hpp"
 #include "tessera/io/gguf.hpp"
 #include "tessera/io/mmap.hpp"
 #include "tessera/models/load.hpp"
+#include "tessera/models/registry.hpp"
 
 namespace tessera {
 
 namespace {
 
-families::Loader find_loader(const JsonObject& cfg) {
-  static const std::map<std::string, families::Loader> loaders = {
+// The registry: built-in families first, then whatever applications add. Guarded by a mutex
+// (registration may race with loading on other threads); entries are never removed.
+struct Registry {
+  std::mutex mutex;
+  std::map<std::string, ModelLoader> loaders = {
       {"llama", families::load_llama},   {"mistral", families::load_llama}, {"qwen2", families::load_llama},
-      {"qwen3", families::load_llama},   {"gemma", families::load_llama},   {"mixtral", families::load_llama}, {"qwen2_moe", families::load_llama},
-      {"gemma2", families::load_gemma2}, {"olmo2", families::load_olmo2}, {"phi3", families::load_phi3}, {"opt", families::load_opt}, {"gptj", families::load_gptj},
-      {"falcon", families::load_falcon}, {"bloom", families::load_bloom},
-      {"gpt2", families::load_gpt2},     {"gpt_neox", families::load_gpt_neox},
+      {"qwen3", families::load_llama},   {"gemma", families::load_llama},   {"mixtral", families::load_llama},
+      {"qwen2_moe", families::load_llama},
+      {"gemma2", families::load_gemma2}, {"olmo2", families::load_olmo2},   {"phi3", families::load_phi3},
+      {"opt", families::load_opt},       {"gptj", families::load_gptj},     {"gpt2", families::load_gpt2},
+      {"gpt_neox", families::load_gpt_neox}, {"falcon", families::load_falcon}, {"bloom", families::load_bloom},
       {"t5", families::load_t5},         {"bart", families::load_bart},     {"marian", families::load_marian},
       {"mt5", families::load_mt5},       {"mbart", families::load_mbart},   {"pegasus", families::load_pegasus},
       {"whisper", families::load_whisper},
@@ -26,20 +32,47 @@ families::Loader find_loader(const JsonObject& cfg) {
       {"xlm-roberta", families::load_xlm_roberta}, {"distilbert", families::load_distilbert},
       {"modernbert", families::load_modernbert}, {"dinov2_with_registers", families::load_dinov2_with_registers},
   };
+};
+
+Registry& registry() {
+  static Registry r;
+  return r;
+}
+
+}  // namespace
+
+void register_model_type(const std::string& model_type, ModelLoader loader) {
+  if (model_type.empty()) fail("register_model_type: the model type is empty");
+  if (!loader) fail("register_model_type: no loader given for model type '{}'", model_type);
+  Registry& r = registry();
+  std::lock_guard lock(r.mutex);
+  if (!r.loaders.emplace(model_type, std::move(loader)).second)
+    fail("register_model_type: model type '{}' is already registered", model_type);
+}
+
+std::vector<std::string> registered_model_types() {
+  Registry& r = registry();
+  std::lock_guard lock(r.mutex);
+  std::vector<std::string> types;
+  for (const auto& [k, v] : r.loaders) types.push_back(k);
+  return types;
+}
+
+ModelLoader find_model_loader(const JsonObject& cfg) {
   const std::string type = cfg.get_string("model_type");
-  auto it = loaders.find(type);
-  if (it == loaders.end()) {
+  Registry& r = registry();
+  std::lock_guard lock(r.mutex);
+  auto it = r.loaders.find(type);
+  if (it == r.loaders.end()) {
     std::string known;
-    for (const auto& [k, v] : loaders) known += (known.empty() ? "" : ", ") + k;
+    for (const auto& [k, v] : r.loaders) known += (known.empty() ? "" : ", ") + k;
     fail("{}: model_type '{}' is not supported (supported: {})", cfg.where(), type, known);
   }
   return it->second;
 }
 
-}  // namespace
-
 std::shared_ptr<const Model> load_from(const JsonObject& cfg, const WeightStore& store, const std::string& dir) {
-  return find_loader(cfg)(cfg, store, dir);
+  return find_model_loader(cfg)(cfg, store, dir);
 }
 
 std::shared_ptr<const Model> load(const std::string& path, const LoadOptions& options) {
@@ -52,7 +85,7 @@ std::shared_ptr<const Model> load(const std::string& path, const LoadOptions& op
   const std::string config_path = dir + "/config.json";
   if (!file_exists(config_path)) fail("{}: no config.json (expected a Hugging Face model directory or a .gguf file)", dir);
   JsonObject cfg(load_json_file(config_path), config_path);
-  families::Loader loader = find_loader(cfg);  // an unknown family is reported before the weights are read
+  ModelLoader loader = find_model_loader(cfg);  // an unknown family is reported before the weights are read
   WeightStore store = WeightStore::open_dir(dir);
   store.set_quantize(options.quantize);
   return loader(cfg, store, dir);

@@ -44,6 +44,12 @@ int64_t session_capacity(const SessionOptions& options, const std::string& dir, 
   return cap;
 }
 
+void refuse_elastic_depth(const SessionOptions& options, const std::string& dir, const std::string& model_kind) {
+  if (options.layers != 0 || options.loops != 1)
+    fail("{}: layers = {} and loops = {} (elastic depth) are for decoder-only models, not {}", dir, options.layers,
+         options.loops, model_kind);
+}
+
 std::vector<std::vector<int32_t>> unpad_rows(const Tensor& ids, const Tensor* mask, const std::string& name) {
   if (ids.rank() != 2) fail("input '{}': expected rank 2 [batch, length], found shape {}", name, shape_str(ids.shape()));
   if (is_float(ids.dtype())) fail("input '{}': expected an integer tensor (I64), found {}", name, dtype_name(ids.dtype()));

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tessera/blocks/linear.hpp"
@@ -12,13 +13,12 @@ namespace tessera {
 class Embedding {
  public:
   Embedding() = default;
-  static Embedding load(const WeightStore& store, const std::string& name, int64_t rows, int64_t dim) {
-    Embedding e;
-    Tensor file_t = check_weight_dtype(store, name, store.get(name, {rows, dim}));
-    e.table_ = quantize_for_store(store, file_t);
-    if (e.table_.raw() != file_t.raw()) store.release(name);
-    e.name_ = name;
-    return e;
+  // A table [rows, dim] in F32, F16, BF16 or a ggml block type; `name` names it in errors.
+  explicit Embedding(Tensor table, std::string name = "embedding") : table_(std::move(table)), name_(std::move(name)) {
+    TESSERA_CHECK(table_.rank() == 2, "{}: an embedding table must be [rows, dim], found shape {}", name_,
+                  shape_str(table_.shape()));
+    TESSERA_CHECK(is_weight_dtype(table_.dtype()), "{}: embedding dtype {} is not supported", name_,
+                  dtype_name(table_.dtype()));
   }
 
   int64_t rows() const { return table_.dim(0); }

@@ -19,15 +19,67 @@ using kernels::Activation;
 class MLP {
  public:
   enum class Kind { Dense, Gated, MoE };
+  struct Expert {
+    Linear gate, up, down;
+  };
+
+  MLP() = default;
+  // fc1 [ffn, hidden] → act → fc2 [hidden, ffn].
+  static MLP dense(Activation act, Linear up, Linear down) {
+    MLP m = sized(Kind::Dense, act, up, down);
+    m.up = std::move(up);
+    m.down = std::move(down);
+    return m;
+  }
+  // down(act(gate·x) ⊙ up·x): gate and up [ffn, hidden], down [hidden, ffn]. gate and up are
+  // fused into one weight where they can share a packing (see fuse_projections).
+  static MLP gated(Activation act, Linear gate, Linear up, Linear down) {
+    MLP m = sized(Kind::Gated, act, up, down);
+    TESSERA_CHECK(gate.out_features() == m.ffn && gate.in_features() == m.hidden,
+                  "MLP: the gate projection is [{}, {}], expected [{}, {}]", gate.out_features(), gate.in_features(), m.ffn,
+                  m.hidden);
+    m.gate = std::move(gate);
+    m.up = std::move(up);
+    m.down = std::move(down);
+    m.fuse_projections();
+    return m;
+  }
+  // The same with gate and up in one weight [2·ffn, hidden], rows [gate | up] (Phi-3's gate_up_proj).
+  static MLP gated_fused(Activation act, Linear gate_up, Linear down) {
+    MLP m;
+    m.kind = Kind::Gated;
+    m.act = act;
+    m.hidden = down.out_features();
+    m.ffn = down.in_features();
+    TESSERA_CHECK(gate_up.out_features() == 2 * m.ffn && gate_up.in_features() == m.hidden,
+                  "MLP: the gate/up projection is [{}, {}], expected [{}, {}]", gate_up.out_features(),
+                  gate_up.in_features(), 2 * m.ffn, m.hidden);
+    m.gate_up = std::move(gate_up);
+    m.down = std::move(down);
+    return m;
+  }
+  // A mixture of gated experts: router [experts, hidden], each token's top_k experts by
+  // softmax weight (renormalised to sum to 1 when normalize).
+  static MLP mixture(Activation act, Linear router, std::vector<Expert> experts, int64_t top_k, bool normalize = true) {
+    TESSERA_CHECK(!experts.empty(), "MLP: a mixture of experts needs at least one expert");
+    MLP m = sized(Kind::MoE, act, experts[0].up, experts[0].down);
+    TESSERA_CHECK(router.out_features() == int64_t(experts.size()) && router.in_features() == m.hidden,
+                  "MLP: the router is [{}, {}], expected [{}, {}]", router.out_features(), router.in_features(),
+                  experts.size(), m.hidden);
+    TESSERA_CHECK(top_k >= 1 && top_k <= int64_t(experts.size()), "MLP: top_k {} outside [1, {}]", top_k, experts.size());
+    m.router = std::move(router);
+    m.experts = std::move(experts);
+    m.top_k = top_k;
+    m.normalize_top_k = normalize;
+    return m;
+  }
+
   Kind kind = Kind::Gated;
   Activation act = Activation::Silu;
   int64_t hidden = 0, ffn = 0;
   Linear up, down, gate;  // dense uses up (fc1) and down (fc2)
   std::optional<Linear> gate_up;  // gated: [gate | up] in one weight (fuse_projections)
 
-  struct Expert {
-    Linear gate, up, down;
-  };
   Linear router;  // [experts, hidden]
   std::vector<Expert> experts;
   int64_t top_k = 0;
@@ -48,9 +100,10 @@ class MLP {
     }
   }
 
-  // out[m, hidden] += mlp(x[m, hidden])  (accumulates: the residual add is fused).
-  void forward(const float* x, int64_t m, float* out, std::vector<float>& scratch) const {
-    if (kind == Kind::MoE) return forward_moe(x, m, out, scratch);
+  // out[m, hidden] += mlp(x[m, hidden]) when accumulate (the residual add fused into down's
+  // GEMM), out = mlp(x) otherwise. x and out may be the same rows.
+  void forward(const float* x, int64_t m, float* out, std::vector<float>& scratch, bool accumulate = true) const {
+    if (kind == Kind::MoE) return forward_moe(x, m, out, scratch, accumulate);
     scratch.resize(size_t(2 * m * ffn));
     float* a = scratch.data();
     float* b = a + m * ffn;
@@ -61,7 +114,7 @@ class MLP {
       parallel_for(m, [&](int64_t r0, int64_t r1) {
         for (int64_t i = r0; i < r1; ++i) kernels::activate_mul(act, a + i * 2 * ffn, a + i * 2 * ffn + ffn, ffn);
       }, 8);
-      down.forward(a, m, out, 2 * ffn, -1, /*accumulate=*/true);
+      down.forward(a, m, out, 2 * ffn, -1, accumulate);
       return;
     }
     if (kind == Kind::Dense) {
@@ -74,15 +127,27 @@ class MLP {
         kernels::activate_mul(act, a + r0 * ffn, b + r0 * ffn, (r1 - r0) * ffn);
       }, 8);
     }
-    down.forward(a, m, out, -1, -1, /*accumulate=*/true);
+    down.forward(a, m, out, -1, -1, accumulate);
   }
 
  private:
+  static MLP sized(Kind kind, Activation act, const Linear& up, const Linear& down) {
+    MLP m;
+    m.kind = kind;
+    m.act = act;
+    m.hidden = up.in_features();
+    m.ffn = up.out_features();
+    TESSERA_CHECK(down.in_features() == m.ffn && down.out_features() == m.hidden,
+                  "MLP: the down projection is [{}, {}], expected [{}, {}]", down.out_features(), down.in_features(),
+                  m.hidden, m.ffn);
+    return m;
+  }
+
   // Routing per token (softmax over all experts, top-k in torch.topk's order, optional
   // renormalisation), then each expert once over the rows that chose it (one GEMM per projection
   // instead of one GEMV per token), its weighted outputs added per row in expert order as
   // Hugging Face's index_add_ does; then the shared expert over all rows.
-  void forward_moe(const float* x, int64_t m, float* out, std::vector<float>& scratch) const {
+  void forward_moe(const float* x, int64_t m, float* out, std::vector<float>& scratch, bool accumulate) const {
     const int64_t e_count = int64_t(experts.size()), f = std::max(ffn, shared_ffn);
     scratch.resize(size_t(m * (e_count + 3 * hidden + 2 * f + 1)));
     float* logits = scratch.data();     // [m, experts]
@@ -131,7 +196,8 @@ class MLP {
       for (int64_t t = 0; t < m; ++t)
         kernels::axpy(float(1.0 / (1.0 + std::exp(-double(g[t])))), y + t * hidden, acc + t * hidden, hidden);
     }
-    kernels::axpy(1.0f, acc, out, m * hidden);
+    if (accumulate) kernels::axpy(1.0f, acc, out, m * hidden);
+    else std::copy(acc, acc + m * hidden, out);
   }
 
   // y[n, hidden] = down(act(gate·x) ⊙ up·x) of n rows (a, b: [n, units] scratch).

@@ -1,7 +1,8 @@
 // Position schemes: rotary embeddings (default, linear, dynamic NTK and llama3 scaling;
-// partial rotary as GPT-NeoX and Phi), sinusoidal tables (Marian, Whisper) and ALiBi slopes
-// (BLOOM, Falcon; the attention kernel adds them to the scores).
-// Learned absolute positions are plain Embeddings; T5's relative bias lives in attention.hpp.
+// partial rotary as GPT-NeoX and Phi), sinusoidal tables (Marian, Whisper), ALiBi slopes
+// (BLOOM, Falcon; the attention kernel adds them to the scores) and absolute positions added
+// to the input (PositionInput: a learned Embedding or a computed table). T5's relative bias
+// lives in attention.hpp.
 #pragma once
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "tessera/blocks/embedding.hpp"
 #include "tessera/core/error.hpp"
 
 namespace tessera {
@@ -184,5 +186,48 @@ inline std::vector<float> sinusoidal_table(int64_t positions, int64_t dim, bool 
     }
   return t;
 }
+
+// How a stack adds absolute positions to its input embeddings.
+struct PositionInput {
+  enum class Kind { None, Learned, Table };
+  Kind kind = Kind::None;
+  Embedding learned;         // Learned: row (position + offset)
+  int64_t offset = 0;        // BART's and OPT's learned positions start at row 2
+  std::vector<float> table;  // Table: [table_rows, dim] computed at load (Marian's sinusoids)
+  int64_t table_rows = 0, dim = 0;
+
+  static PositionInput from_embedding(Embedding e, int64_t offset = 0) {
+    PositionInput p;
+    p.kind = Kind::Learned;
+    p.learned = std::move(e);
+    p.offset = offset;
+    return p;
+  }
+  static PositionInput from_table(std::vector<float> table, int64_t rows, int64_t dim) {
+    TESSERA_CHECK(rows >= 0 && dim > 0 && int64_t(table.size()) == rows * dim,
+                  "position table: {} values for {} rows of {}", table.size(), rows, dim);
+    PositionInput p;
+    p.kind = Kind::Table;
+    p.table = std::move(table);
+    p.table_rows = rows;
+    p.dim = dim;
+    return p;
+  }
+
+  // Positions this input can describe; 0 = unlimited (none, or relative positions).
+  int64_t limit() const {
+    if (kind == Kind::Learned) return learned.rows() - offset;
+    if (kind == Kind::Table) return table_rows;
+    return 0;
+  }
+  // x[dim] += position embedding of `pos`; a position past limit() is an Error.
+  void add(int64_t pos, float* x) const {
+    if (kind == Kind::None) return;
+    if (pos < 0 || pos >= limit()) fail("position {} is outside the {} positions the model has", pos, limit());
+    if (kind == Kind::Learned) learned.lookup(pos + offset, x, 1.0f, /*accumulate=*/true);
+    if (kind == Kind::Table)
+      for (int64_t i = 0; i < dim; ++i) x[i] += table[size_t(pos * dim + i)];
+  }
+};
 
 }  // namespace tessera

@@ -75,14 +75,14 @@ class WeightStore {
   // The tensor's bytes were copied (packed) elsewhere: let its mapped pages go.
   void release(const std::string& name) const;
 
-  // Quantize at load: float weight matrices handed to Linear::load become this ggml type
+  // Quantize at load: float weight matrices handed to Scope::linear become this ggml type
   // (ggml's reference quantizer; rows that do not fit the block fall back as llama-quantize
   // does). Unset: weights keep the file's type.
   void set_quantize(std::optional<DType> type) { quantize_ = type; }
   std::optional<DType> quantize() const { return quantize_; }
   // GPT-2's Conv1D matrices, [in, out] in Hugging Face's files, are stored [out, in] like
   // nn.Linear's (llama.cpp's converter transposed them; a quantized matrix cannot be turned
-  // back). Linear::load_transposed then reads them as they are.
+  // back). Scope::linear_transposed then reads them as they are.
   void set_conv1d_transposed(bool v) { conv1d_transposed_ = v; }
   bool conv1d_transposed() const { return conv1d_transposed_; }
 

@@ -1,14 +1,14 @@
-// Encoder-only models (BERT, RoBERTa, XLM-RoBERTa, DistilBERT, ModernBERT, ViT, DINOv2): embeddings → bidirectional layers → optional
-// final norm, pooler and classifier. A batch of sequences of different lengths runs packed
-// (no padding computed), each sequence a Segment with its own scratch KvCache.
+// Encoder-only models (BERT, RoBERTa, XLM-RoBERTa, DistilBERT, ModernBERT, ViT, DINOv2):
+// embeddings → bidirectional layers → optional final norm (one Stack), then pooler and
+// classifier. A batch of sequences of different lengths runs packed (no padding computed),
+// each sequence a Segment whose attention reads its own rows' keys and values in place.
 #pragma once
 
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "tessera/blocks/embedding.hpp"
-#include "tessera/blocks/layer.hpp"
+#include "tessera/blocks/stack.hpp"
 #include "tessera/models/model.hpp"
 
 namespace tessera {
@@ -40,17 +40,15 @@ class EncoderModel final : public Model {
  public:
   ModelInfo meta;
 
-  // Text input (BERT, RoBERTa).
-  Embedding word_embed;
-  std::optional<Embedding> position_embed, token_type_embed;
+  // Text input (BERT, RoBERTa): stack.embed, stack.positions (learned, numbered by
+  // position_ids) and stack.embed_norm, plus token types.
+  std::optional<Embedding> token_type_embed;
   PositionIds position_ids = PositionIds::FromZero;
   int32_t padding_idx = 0;  // AfterPadding only
-  std::optional<Norm> embed_norm;
   // Image input (ViT).
   std::optional<PatchEmbedding> patches;
 
-  std::vector<Layer> layers;  // attention with cfg.causal = false
-  std::optional<Norm> final_norm;
+  Stack stack;  // attention with cfg.causal = false; no head
   std::optional<Linear> pooler;  // act(dense(h[CLS]))
   // The pooler's activation; empty means tanh (BERT, and ViT's default pooler_act), which is
   // not among the kernel activations.
@@ -90,7 +88,7 @@ class EncoderModel final : public Model {
                                               const SessionOptions& session_options = {}) const override;
 
  private:
-  // Runs every layer (and the final norm) over packed rows x[sum(lengths), hidden].
+  // Runs the layers and the final norm over packed rows x[sum(lengths), hidden].
   void run_layers(float* x, const std::vector<int64_t>& lengths) const;
   Tensor gather_cls(const Tensor& hidden, const std::vector<int64_t>& lengths) const;
 };

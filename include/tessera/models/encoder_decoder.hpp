@@ -7,46 +7,10 @@
 #include <span>
 #include <vector>
 
-#include "tessera/blocks/embedding.hpp"
-#include "tessera/blocks/layer.hpp"
+#include "tessera/blocks/stack.hpp"
 #include "tessera/models/model.hpp"
 
 namespace tessera {
-
-// How a stack adds absolute positions to its input embeddings.
-struct PositionInput {
-  enum class Kind { None, Learned, Table };
-  Kind kind = Kind::None;
-  Embedding learned;         // Learned: row (position + offset)
-  int64_t offset = 0;        // BART's learned positions start at row 2
-  std::vector<float> table;  // Table: [table_rows, dim] computed at load (Marian's sinusoids)
-  int64_t table_rows = 0, dim = 0;
-
-  // Positions this input can describe; 0 = unlimited (T5's relative positions).
-  int64_t limit() const {
-    if (kind == Kind::Learned) return learned.rows() - offset;
-    if (kind == Kind::Table) return table_rows;
-    return 0;
-  }
-  // x[dim] += position embedding of `pos` (pos < limit(), checked by the caller).
-  void add(int64_t pos, float* x) const {
-    if (kind == Kind::Learned) learned.lookup(pos + offset, x, 1.0f, /*accumulate=*/true);
-    if (kind == Kind::Table)
-      for (int64_t i = 0; i < dim; ++i) x[i] += table[size_t(pos * dim + i)];
-  }
-};
-
-// One transformer stack: embeddings (+ positions, + optional embedding norm), layers, and an
-// optional final norm. The Whisper encoder has no token embedding (see AudioFrontend).
-struct TransformerStack {
-  Embedding embed;
-  float embed_scale = 1.0f;         // BART/Marian scale_embedding: sqrt(d_model)
-  PositionInput positions;
-  std::optional<Norm> embed_norm;   // BART's layernorm_embedding
-  std::vector<Layer> layers;
-  std::optional<Norm> final_norm;   // T5 final_layer_norm, Whisper layer_norm
-  ScoreBias bias;                   // T5's relative bias, shared by every layer; empty: none
-};
 
 // Whisper's front end: two 1-D convolutions (kernel 3, padding 1; the second with stride 2),
 // each followed by exact GELU, turning [mel, frames] into [frames / 2, d_model].
@@ -58,19 +22,16 @@ struct AudioFrontend {
 class EncoderDecoderModel final : public Model {
  public:
   ModelInfo meta;
-  TransformerStack encoder, decoder;
+  // The encoder (no embedding for Whisper: see AudioFrontend; no head) and the decoder (its
+  // head is the LM head; T5's output scale and BART's final_logits_bias are the stack's).
+  Stack encoder, decoder;
   std::optional<AudioFrontend> audio;  // set: the source is log-mel features, not token ids
-  float output_scale = 1.0f;           // T5 with a tied head: d_model^-0.5 before the head
-  Linear lm_head;                      // bias = final_logits_bias (BART, Marian)
   int32_t decoder_start = 0;
-
-  // Points each layer at its stack's relative bias; call once the model is in its final place.
-  void finalize();
 
   const ModelInfo& info() const override { return meta; }
   std::unique_ptr<Session> new_session(const SessionOptions& options = {}) const override;
   int64_t kv_cache_bytes_per_position(DType kv_type) const override {
-    return tessera::kv_cache_bytes_per_position(decoder.layers, kv_type);
+    return decoder.kv_cache_bytes_per_position(kv_type);
   }
   void decode(Session& session, std::span<const int32_t> ids, Tensor& logits, bool all_positions) const override;
   Tensor encode(const std::vector<std::vector<int32_t>>& batch) const override;
@@ -86,7 +47,7 @@ class EncoderDecoderModel final : public Model {
   std::vector<float> encode_features(const Tensor& features) const;
 
  private:
-  void run_stack(const TransformerStack& stack, std::vector<float>& x, int64_t n) const;
+  void run_encoder(std::vector<float>& x, int64_t n) const;
   void attach_memory(Session& session, std::vector<float> memory, int64_t n) const;
 };
 

@@ -39,6 +39,12 @@ struct SessionOptions {
   // (ggml's blocks of 32, each head its own blocks) or F32 (exact; what the 1e-4 parity tests use).
   // Encoder-decoders' cross-attention memory stays f32.
   DType kv_type = DType::F16;
+  // Elastic depth (decoders), on the loaded weights: the layer list applied `loops` times
+  // (looped depth), and of those layer runs only the first `layers` (0: all), then the final
+  // norm and the head (early exit). Fixed for the session's life: its KV cache keeps one
+  // layer per run. Encoders and encoder-decoders refuse anything but the defaults.
+  int64_t layers = 0;
+  int64_t loops = 1;
 };
 
 // Per-caller state. Obtain one from Model::new_session.
@@ -111,6 +117,8 @@ void check_input_names(const std::map<std::string, Tensor>& inputs, const std::v
 // model in errors. Every model's new_session() goes through here, so the limits mean the same.
 int64_t session_capacity(const SessionOptions& options, const std::string& dir, int64_t default_capacity,
                          int64_t limit, int64_t bytes_per_position);
+// Refuses elastic depth (SessionOptions::layers / loops) for a model kind that does not run it.
+void refuse_elastic_depth(const SessionOptions& options, const std::string& dir, const std::string& model_kind);
 // [1, n] int64 tensor of ids.
 Tensor ids_tensor(const std::vector<int32_t>& ids);
 

@@ -47,46 +47,39 @@ std::shared_ptr<const Model> load_bart_like(const JsonObject& cfg, const WeightS
     fail("{}: neither decoder_start_token_id nor {} is set", cfg.where(), pre_norm ? "bos_token_id" : "pad_token_id");
   model->decoder_start = int32_t(*info.decoder_start_token_id);
 
-  const std::string p = store.has("model.encoder.layers.0.fc1.weight") || store.has("model.shared.weight") ? "model." : "";
+  const Scope root(store);
+  const Scope base = store.has("model.encoder.layers.0.fc1.weight") || store.has("model.shared.weight") ? root.pp("model") : root;
   const bool shared = !marian || cfg.get_bool("share_encoder_decoder_embeddings", true);
-  if (!shared && dec_vocab != vocab && !store.has(p + "decoder.embed_tokens.weight"))
-    fail("{}: separate decoder vocabulary but no tensor '{}decoder.embed_tokens.weight'", store.source(), p);
+  if (!shared && dec_vocab != vocab && !base.has("decoder.embed_tokens.weight"))
+    fail("{}: separate decoder vocabulary but no tensor '{}'", store.source(), base.name("decoder.embed_tokens.weight"));
   auto embedding = [&](const std::string& side, int64_t rows) {
-    const std::string own = p + side + ".embed_tokens.weight";
-    return Embedding::load(store, store.has(own) ? own : p + "shared.weight", rows, d);
+    return base.has(side + ".embed_tokens.weight") ? base.pp(side).embedding("embed_tokens", rows, d)
+                                                   : base.embedding("shared", rows, d);
   };
   model->encoder.embed = embedding("encoder", vocab);
   model->decoder.embed = embedding("decoder", dec_vocab);
   const float embed_scale = scale ? float(std::sqrt(double(d))) : 1.0f;
   for (auto [stack, side] : {std::pair{&model->encoder, std::string("encoder")}, std::pair{&model->decoder, std::string("decoder")}}) {
     stack->embed_scale = embed_scale;
-    PositionInput& pos = stack->positions;
+    const Scope s = base.pp(side);
     if (sinusoidal) {
       // Marian's and Pegasus's positions are not read from the checkpoint: sin of the even, cos
       // of the odd angle columns as two halves, computed in double and rounded to float.
-      pos.kind = PositionInput::Kind::Table;
-      pos.table = sinusoidal_table(mpe, d, true);
-      pos.table_rows = mpe;
-      pos.dim = d;
+      stack->positions = PositionInput::from_table(sinusoidal_table(mpe, d, true), mpe, d);
     } else {
-      pos.kind = PositionInput::Kind::Learned;
-      pos.learned = Embedding::load(store, p + side + ".embed_positions.weight", mpe + 2, d);
-      pos.offset = 2;
-      stack->embed_norm = Norm::load(store, p + side + ".layernorm_embedding", NormKind::LayerNorm, d, 1e-5f);
+      stack->positions = PositionInput::from_embedding(s.embedding("embed_positions", mpe + 2, d), 2);
+      stack->embed_norm = s.layer_norm("layernorm_embedding", d, 1e-5f);
     }
-    if (pre_norm) stack->final_norm = Norm::load(store, p + side + ".layer_norm", NormKind::LayerNorm, d, 1e-5f);
+    if (pre_norm) stack->final_norm = s.layer_norm("layer_norm", d, 1e-5f);
   }
-  const Residual residual = pre_norm ? Residual::PreNorm : Residual::PostNorm;
-  BartLayerSpec enc{d, bart_heads(cfg, "encoder_attention_heads", d), cfg.get_size("encoder_ffn_dim"), act,
-                    residual, true, 1e-5f};
-  BartLayerSpec dec{d, bart_heads(cfg, "decoder_attention_heads", d), cfg.get_size("decoder_ffn_dim"), act,
-                    residual, true, 1e-5f};
-  hf::check_layer_count(cfg, "encoder_layers", store, p + "encoder.layers.", enc_layers);
-  hf::check_layer_count(cfg, "decoder_layers", store, p + "decoder.layers.", dec_layers);
+  const BartLayerSpec enc{d, bart_heads(cfg, "encoder_attention_heads", d), cfg.get_size("encoder_ffn_dim"), act, pre_norm};
+  const BartLayerSpec dec{d, bart_heads(cfg, "decoder_attention_heads", d), cfg.get_size("decoder_ffn_dim"), act, pre_norm};
+  hf::check_layer_count(cfg, "encoder_layers", store, base.name("encoder.layers."), enc_layers);
+  hf::check_layer_count(cfg, "decoder_layers", store, base.name("decoder.layers."), dec_layers);
   for (int64_t l = 0; l < enc_layers; ++l)
-    model->encoder.layers.push_back(load_bart_layer(store, fmt::format("{}encoder.layers.{}.", p, l), enc, false));
+    model->encoder.layers.push_back(load_bart_layer(base.pp("encoder").pp("layers").pp(l), enc, false));
   for (int64_t l = 0; l < dec_layers; ++l)
-    model->decoder.layers.push_back(load_bart_layer(store, fmt::format("{}decoder.layers.{}.", p, l), dec, true));
+    model->decoder.layers.push_back(load_bart_layer(base.pp("decoder").pp("layers").pp(l), dec, true));
 
   std::vector<float> bias;
   if (store.has("final_logits_bias")) {
@@ -94,14 +87,12 @@ std::shared_ptr<const Model> load_bart_like(const JsonObject& cfg, const WeightS
     for (int64_t i = 0; i < dec_vocab; ++i) bias.push_back(b.get_f32(i));
   }
   if (store.has("lm_head.weight")) {
-    Tensor w = check_weight_dtype(store, "lm_head.weight", store.get("lm_head.weight", {dec_vocab, d}));
-    model->lm_head = Linear(std::move(w), std::move(bias));
+    model->decoder.head = Linear(root.weight("lm_head.weight", {dec_vocab, d}), std::move(bias));
   } else {
     if (!cfg.get_bool("tie_word_embeddings", true))
       fail("{}: missing tensor 'lm_head.weight' (and tie_word_embeddings is false)", store.source());
-    model->lm_head = Linear(model->decoder.embed.table(), std::move(bias));
+    model->decoder.head = Linear(model->decoder.embed->table(), std::move(bias));
   }
-  model->finalize();
   return model;
 }
 

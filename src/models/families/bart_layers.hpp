@@ -6,51 +6,37 @@
 #include <cmath>
 #include <string>
 
-#include "../hf_config.hpp"
+#include "tessera/models/hf_config.hpp"
 #include "tessera/blocks/layer.hpp"
 #include "tessera/io/json.hpp"
 #include "tessera/models/encoder_decoder.hpp"
+#include "tessera/models/scope.hpp"
 
 namespace tessera::families {
 
 struct BartLayerSpec {
   int64_t d = 0, heads = 0, ffn = 0;
   kernels::Activation act = kernels::Activation::Gelu;
-  Residual residual = Residual::PostNorm;
-  bool k_bias = true;  // Whisper's k_proj has no bias
-  float eps = 1e-5f;   // nn.LayerNorm's default, which these models never change
+  bool pre_norm = false;  // Whisper: pre-norm; BART, Marian: post-norm
+  bool k_bias = true;     // Whisper's k_proj has no bias
+  float eps = 1e-5f;      // nn.LayerNorm's default, which these models never change
 };
 
-inline Attention load_bart_attention(const WeightStore& store, const std::string& p, const BartLayerSpec& s, bool causal) {
-  Attention a;
+// One layer under `p` ("model.encoder.layers.3"); `cross`: a decoder layer.
+inline Layer load_bart_layer(const Scope& p, const BartLayerSpec& s, bool cross) {
   const int64_t hd = s.d / s.heads;
-  a.cfg = AttentionConfig{s.d, s.heads, s.heads, hd, causal, 0, float(1.0 / std::sqrt(double(hd)))};
-  a.validate();
-  a.q = Linear::load(store, p + "q_proj", s.d, s.d, true);
-  a.k = Linear::load(store, p + "k_proj", s.d, s.d, s.k_bias);
-  a.v = Linear::load(store, p + "v_proj", s.d, s.d, true);
-  a.o = Linear::load(store, p + "out_proj", s.d, s.d, true);
-  return a;
-}
-
-// One layer under `p` ("model.encoder.layers.3."); `cross`: a decoder layer.
-inline Layer load_bart_layer(const WeightStore& store, const std::string& p, const BartLayerSpec& s, bool cross) {
-  Layer layer;
-  layer.residual = s.residual;
-  layer.attn_norm = Norm::load(store, p + "self_attn_layer_norm", NormKind::LayerNorm, s.d, s.eps);
-  layer.attn = load_bart_attention(store, p + "self_attn.", s, /*causal=*/cross);
-  if (cross) {
-    layer.has_cross = true;
-    layer.cross_norm = Norm::load(store, p + "encoder_attn_layer_norm", NormKind::LayerNorm, s.d, s.eps);
-    layer.cross = load_bart_attention(store, p + "encoder_attn.", s, /*causal=*/false);
-  }
-  layer.mlp_norm = Norm::load(store, p + "final_layer_norm", NormKind::LayerNorm, s.d, s.eps);
-  layer.mlp.kind = MLP::Kind::Dense;
-  layer.mlp.act = s.act;
-  layer.mlp.hidden = s.d;
-  layer.mlp.ffn = s.ffn;
-  layer.mlp.up = Linear::load(store, p + "fc1", s.d, s.ffn, true);
-  layer.mlp.down = Linear::load(store, p + "fc2", s.ffn, s.d, true);
+  auto attention = [&](const std::string& name, bool causal) {
+    return p.pp(name).attention(AttentionConfig{s.d, s.heads, s.heads, hd, causal, 0, hf::inverse_sqrt(double(hd))},
+                                {true, s.k_bias, true, true}, AttentionNames{.o = "out_proj"});
+  };
+  auto residual = [&](const std::string& norm) {
+    Norm n = p.layer_norm(norm, s.d, s.eps);
+    return s.pre_norm ? Residual::pre_norm(std::move(n)) : Residual::post_norm(std::move(n));
+  };
+  Layer layer(s.d);
+  layer.add(residual("self_attn_layer_norm"), SelfAttention(attention("self_attn", /*causal=*/cross)));
+  if (cross) layer.add(residual("encoder_attn_layer_norm"), CrossAttention(attention("encoder_attn", false)));
+  layer.add(residual("final_layer_norm"), FeedForward(p.dense_mlp(s.act, s.d, s.ffn, true, MLPNames::dense("fc1", "fc2"))));
   return layer;
 }
 

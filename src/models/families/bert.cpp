@@ -5,10 +5,13 @@
 // padding_idx + 1 with pad tokens at padding_idx (create_position_ids_from_input_ids);
 // DistilBERT has no token types, no pooler and a fixed LayerNorm eps of 1e-12.
 #include <cmath>
+#include <string>
+#include <vector>
 
-#include "../hf_config.hpp"
 #include "families.hpp"
 #include "tessera/models/encoder.hpp"
+#include "tessera/models/hf_config.hpp"
+#include "tessera/models/scope.hpp"
 
 namespace tessera::families {
 namespace {
@@ -91,13 +94,14 @@ std::shared_ptr<const Model> load_bert_like(const JsonObject& cfg, const WeightS
       p = candidate;
       break;
     }
-  model->word_embed = Embedding::load(store, p + n.word + ".weight", vocab, d);
+  const Scope base(store, p);
+  Stack& stack = model->stack;
+  stack.embed = base.embedding(n.word, vocab, d);
   // DistilBERT's sinusoidal_pos_embds only initialises this table; checkpoints store it.
-  model->position_embed = Embedding::load(store, p + n.position + ".weight", positions, d);
+  stack.positions = PositionInput::from_embedding(base.embedding(n.position, positions, d));
   // RoBERTa checkpoints keep a one-row token type table; zero rows means none at all.
-  if (type_vocab > 0)
-    model->token_type_embed = Embedding::load(store, p + n.token_type + ".weight", type_vocab, d);
-  model->embed_norm = Norm::load(store, p + n.embed_norm, NormKind::LayerNorm, d, eps);
+  if (type_vocab > 0) model->token_type_embed = base.embedding(n.token_type, type_vocab, d);
+  stack.embed_norm = base.layer_norm(n.embed_norm, d, eps);
   if (n.positions_after_padding) {
     model->position_ids = PositionIds::AfterPadding;
     const int64_t pad = cfg.get_int("pad_token_id", 1);
@@ -109,30 +113,18 @@ std::shared_ptr<const Model> load_bert_like(const JsonObject& cfg, const WeightS
   hf::check_layer_count(cfg, n.layers, store, p + n.layer, layers);
 
   for (int64_t l = 0; l < layers; ++l) {
-    const std::string lp = fmt::format("{}{}{}.", p, n.layer, l);
-    Layer layer;
-    layer.residual = Residual::PostNorm;
-    layer.attn_norm = Norm::load(store, lp + n.attn_norm, NormKind::LayerNorm, d, eps);
-    layer.mlp_norm = Norm::load(store, lp + n.mlp_norm, NormKind::LayerNorm, d, eps);
-    Attention& a = layer.attn;
-    a.cfg = AttentionConfig{d, heads, heads, hd, /*causal=*/false, 0, float(1.0 / std::sqrt(double(hd)))};
-    a.validate();
-    a.q = Linear::load(store, lp + n.q, d, d, true);
-    a.k = Linear::load(store, lp + n.k, d, d, true);
-    a.v = Linear::load(store, lp + n.v, d, d, true);
-    a.o = Linear::load(store, lp + n.o, d, d, true);
-    layer.mlp.kind = MLP::Kind::Dense;
-    layer.mlp.act = act;
-    layer.mlp.hidden = d;
-    layer.mlp.ffn = ffn;
-    layer.mlp.up = Linear::load(store, lp + n.up, d, ffn, true);
-    layer.mlp.down = Linear::load(store, lp + n.down, ffn, d, true);
-    layer.fuse_projections();
-    model->layers.push_back(std::move(layer));
+    const Scope lp(store, fmt::format("{}{}{}.", p, n.layer, l));
+    Attention a = lp.attention(AttentionConfig{d, heads, heads, hd, /*causal=*/false, 0, hf::inverse_sqrt(double(hd))},
+                               AttentionBiases::all(true), AttentionNames{n.q, n.k, n.v, n.o});
+    Layer layer(d);
+    layer.add(Residual::post_norm(lp.layer_norm(n.attn_norm, d, eps)), SelfAttention(std::move(a)));
+    layer.add(Residual::post_norm(lp.layer_norm(n.mlp_norm, d, eps)),
+              FeedForward(lp.dense_mlp(act, d, ffn, true, MLPNames::dense(n.up, n.down))));
+    stack.layers.push_back(std::move(layer));
   }
   // Heads (masked LM, sequence classification, ...) are ignored: encode() and forward_named
   // give the base model's outputs. The pooler exists unless the checkpoint dropped it.
-  if (store.has(p + "pooler.dense.weight")) model->pooler = Linear::load(store, p + "pooler.dense", d, d, true);
+  if (base.has("pooler.dense.weight")) model->pooler = base.linear("pooler.dense", d, d, true);
   info.max_positions = model->max_tokens();
   return model;
 }

@@ -4,10 +4,11 @@
 // 4·hidden tanh-GELU MLP, head tied to the embeddings (unless tie_word_embeddings is false).
 #include <cmath>
 
-#include "../hf_config.hpp"
 #include "families.hpp"
 #include "fused_qkv.hpp"
 #include "tessera/models/decoder.hpp"
+#include "tessera/models/hf_config.hpp"
+#include "tessera/models/scope.hpp"
 
 namespace tessera::families {
 
@@ -32,33 +33,27 @@ std::shared_ptr<const Model> load_bloom(const JsonObject& cfg, const WeightStore
   info.max_positions = 0;  // ALiBi has no table: the session's default context applies
   hf::fill_info(info, cfg, store, dir);
 
-  const std::string p = store.has("transformer.word_embeddings.weight") ? "transformer." : "";
-  model->embed = Embedding::load(store, p + "word_embeddings.weight", vocab, d);
-  model->embed_norm = Norm::load(store, p + "word_embeddings_layernorm", NormKind::LayerNorm, d, eps);
-  hf::check_layer_count(cfg, layers_key, store, p + "h.", layers);
+  const Scope root(store), base = root.has("transformer.word_embeddings.weight") ? root.pp("transformer") : root;
+  Stack& stack = model->stack;
+  stack.embed = base.embedding("word_embeddings", vocab, d);
+  stack.embed_norm = base.layer_norm("word_embeddings_layernorm", d, eps);
+  hf::check_layer_count(cfg, layers_key, store, base.name("h."), layers);
   for (int64_t l = 0; l < layers; ++l) {
-    const std::string lp = fmt::format("{}h.{}.", p, l);
-    Layer layer;
-    layer.residual = Residual::PreNorm;
-    layer.attn_norm = Norm::load(store, lp + "input_layernorm", NormKind::LayerNorm, d, eps);
-    layer.mlp_norm = Norm::load(store, lp + "post_attention_layernorm", NormKind::LayerNorm, d, eps);
-    Attention& a = layer.attn;
-    a.cfg = AttentionConfig{d, heads, heads, hd, true, 0, float(1.0 / std::sqrt(double(hd)))};
-    a.cfg.alibi_slopes = alibi_slopes(heads);
-    a.validate();
-    a.qkv = load_grouped_qkv(store, lp + "self_attention.query_key_value", d, heads, 1, hd, true);
-    a.o = Linear::load(store, lp + "self_attention.dense", d, d, true);
-    MLP& mlp = layer.mlp;
-    mlp.kind = MLP::Kind::Dense;
-    mlp.act = kernels::Activation::GeluTanh;  // bloom_gelu_forward: the tanh approximation
-    mlp.hidden = d;
-    mlp.ffn = 4 * d;
-    mlp.up = Linear::load(store, lp + "mlp.dense_h_to_4h", d, 4 * d, true);
-    mlp.down = Linear::load(store, lp + "mlp.dense_4h_to_h", 4 * d, d, true);
-    model->layers.push_back(std::move(layer));
+    const Scope lp = base.pp("h").pp(l), sa = lp.pp("self_attention");
+    AttentionConfig ac{d, heads, heads, hd, true, 0, hf::inverse_sqrt(double(hd))};
+    ac.alibi_slopes = alibi_slopes(heads);
+    Linear qkv = load_grouped_qkv(sa, "query_key_value", d, heads, 1, hd, true);
+    Attention a(ac, std::move(qkv), sa.linear("dense", d, d, true));
+    Layer layer(d);
+    layer.add(Residual::pre_norm(lp.layer_norm("input_layernorm", d, eps)), SelfAttention(std::move(a)));
+    // bloom_gelu_forward: the tanh approximation.
+    layer.add(Residual::pre_norm(lp.layer_norm("post_attention_layernorm", d, eps)),
+              FeedForward(lp.pp("mlp").dense_mlp(kernels::Activation::GeluTanh, d, 4 * d, true,
+                                                 MLPNames::dense("dense_h_to_4h", "dense_4h_to_h"))));
+    stack.layers.push_back(std::move(layer));
   }
-  model->final_norm = Norm::load(store, p + "ln_f", NormKind::LayerNorm, d, eps);
-  model->lm_head = hf::lm_head(cfg, store, model->embed.table(), d, vocab, true);
+  stack.final_norm = base.layer_norm("ln_f", d, eps);
+  stack.head = hf::lm_head(root, "lm_head", *stack.embed, cfg.get_bool("tie_word_embeddings", true));
   return model;
 }
 

@@ -11,11 +11,12 @@
 // Falcon's quirks: slope·position computed in bf16 and divided by sqrt(head_dim) like the scores.
 #include <cmath>
 
-#include "../hf_config.hpp"
 #include "families.hpp"
 #include "fused_qkv.hpp"
 #include "tessera/core/half.hpp"
 #include "tessera/models/decoder.hpp"
+#include "tessera/models/hf_config.hpp"
+#include "tessera/models/scope.hpp"
 
 namespace tessera::families {
 
@@ -68,56 +69,49 @@ std::shared_ptr<const Model> load_falcon(const JsonObject& cfg, const WeightStor
   if (!alibi) rope = hf::rope(cfg, hd);
   hf::fill_info(info, cfg, store, dir);
 
-  const std::string p = "transformer.";
-  model->embed = Embedding::load(store, p + "word_embeddings.weight", vocab, d);
-  hf::check_layer_count(cfg, layers_key, store, p + "h.", layers);
+  const Scope root(store), base = root.pp("transformer");
+  Stack& stack = model->stack;
+  stack.embed = base.embedding("word_embeddings", vocab, d);
+  hf::check_layer_count(cfg, layers_key, store, base.name("h."), layers);
   std::vector<float> slopes;
   if (alibi) {
     slopes = alibi_slopes(heads);
     for (float& s : slopes) s = bf16_to_f32(f32_to_bf16(s));  // build_alibi_tensor: slopes.bfloat16()
   }
   for (int64_t l = 0; l < layers; ++l) {
-    const std::string lp = fmt::format("{}h.{}.", p, l);
-    Layer layer;
-    if (!parallel) {
-      layer.residual = Residual::PreNorm;
-      layer.attn_norm = Norm::load(store, lp + "input_layernorm", NormKind::LayerNorm, d, eps);
-      layer.mlp_norm = Norm::load(store, lp + "post_attention_layernorm", NormKind::LayerNorm, d, eps);
-    } else if (norms == 2) {
-      layer.residual = Residual::Parallel;
-      layer.attn_norm = Norm::load(store, lp + "ln_attn", NormKind::LayerNorm, d, eps);
-      layer.mlp_norm = Norm::load(store, lp + "ln_mlp", NormKind::LayerNorm, d, eps);
-    } else {
-      layer.residual = Residual::Parallel;
-      layer.attn_norm = Norm::load(store, lp + "input_layernorm", NormKind::LayerNorm, d, eps);
-      layer.mlp_norm = layer.attn_norm;  // the same normalised input feeds both
-    }
-    Attention& a = layer.attn;
-    a.cfg = AttentionConfig{d, heads, kv_heads, hd, true, 0, float(1.0 / std::sqrt(double(hd)))};
+    const Scope lp = base.pp("h").pp(l), sa = lp.pp("self_attention");
+    AttentionConfig ac{d, heads, kv_heads, hd, true, 0, hf::inverse_sqrt(double(hd))};
     if (alibi) {
       // Hugging Face folds alibi / sqrt(head_dim) into the mask it gives scaled_dot_product_attention.
-      a.cfg.alibi_slopes = slopes;
-      a.cfg.alibi_scale = float(1.0 / std::sqrt(double(hd)));
-      a.cfg.alibi_bf16 = true;
+      ac.alibi_slopes = slopes;
+      ac.alibi_scale = hf::inverse_sqrt(double(hd));
+      ac.alibi_bf16 = true;
     }
-    a.validate();
-    const std::string qkv = lp + "self_attention.query_key_value";
-    if (new_arch) a.qkv = load_grouped_qkv(store, qkv, d, kv_heads, heads / kv_heads, hd, bias);
-    else if (multi_query) a.qkv = Linear::load(store, qkv, d, a.qkv_width(), bias);  // [queries | key | value]
-    else a.qkv = load_grouped_qkv(store, qkv, d, heads, 1, hd, bias);
-    a.o = Linear::load(store, lp + "self_attention.dense", d, d, bias);
+    Linear qkv = new_arch      ? load_grouped_qkv(sa, "query_key_value", d, kv_heads, heads / kv_heads, hd, bias)
+                 : multi_query ? sa.linear("query_key_value", d, (heads + 2 * kv_heads) * hd, bias)  // [queries | key | value]
+                               : load_grouped_qkv(sa, "query_key_value", d, heads, 1, hd, bias);
+    Attention a(ac, std::move(qkv), sa.linear("dense", d, d, bias));
     if (!alibi) a.rope = Rope(rope);
-    MLP& mlp = layer.mlp;
-    mlp.kind = MLP::Kind::Dense;
-    mlp.act = act;
-    mlp.hidden = d;
-    mlp.ffn = ffn;
-    mlp.up = Linear::load(store, lp + "mlp.dense_h_to_4h", d, ffn, bias);
-    mlp.down = Linear::load(store, lp + "mlp.dense_4h_to_h", ffn, d, bias);
-    model->layers.push_back(std::move(layer));
+    // The two sublayers' norms: sequential pre-norm, two parallel norms, or one shared by both.
+    Residual attn_residual, mlp_residual;
+    if (!parallel) {
+      attn_residual = Residual::pre_norm(lp.layer_norm("input_layernorm", d, eps));
+      mlp_residual = Residual::pre_norm(lp.layer_norm("post_attention_layernorm", d, eps));
+    } else if (norms == 2) {
+      attn_residual = Residual::pre_norm(lp.layer_norm("ln_attn", d, eps));
+      mlp_residual = Residual::parallel_to_previous(lp.layer_norm("ln_mlp", d, eps));
+    } else {
+      attn_residual = Residual::pre_norm(lp.layer_norm("input_layernorm", d, eps));
+      mlp_residual = Residual::parallel_to_previous(attn_residual.pre);  // the same normalised input feeds both
+    }
+    Layer layer(d);
+    layer.add(std::move(attn_residual), SelfAttention(std::move(a)));
+    layer.add(std::move(mlp_residual),
+              FeedForward(lp.pp("mlp").dense_mlp(act, d, ffn, bias, MLPNames::dense("dense_h_to_4h", "dense_4h_to_h"))));
+    stack.layers.push_back(std::move(layer));
   }
-  model->final_norm = Norm::load(store, p + "ln_f", NormKind::LayerNorm, d, eps);
-  model->lm_head = hf::lm_head(cfg, store, model->embed.table(), d, vocab, true);
+  stack.final_norm = base.layer_norm("ln_f", d, eps);
+  stack.head = hf::lm_head(root, "lm_head", *stack.embed, cfg.get_bool("tie_word_embeddings", true));
   return model;
 }
 

@@ -1,4 +1,4 @@
-// The family loaders tessera::load dispatches to by config.json's model_type. Each reads
+// The built-in family loaders, registered under their model types (models/registry.hpp). Each reads
 // its config fields and weight names and returns a ready model, or an Error saying why not.
 #pragma once
 
@@ -10,8 +10,6 @@
 #include "tessera/models/model.hpp"
 
 namespace tessera::families {
-
-using Loader = std::shared_ptr<const Model> (*)(const JsonObject& cfg, const WeightStore& store, const std::string& dir);
 
 // Llama and the families that share its layout: mistral, qwen2, qwen3, gemma, mixtral, qwen2_moe.
 std::shared_ptr<const Model> load_llama(const JsonObject& cfg, const WeightStore& store, const std::string& dir);

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "tessera/blocks/linear.hpp"
+#include "tessera/models/scope.hpp"
 
 namespace tessera::families {
 
@@ -13,7 +13,7 @@ namespace tessera::families {
 // value head of head_dim rows ([kv_heads][group + 2][head_dim]: BLOOM and Falcon without
 // multi-query have group 1, Falcon's new decoder architecture one group per kv head). Loaded
 // with its rows reordered to all queries, all keys, all values.
-inline Linear load_grouped_qkv(const WeightStore& store, const std::string& prefix, int64_t in, int64_t kv_heads,
+inline Linear load_grouped_qkv(const Scope& scope, const std::string& module, int64_t in, int64_t kv_heads,
                                int64_t group, int64_t head_dim, bool bias) {
   const int64_t per = (group + 2) * head_dim;  // rows of one kv group
   std::vector<int64_t> rows;
@@ -23,7 +23,7 @@ inline Linear load_grouped_qkv(const WeightStore& store, const std::string& pref
   for (int64_t part : {group, group + 1})  // the keys, then the values
     for (int64_t g = 0; g < kv_heads; ++g)
       for (int64_t t = 0; t < head_dim; ++t) rows.push_back(g * per + part * head_dim + t);
-  return Linear::load_rows(store, prefix, in, kv_heads * per, rows, bias);
+  return scope.linear_rows(module, in, kv_heads * per, rows, bias);
 }
 
 }  // namespace tessera::families

@@ -7,8 +7,9 @@
 // Defaults are Gemma2Config's; a soft-cap or sliding_window set to null turns it off.
 #include <cmath>
 
-#include "../hf_config.hpp"
+#include "tessera/models/hf_config.hpp"
 #include "families.hpp"
+#include "tessera/models/scope.hpp"
 #include "tessera/models/decoder.hpp"
 
 namespace tessera::families {
@@ -47,42 +48,27 @@ std::shared_ptr<const Model> load_gemma2(const JsonObject& cfg, const WeightStor
   RopeSpec rope = hf::rope(cfg, head_dim);
   hf::fill_info(info, cfg, store, dir);
 
-  model->embed = Embedding::load(store, "model.embed_tokens.weight", vocab, d);
-  model->embed_scale = float(std::sqrt(double(d)));
-  model->final_softcap = float(final_cap);
-  hf::check_layer_count(cfg, "num_hidden_layers", store, "model.layers.", layers);
-  auto norm = [&](const std::string& name) { return Norm::load(store, name, NormKind::RMSNorm, d, eps, false, /*plus_one=*/true); };
+  const Scope root(store), base = root.pp("model");
+  Stack& stack = model->stack;
+  stack.embed = base.embedding("embed_tokens", vocab, d);
+  stack.embed_scale = float(std::sqrt(double(d)));
+  stack.final_softcap = float(final_cap);
+  hf::check_layer_count(cfg, "num_hidden_layers", store, base.name("layers."), layers);
   for (int64_t l = 0; l < layers; ++l) {
-    const std::string lp = fmt::format("model.layers.{}.", l);
-    Layer layer;
-    layer.residual = Residual::PreNorm;
-    layer.attn_norm = norm(lp + "input_layernorm");
-    layer.post_attn_norm = norm(lp + "post_attention_layernorm");
-    layer.mlp_norm = norm(lp + "pre_feedforward_layernorm");
-    layer.post_mlp_norm = norm(lp + "post_feedforward_layernorm");
-    Attention& a = layer.attn;
-    a.cfg = AttentionConfig{d, heads, kv_heads, head_dim, true, window[size_t(l)], float(1.0 / std::sqrt(pre_attn_scalar)),
-                            float(attn_cap)};
-    a.validate();
-    a.q = Linear::load(store, lp + "self_attn.q_proj", d, heads * head_dim, bias);
-    a.k = Linear::load(store, lp + "self_attn.k_proj", d, kv_heads * head_dim, bias);
-    a.v = Linear::load(store, lp + "self_attn.v_proj", d, kv_heads * head_dim, bias);
-    a.o = Linear::load(store, lp + "self_attn.o_proj", heads * head_dim, d, bias);
+    const Scope lp = base.pp("layers").pp(l);
+    auto norm = [&](const std::string& name) { return lp.rms_norm(name, d, eps, /*plus_one=*/true); };
+    Attention a = lp.pp("self_attn").attention(
+        AttentionConfig{d, heads, kv_heads, head_dim, true, window[size_t(l)], hf::inverse_sqrt(pre_attn_scalar), float(attn_cap)},
+        AttentionBiases::all(bias));
     a.rope = Rope(rope);
-    MLP& mlp = layer.mlp;
-    mlp.kind = MLP::Kind::Gated;
-    mlp.act = act;
-    mlp.hidden = d;
-    mlp.ffn = ffn;
-    mlp.gate = Linear::load(store, lp + "mlp.gate_proj", d, ffn, false);
-    mlp.up = Linear::load(store, lp + "mlp.up_proj", d, ffn, false);
-    mlp.down = Linear::load(store, lp + "mlp.down_proj", ffn, d, false);
-    layer.fuse_projections();
-    model->layers.push_back(std::move(layer));
+    Layer layer(d);
+    layer.add(Residual::sandwich(norm("input_layernorm"), norm("post_attention_layernorm")), SelfAttention(std::move(a)));
+    layer.add(Residual::sandwich(norm("pre_feedforward_layernorm"), norm("post_feedforward_layernorm")),
+              FeedForward(lp.pp("mlp").gated_mlp(act, d, ffn)));
+    stack.layers.push_back(std::move(layer));
   }
-  model->final_norm = norm("model.norm");
-  if (tied) model->lm_head = Linear(model->embed.table(), {});
-  else model->lm_head = Linear::load(store, "lm_head", d, vocab, false);
+  stack.final_norm = base.rms_norm("norm", d, eps, /*plus_one=*/true);
+  stack.head = hf::lm_head(root, "lm_head", *stack.embed, tied);
   return model;
 }
 

@@ -2,8 +2,9 @@
 // [in, out] (transposed once at load), dense MLP, tied LM head.
 #include <cmath>
 
-#include "../hf_config.hpp"
+#include "tessera/models/hf_config.hpp"
 #include "families.hpp"
+#include "tessera/models/scope.hpp"
 #include "tessera/models/decoder.hpp"
 
 namespace tessera::families {
@@ -28,35 +29,25 @@ std::shared_ptr<const Model> load_gpt2(const JsonObject& cfg, const WeightStore&
   hf::reject_if_set(cfg, "add_cross_attention", "GPT-2 with cross-attention is not supported");
   hf::fill_info(info, cfg, store, dir);
 
-  const std::string p = store.has("transformer.wte.weight") ? "transformer." : "";
-  model->embed = Embedding::load(store, p + "wte.weight", vocab, d);
-  model->position_embed = Embedding::load(store, p + "wpe.weight", positions, d);
-  hf::check_layer_count(cfg, "n_layer", store, p + "h.", layers);
+  const Scope root(store), base = root.has("transformer.wte.weight") ? root.pp("transformer") : root;
+  Stack& stack = model->stack;
+  stack.embed = base.embedding("wte", vocab, d);
+  stack.positions = PositionInput::from_embedding(base.embedding("wpe", positions, d));
+  hf::check_layer_count(cfg, "n_layer", store, base.name("h."), layers);
   for (int64_t l = 0; l < layers; ++l) {
-    const std::string lp = fmt::format("{}h.{}.", p, l);
-    Layer layer;
-    layer.residual = Residual::PreNorm;
-    layer.attn_norm = Norm::load(store, lp + "ln_1", NormKind::LayerNorm, d, eps);
-    layer.mlp_norm = Norm::load(store, lp + "ln_2", NormKind::LayerNorm, d, eps);
-    Attention& a = layer.attn;
-    float scale = scale_weights ? float(1.0 / std::sqrt(double(hd))) : 1.0f;
+    const Scope lp = base.pp("h").pp(l);
+    float scale = scale_weights ? hf::inverse_sqrt(double(hd)) : 1.0f;
     if (inverse_layer) scale /= float(l + 1);
-    a.cfg = AttentionConfig{d, heads, heads, hd, true, 0, scale};
-    a.validate();
-    a.qkv = Linear::load_transposed(store, lp + "attn.c_attn", d, 3 * d, true);
-    a.o = Linear::load_transposed(store, lp + "attn.c_proj", d, d, true);
-    layer.mlp.kind = MLP::Kind::Dense;
-    layer.mlp.act = act;
-    layer.mlp.hidden = d;
-    layer.mlp.ffn = ffn;
-    layer.mlp.up = Linear::load_transposed(store, lp + "mlp.c_fc", d, ffn, true);
-    layer.mlp.down = Linear::load_transposed(store, lp + "mlp.c_proj", ffn, d, true);
-    model->layers.push_back(std::move(layer));
+    Linear qkv = lp.linear_transposed("attn.c_attn", d, 3 * d, true), o = lp.linear_transposed("attn.c_proj", d, d, true);
+    Linear fc = lp.linear_transposed("mlp.c_fc", d, ffn, true), proj = lp.linear_transposed("mlp.c_proj", ffn, d, true);
+    Layer layer(d);
+    layer.add(Residual::pre_norm(lp.layer_norm("ln_1", d, eps)),
+              SelfAttention(Attention(AttentionConfig{d, heads, heads, hd, true, 0, scale}, std::move(qkv), std::move(o))));
+    layer.add(Residual::pre_norm(lp.layer_norm("ln_2", d, eps)), FeedForward(MLP::dense(act, std::move(fc), std::move(proj))));
+    stack.layers.push_back(std::move(layer));
   }
-  model->final_norm = Norm::load(store, p + "ln_f", NormKind::LayerNorm, d, eps);
-  const bool tied = cfg.get_bool("tie_word_embeddings", true);
-  if (tied) model->lm_head = Linear(model->embed.table(), {});
-  else model->lm_head = Linear::load(store, "lm_head", d, vocab, false);
+  stack.final_norm = base.layer_norm("ln_f", d, eps);
+  stack.head = hf::lm_head(root, "lm_head", *stack.embed, cfg.get_bool("tie_word_embeddings", true));
   return model;
 }
 

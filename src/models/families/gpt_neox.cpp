@@ -3,8 +3,9 @@
 #include <cmath>
 #include <cstring>
 
-#include "../hf_config.hpp"
+#include "tessera/models/hf_config.hpp"
 #include "families.hpp"
+#include "tessera/models/scope.hpp"
 #include "tessera/models/decoder.hpp"
 
 namespace tessera::families {
@@ -12,12 +13,12 @@ namespace {
 
 // Rows of the per-head interleaved [h][q|k|v][hd] matrix reordered to [q all | k all | v all],
 // so one GEMM produces the layout Attention expects.
-Linear load_neox_qkv(const WeightStore& store, const std::string& prefix, int64_t d, int64_t heads, int64_t hd, bool bias) {
-  Tensor src = check_weight_dtype(store, prefix + ".weight", store.get(prefix + ".weight", {3 * d, d}));
+Linear load_neox_qkv(const Scope& scope, const std::string& module, int64_t d, int64_t heads, int64_t hd, bool bias) {
+  Tensor src = scope.weight(module + ".weight", {3 * d, d});
   Tensor w = Tensor::zeros(src.dtype(), {3 * d, d});
   std::vector<float> b_src, b;
   if (bias) {
-    b_src = load_vector(store, prefix + ".bias", 3 * d);
+    b_src = scope.vector(module + ".bias", 3 * d);
     b.resize(size_t(3 * d));
   }
   const size_t row_bytes = dtype_bytes(src.dtype(), d);  // whole rows move, quantized ones too
@@ -29,7 +30,7 @@ Linear load_neox_qkv(const WeightStore& store, const std::string& prefix, int64_
                     static_cast<const unsigned char*>(src.raw()) + size_t(from) * row_bytes, row_bytes);
         if (bias) b[size_t(to)] = b_src[size_t(from)];
       }
-  return Linear(quantize_for_store(store, std::move(w)), std::move(b));
+  return Linear(scope.quantized(std::move(w)), std::move(b));
 }
 
 }  // namespace
@@ -54,32 +55,25 @@ std::shared_ptr<const Model> load_gpt_neox(const JsonObject& cfg, const WeightSt
   RopeSpec rope = hf::rope(cfg, hd);
   hf::fill_info(info, cfg, store, dir);
 
-  const std::string p = "gpt_neox.";
-  model->embed = Embedding::load(store, p + "embed_in.weight", vocab, d);
-  hf::check_layer_count(cfg, "num_hidden_layers", store, p + "layers.", layers);
+  const Scope root(store), base = root.pp("gpt_neox");
+  Stack& stack = model->stack;
+  stack.embed = base.embedding("embed_in", vocab, d);
+  hf::check_layer_count(cfg, "num_hidden_layers", store, base.name("layers."), layers);
   for (int64_t l = 0; l < layers; ++l) {
-    const std::string lp = fmt::format("{}layers.{}.", p, l);
-    Layer layer;
-    layer.residual = parallel ? Residual::Parallel : Residual::PreNorm;
-    layer.attn_norm = Norm::load(store, lp + "input_layernorm", NormKind::LayerNorm, d, eps);
-    layer.mlp_norm = Norm::load(store, lp + "post_attention_layernorm", NormKind::LayerNorm, d, eps);
-    Attention& a = layer.attn;
-    a.cfg = AttentionConfig{d, heads, heads, hd, true, 0, float(1.0 / std::sqrt(double(hd)))};
-    a.validate();
-    a.qkv = load_neox_qkv(store, lp + "attention.query_key_value", d, heads, hd, bias);
-    a.o = Linear::load(store, lp + "attention.dense", d, d, bias);
+    const Scope lp = base.pp("layers").pp(l);
+    Linear qkv = load_neox_qkv(lp.pp("attention"), "query_key_value", d, heads, hd, bias);
+    Attention a(AttentionConfig{d, heads, heads, hd, true, 0, hf::inverse_sqrt(double(hd))}, std::move(qkv),
+                lp.pp("attention").linear("dense", d, d, bias));
     a.rope = Rope(rope);
-    layer.mlp.kind = MLP::Kind::Dense;
-    layer.mlp.act = act;
-    layer.mlp.hidden = d;
-    layer.mlp.ffn = ffn;
-    layer.mlp.up = Linear::load(store, lp + "mlp.dense_h_to_4h", d, ffn, true);
-    layer.mlp.down = Linear::load(store, lp + "mlp.dense_4h_to_h", ffn, d, true);
-    model->layers.push_back(std::move(layer));
+    Norm mlp_norm = lp.layer_norm("post_attention_layernorm", d, eps);
+    Layer layer(d);
+    layer.add(Residual::pre_norm(lp.layer_norm("input_layernorm", d, eps)), SelfAttention(std::move(a)));
+    layer.add(parallel ? Residual::parallel_to_previous(std::move(mlp_norm)) : Residual::pre_norm(std::move(mlp_norm)),
+              FeedForward(lp.pp("mlp").dense_mlp(act, d, ffn, true, MLPNames::dense("dense_h_to_4h", "dense_4h_to_h"))));
+    stack.layers.push_back(std::move(layer));
   }
-  model->final_norm = Norm::load(store, p + "final_layer_norm", NormKind::LayerNorm, d, eps);
-  if (cfg.get_bool("tie_word_embeddings", false)) model->lm_head = Linear(model->embed.table(), {});
-  else model->lm_head = Linear::load(store, "embed_out", d, vocab, false);
+  stack.final_norm = base.layer_norm("final_layer_norm", d, eps);
+  stack.head = hf::lm_head(root, "embed_out", *stack.embed, cfg.get_bool("tie_word_embeddings", false));
   return model;
 }
 

@@ -7,20 +7,20 @@
 // q·k is unchanged, and pair i still turns at frequency i.
 #include <cmath>
 
-#include "../hf_config.hpp"
+#include "tessera/models/hf_config.hpp"
 #include "families.hpp"
+#include "tessera/models/scope.hpp"
 #include "tessera/models/decoder.hpp"
 
 namespace tessera::families {
 namespace {
 
 // Within each head, rows [0, 2, 4, ..., rd-2, 1, 3, ..., rd-1] first, then the rest as they are.
-Linear load_deinterleaved(const WeightStore& store, const std::string& prefix, int64_t d, int64_t heads, int64_t hd,
-                          int64_t rd) {
+Linear load_deinterleaved(const Scope& scope, const std::string& module, int64_t d, int64_t heads, int64_t hd, int64_t rd) {
   std::vector<int64_t> rows;
   for (int64_t h = 0; h < heads; ++h)
     for (int64_t t = 0; t < hd; ++t) rows.push_back(h * hd + (t >= rd ? t : t < rd / 2 ? 2 * t : 2 * (t - rd / 2) + 1));
-  return Linear::load_rows(store, prefix, d, d, rows, false);
+  return scope.linear_rows(module, d, d, rows, false);
 }
 
 }  // namespace
@@ -52,36 +52,28 @@ std::shared_ptr<const Model> load_gptj(const JsonObject& cfg, const WeightStore&
   rope.rotary_dim = rd;
   hf::fill_info(info, cfg, store, dir);
 
-  const std::string p = "transformer.";
-  model->embed = Embedding::load(store, p + "wte.weight", vocab, d);
-  hf::check_layer_count(cfg, "n_layer", store, p + "h.", layers);
+  const Scope root(store), base = root.pp("transformer");
+  Stack& stack = model->stack;
+  stack.embed = base.embedding("wte", vocab, d);
+  hf::check_layer_count(cfg, "n_layer", store, base.name("h."), layers);
   for (int64_t l = 0; l < layers; ++l) {
-    const std::string lp = fmt::format("{}h.{}.", p, l);
-    Layer layer;
-    layer.residual = Residual::Parallel;
-    layer.attn_norm = Norm::load(store, lp + "ln_1", NormKind::LayerNorm, d, eps);
-    layer.mlp_norm = layer.attn_norm;  // the same ln_1 output feeds both
-    Attention& a = layer.attn;
-    a.cfg = AttentionConfig{d, heads, heads, hd, true, 0, float(1.0 / std::sqrt(double(hd)))};
-    a.validate();
-    a.q = load_deinterleaved(store, lp + "attn.q_proj", d, heads, hd, rd);
-    a.k = load_deinterleaved(store, lp + "attn.k_proj", d, heads, hd, rd);
-    a.v = Linear::load(store, lp + "attn.v_proj", d, d, false);
-    a.o = Linear::load(store, lp + "attn.out_proj", d, d, false);
+    const Scope lp = base.pp("h").pp(l), at = lp.pp("attn");
+    Linear q = load_deinterleaved(at, "q_proj", d, heads, hd, rd), k = load_deinterleaved(at, "k_proj", d, heads, hd, rd);
+    Linear v = at.linear("v_proj", d, d), o = at.linear("out_proj", d, d);
+    Attention a(AttentionConfig{d, heads, heads, hd, true, 0, hf::inverse_sqrt(double(hd))}, std::move(q), std::move(k),
+                std::move(v), std::move(o));
     a.rope = Rope(rope);
-    MLP& mlp = layer.mlp;
-    mlp.kind = MLP::Kind::Dense;
-    mlp.act = act;
-    mlp.hidden = d;
-    mlp.ffn = ffn;
-    mlp.up = Linear::load(store, lp + "mlp.fc_in", d, ffn, true);
-    mlp.down = Linear::load(store, lp + "mlp.fc_out", ffn, d, true);
-    layer.fuse_projections();
-    model->layers.push_back(std::move(layer));
+    // The same ln_1 output feeds both sublayers.
+    Norm ln_1 = lp.layer_norm("ln_1", d, eps);
+    Layer layer(d);
+    layer.add(Residual::pre_norm(ln_1), SelfAttention(std::move(a)));
+    layer.add(Residual::parallel_to_previous(std::move(ln_1)),
+              FeedForward(lp.pp("mlp").dense_mlp(act, d, ffn, true, MLPNames::dense("fc_in", "fc_out"))));
+    stack.layers.push_back(std::move(layer));
   }
-  model->final_norm = Norm::load(store, p + "ln_f", NormKind::LayerNorm, d, eps);
-  if (cfg.get_bool("tie_word_embeddings", false)) model->lm_head = Linear(model->embed.table(), {});
-  else model->lm_head = Linear::load(store, "lm_head", d, vocab, store.has("lm_head.bias"));
+  stack.final_norm = base.layer_norm("ln_f", d, eps);
+  stack.head = cfg.get_bool("tie_word_embeddings", false) ? Linear(stack.embed->table(), {})
+                                                         : root.linear("lm_head", d, vocab, store.has("lm_head.bias"));
   return model;
 }
 

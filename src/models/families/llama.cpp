@@ -10,30 +10,27 @@
 #include <algorithm>
 #include <cmath>
 
-#include "../hf_config.hpp"
 #include "families.hpp"
 #include "tessera/models/decoder.hpp"
+#include "tessera/models/hf_config.hpp"
+#include "tessera/models/scope.hpp"
 
 namespace tessera::families {
 namespace {
 
-// Gated expert `prefix` ([gate, up, down] weight names) of `units` hidden units.
-MLP::Expert load_expert(const WeightStore& store, const std::string& prefix, const char* const (&names)[3], int64_t d,
-                        int64_t units) {
-  return {Linear::load(store, prefix + names[0], d, units, false), Linear::load(store, prefix + names[1], d, units, false),
-          Linear::load(store, prefix + names[2], units, d, false)};
+// Gated expert under `scope` ([gate, up, down] module names) of `units` hidden units.
+MLP::Expert load_expert(const Scope& scope, const char* const (&names)[3], int64_t d, int64_t units) {
+  return {scope.linear(names[0], d, units), scope.linear(names[1], d, units), scope.linear(names[2], units, d)};
 }
 
-// A mixture of `experts` gated experts of `units` under `prefix`: router `prefix`gate, expert e
-// at `prefix`experts.e.
-void load_experts(MLP& mlp, const WeightStore& store, const std::string& prefix, const char* const (&names)[3],
-                  int64_t d, int64_t experts, int64_t units, int64_t top_k) {
-  mlp.kind = MLP::Kind::MoE;
-  mlp.ffn = units;
-  mlp.top_k = top_k;
-  mlp.router = Linear::load(store, prefix + "gate", d, experts, false);
-  for (int64_t e = 0; e < experts; ++e)
-    mlp.experts.push_back(load_expert(store, fmt::format("{}experts.{}.", prefix, e), names, d, units));
+// A mixture of `experts` gated experts of `units` under `scope`: router "gate", expert e at
+// "experts.e".
+MLP load_experts(const Scope& scope, const char* const (&names)[3], kernels::Activation act, int64_t d, int64_t experts,
+                 int64_t units, int64_t top_k, bool normalize) {
+  Linear router = scope.linear("gate", d, experts);
+  std::vector<MLP::Expert> list;
+  for (int64_t e = 0; e < experts; ++e) list.push_back(load_expert(scope.pp("experts").pp(e), names, d, units));
+  return MLP::mixture(act, std::move(router), std::move(list), top_k, normalize);
 }
 
 }  // namespace
@@ -88,60 +85,48 @@ std::shared_ptr<const Model> load_llama(const JsonObject& cfg, const WeightStore
 
   hf::fill_info(info, cfg, store, dir);
 
-  const std::string p = store.has("model.embed_tokens.weight") ? "model." : "";
-  model->embed = Embedding::load(store, p + "embed_tokens.weight", vocab, d);
-  if (gemma) model->embed_scale = float(std::sqrt(double(d)));  // HF casts sqrt(hidden) to the dtype
-  hf::check_layer_count(cfg, "num_hidden_layers", store, p + "layers.", layers);
+  const Scope root(store), base = root.has("model.embed_tokens.weight") ? root.pp("model") : root;
+  Stack& stack = model->stack;
+  stack.embed = base.embedding("embed_tokens", vocab, d);
+  if (gemma) stack.embed_scale = float(std::sqrt(double(d)));  // HF casts sqrt(hidden) to the dtype
+  hf::check_layer_count(cfg, "num_hidden_layers", store, base.name("layers."), layers);
   for (int64_t l = 0; l < layers; ++l) {
-    const std::string lp = fmt::format("{}layers.{}.", p, l);
-    Layer layer;
-    layer.residual = Residual::PreNorm;
-    layer.attn_norm = Norm::load(store, lp + "input_layernorm", NormKind::RMSNorm, d, eps, false, gemma);
-    layer.mlp_norm = Norm::load(store, lp + "post_attention_layernorm", NormKind::RMSNorm, d, eps, false, gemma);
-    Attention& a = layer.attn;
-    a.cfg = AttentionConfig{d, heads, kv_heads, head_dim, true, window[size_t(l)], float(1.0 / std::sqrt(double(head_dim)))};
-    a.validate();
-    a.q = Linear::load(store, lp + "self_attn.q_proj", d, heads * head_dim, qkv_bias);
-    a.k = Linear::load(store, lp + "self_attn.k_proj", d, kv_heads * head_dim, qkv_bias);
-    a.v = Linear::load(store, lp + "self_attn.v_proj", d, kv_heads * head_dim, qkv_bias);
-    a.o = Linear::load(store, lp + "self_attn.o_proj", heads * head_dim, d, attn_bias);
+    const Scope lp = base.pp("layers").pp(l), sa = lp.pp("self_attn");
+    const AttentionConfig ac{d, heads, kv_heads, head_dim, true, window[size_t(l)], hf::inverse_sqrt(double(head_dim))};
+    Attention a = sa.attention(ac, {qkv_bias, qkv_bias, qkv_bias, attn_bias});
     if (qwen3) {
-      a.q_norm = Norm::load(store, lp + "self_attn.q_norm", NormKind::RMSNorm, head_dim, eps, false);
-      a.k_norm = Norm::load(store, lp + "self_attn.k_norm", NormKind::RMSNorm, head_dim, eps, false);
+      a.q_norm = sa.rms_norm("q_norm", head_dim, eps);
+      a.k_norm = sa.rms_norm("k_norm", head_dim, eps);
     }
     a.rope = Rope(rope);
-    MLP& mlp = layer.mlp;
-    mlp.act = act;
-    mlp.hidden = d;
-    mlp.ffn = ffn;
+    Layer layer(d);
+    layer.add(Residual::pre_norm(lp.rms_norm("input_layernorm", d, eps, gemma)), SelfAttention(std::move(a)));
     const bool sparse = moe_experts > 0 && (l + 1) % sparse_step == 0 &&
                         std::find(mlp_only.begin(), mlp_only.end(), l) == mlp_only.end();
+    MLP mlp;
     if (mixtral) {
       const int64_t experts = cfg.get_size("num_local_experts", 4096);
-      load_experts(mlp, store, lp + "block_sparse_moe.", {"w1", "w3", "w2"}, d, experts, ffn,
-                   cfg.get_size("num_experts_per_tok", experts));
+      mlp = load_experts(lp.pp("block_sparse_moe"), {"w1", "w3", "w2"}, act, d, experts, ffn,
+                         cfg.get_size("num_experts_per_tok", experts), true);
     } else if (sparse) {
       static constexpr const char* names[3] = {"gate_proj", "up_proj", "down_proj"};
-      const std::string mp = lp + "mlp.";
-      load_experts(mlp, store, mp, names, d, moe_experts, cfg.get_size("moe_intermediate_size"), moe_top_k);
-      mlp.normalize_top_k = cfg.get_bool("norm_topk_prob", false);
+      const Scope mp = lp.pp("mlp");
+      mlp = load_experts(mp, names, act, d, moe_experts, cfg.get_size("moe_intermediate_size"), moe_top_k,
+                         cfg.get_bool("norm_topk_prob", false));
       mlp.shared_ffn = cfg.get_int("shared_expert_intermediate_size", 0);
       if (mlp.shared_ffn < 0) fail("{}: shared_expert_intermediate_size must not be negative", cfg.where());
       if (mlp.shared_ffn > 0) {
-        mlp.shared = load_expert(store, mp + "shared_expert.", names, d, mlp.shared_ffn);
-        mlp.shared_gate = Linear::load(store, mp + "shared_expert_gate", d, 1, false);
+        mlp.shared = load_expert(mp.pp("shared_expert"), names, d, mlp.shared_ffn);
+        mlp.shared_gate = mp.linear("shared_expert_gate", d, 1);
       }
     } else {
-      mlp.kind = MLP::Kind::Gated;
-      mlp.gate = Linear::load(store, lp + "mlp.gate_proj", d, ffn, mlp_bias);
-      mlp.up = Linear::load(store, lp + "mlp.up_proj", d, ffn, mlp_bias);
-      mlp.down = Linear::load(store, lp + "mlp.down_proj", ffn, d, mlp_bias);
+      mlp = lp.pp("mlp").gated_mlp(act, d, ffn, mlp_bias);
     }
-    layer.fuse_projections();
-    model->layers.push_back(std::move(layer));
+    layer.add(Residual::pre_norm(lp.rms_norm("post_attention_layernorm", d, eps, gemma)), FeedForward(std::move(mlp)));
+    stack.layers.push_back(std::move(layer));
   }
-  model->final_norm = Norm::load(store, p + "norm", NormKind::RMSNorm, d, eps, false, gemma);
-  model->lm_head = hf::lm_head(cfg, store, model->embed.table(), d, vocab, gemma);
+  stack.final_norm = base.rms_norm("norm", d, eps, gemma);
+  stack.head = hf::lm_head(root, "lm_head", *stack.embed, cfg.get_bool("tie_word_embeddings", gemma));
   return model;
 }
 

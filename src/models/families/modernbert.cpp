@@ -7,9 +7,10 @@
 // rope_parameters per type, 4.x global_rope_theta / local_rope_theta).
 #include <cmath>
 
-#include "../hf_config.hpp"
 #include "families.hpp"
 #include "tessera/models/encoder.hpp"
+#include "tessera/models/hf_config.hpp"
+#include "tessera/models/scope.hpp"
 
 namespace tessera::families {
 namespace {
@@ -62,36 +63,32 @@ std::shared_ptr<const Model> load_modernbert(const JsonObject& cfg, const Weight
   hf::fill_info(info, cfg, store, dir);
 
   // ModernBertModel saved on its own has bare names; the task models put it under "model.".
-  const std::string p = store.has("model.embeddings.tok_embeddings.weight") ? "model." : "";
-  model->word_embed = Embedding::load(store, p + "embeddings.tok_embeddings.weight", vocab, d);
-  model->embed_norm = Norm::load(store, p + "embeddings.norm", NormKind::LayerNorm, d, eps, norm_bias);
-  hf::check_layer_count(cfg, "num_hidden_layers", store, p + "layers.", layers);
+  const Scope root(store), base = root.has("model.embeddings.tok_embeddings.weight") ? root.pp("model") : root;
+  Stack& stack = model->stack;
+  stack.embed = base.embedding("embeddings.tok_embeddings", vocab, d);
+  stack.embed_norm = base.layer_norm("embeddings.norm", d, eps, norm_bias);
+  hf::check_layer_count(cfg, "num_hidden_layers", store, base.name("layers."), layers);
   for (int64_t l = 0; l < layers; ++l) {
-    const std::string lp = fmt::format("{}layers.{}.", p, l);
-    Layer layer;
-    layer.residual = Residual::PreNorm;
-    if (l > 0) layer.attn_norm = Norm::load(store, lp + "attn_norm", NormKind::LayerNorm, d, eps, norm_bias);
-    layer.mlp_norm = Norm::load(store, lp + "mlp_norm", NormKind::LayerNorm, d, eps, norm_bias);
-    Attention& a = layer.attn;
+    const Scope lp = base.pp("layers").pp(l);
     // The kernel's bidirectional window counts |i - j| < window.
     const int64_t window = l % every != 0 ? local / 2 + 1 : 0;
-    a.cfg = AttentionConfig{d, heads, heads, hd, /*causal=*/false, window, float(1.0 / std::sqrt(double(hd)))};
-    a.validate();
-    a.qkv = Linear::load(store, lp + "attn.Wqkv", d, 3 * d, attn_bias);
-    a.o = Linear::load(store, lp + "attn.Wo", d, d, attn_bias);
+    Linear qkv = lp.linear("attn.Wqkv", d, 3 * d, attn_bias), o = lp.linear("attn.Wo", d, d, attn_bias);
+    Attention a(AttentionConfig{d, heads, heads, hd, /*causal=*/false, window, hf::inverse_sqrt(double(hd))}, std::move(qkv),
+                std::move(o));
     RopeSpec rope;
     rope.theta = sliding[size_t(l)] ? theta_local : theta_global;
     rope.rotary_dim = hd;
     a.rope = Rope(rope);
-    layer.mlp.kind = MLP::Kind::Gated;
-    layer.mlp.act = act;
-    layer.mlp.hidden = d;
-    layer.mlp.ffn = ffn;
-    layer.mlp.gate_up = Linear::load(store, lp + "mlp.Wi", d, 2 * ffn, mlp_bias);
-    layer.mlp.down = Linear::load(store, lp + "mlp.Wo", ffn, d, mlp_bias);
-    model->layers.push_back(std::move(layer));
+    Linear wi = lp.linear("mlp.Wi", d, 2 * ffn, mlp_bias), wo = lp.linear("mlp.Wo", ffn, d, mlp_bias);
+    Layer layer(d);
+    // Layer 0 has no attention norm (its input is the normed embeddings).
+    layer.add(Residual::pre_norm(l > 0 ? std::optional<Norm>(lp.layer_norm("attn_norm", d, eps, norm_bias)) : std::nullopt),
+              SelfAttention(std::move(a)));
+    layer.add(Residual::pre_norm(lp.layer_norm("mlp_norm", d, eps, norm_bias)),
+              FeedForward(MLP::gated_fused(act, std::move(wi), std::move(wo))));
+    stack.layers.push_back(std::move(layer));
   }
-  model->final_norm = Norm::load(store, p + "final_norm", NormKind::LayerNorm, d, eps, norm_bias);
+  stack.final_norm = base.layer_norm("final_norm", d, eps, norm_bias);
   // Heads (masked LM, classification) are ignored: forward_named gives last_hidden_state.
   // RoPE has no table to run out of; max_position_embeddings (the trained length) is what the
   // tools truncate to and the server accepts.

@@ -3,8 +3,9 @@
 // pre-norms) and q/k RMSNorm over the whole projection width (all heads at once, not per head).
 #include <cmath>
 
-#include "../hf_config.hpp"
+#include "tessera/models/hf_config.hpp"
 #include "families.hpp"
+#include "tessera/models/scope.hpp"
 #include "tessera/models/decoder.hpp"
 
 namespace tessera::families {
@@ -28,38 +29,25 @@ std::shared_ptr<const Model> load_olmo2(const JsonObject& cfg, const WeightStore
   RopeSpec rope = hf::rope(cfg, head_dim);
   hf::fill_info(info, cfg, store, dir);
 
-  model->embed = Embedding::load(store, "model.embed_tokens.weight", vocab, d);
-  hf::check_layer_count(cfg, "num_hidden_layers", store, "model.layers.", layers);
+  const Scope root(store), base = root.pp("model");
+  Stack& stack = model->stack;
+  stack.embed = base.embedding("embed_tokens", vocab, d);
+  hf::check_layer_count(cfg, "num_hidden_layers", store, base.name("layers."), layers);
   for (int64_t l = 0; l < layers; ++l) {
-    const std::string lp = fmt::format("model.layers.{}.", l);
-    Layer layer;
-    layer.residual = Residual::PreNorm;  // with both pre-norms disabled: only the post-norms
-    layer.post_attn_norm = Norm::load(store, lp + "post_attention_layernorm", NormKind::RMSNorm, d, eps, false);
-    layer.post_mlp_norm = Norm::load(store, lp + "post_feedforward_layernorm", NormKind::RMSNorm, d, eps, false);
-    Attention& a = layer.attn;
-    a.cfg = AttentionConfig{d, heads, kv_heads, head_dim, true, 0, float(1.0 / std::sqrt(double(head_dim)))};
-    a.validate();
-    a.q = Linear::load(store, lp + "self_attn.q_proj", d, heads * head_dim, bias);
-    a.k = Linear::load(store, lp + "self_attn.k_proj", d, kv_heads * head_dim, bias);
-    a.v = Linear::load(store, lp + "self_attn.v_proj", d, kv_heads * head_dim, bias);
-    a.o = Linear::load(store, lp + "self_attn.o_proj", heads * head_dim, d, bias);
-    a.q_norm = Norm::load(store, lp + "self_attn.q_norm", NormKind::RMSNorm, heads * head_dim, eps, false);
-    a.k_norm = Norm::load(store, lp + "self_attn.k_norm", NormKind::RMSNorm, kv_heads * head_dim, eps, false);
+    const Scope lp = base.pp("layers").pp(l), sa = lp.pp("self_attn");
+    Attention a = sa.attention(AttentionConfig{d, heads, kv_heads, head_dim, true, 0, hf::inverse_sqrt(double(head_dim))},
+                               AttentionBiases::all(bias));
+    a.q_norm = sa.rms_norm("q_norm", heads * head_dim, eps);
+    a.k_norm = sa.rms_norm("k_norm", kv_heads * head_dim, eps);
     a.rope = Rope(rope);
-    MLP& mlp = layer.mlp;
-    mlp.kind = MLP::Kind::Gated;
-    mlp.act = act;
-    mlp.hidden = d;
-    mlp.ffn = ffn;
-    mlp.gate = Linear::load(store, lp + "mlp.gate_proj", d, ffn, false);
-    mlp.up = Linear::load(store, lp + "mlp.up_proj", d, ffn, false);
-    mlp.down = Linear::load(store, lp + "mlp.down_proj", ffn, d, false);
-    layer.fuse_projections();
-    model->layers.push_back(std::move(layer));
+    Layer layer(d);  // no pre-norms: only the post-norms inside the residual
+    layer.add(Residual::sandwich(std::nullopt, lp.rms_norm("post_attention_layernorm", d, eps)), SelfAttention(std::move(a)));
+    layer.add(Residual::sandwich(std::nullopt, lp.rms_norm("post_feedforward_layernorm", d, eps)),
+              FeedForward(lp.pp("mlp").gated_mlp(act, d, ffn)));
+    stack.layers.push_back(std::move(layer));
   }
-  model->final_norm = Norm::load(store, "model.norm", NormKind::RMSNorm, d, eps, false);
-  if (tied) model->lm_head = Linear(model->embed.table(), {});
-  else model->lm_head = Linear::load(store, "lm_head", d, vocab, false);
+  stack.final_norm = base.rms_norm("norm", d, eps);
+  stack.head = hf::lm_head(root, "lm_head", *stack.embed, tied);
   return model;
 }
 

@@ -5,8 +5,9 @@
 // (the embeddings and the tied head are word_embed_proj_dim wide).
 #include <cmath>
 
-#include "../hf_config.hpp"
+#include "tessera/models/hf_config.hpp"
 #include "families.hpp"
+#include "tessera/models/scope.hpp"
 #include "tessera/models/decoder.hpp"
 
 namespace tessera::families {
@@ -35,45 +36,31 @@ std::shared_ptr<const Model> load_opt(const JsonObject& cfg, const WeightStore& 
   const float eps = 1e-5f;  // nn.LayerNorm's default: OPTConfig has no epsilon
   hf::fill_info(info, cfg, store, dir);
 
-  const std::string p = store.has("model.decoder.embed_tokens.weight") ? "model.decoder." : "decoder.";
-  model->embed = Embedding::load(store, p + "embed_tokens.weight", vocab, we);
-  model->position_embed = Embedding::load(store, p + "embed_positions.weight", positions + 2, d);
-  model->position_offset = 2;
+  const Scope root(store);
+  const Scope base = root.has("model.decoder.embed_tokens.weight") ? root.pp("model").pp("decoder") : root.pp("decoder");
+  Stack& stack = model->stack;
+  stack.embed = base.embedding("embed_tokens", vocab, we);
+  stack.positions = PositionInput::from_embedding(base.embedding("embed_positions", positions + 2, d), 2);
   if (we != d) {
-    model->project_in = Linear::load(store, p + "project_in", we, d, false);
-    model->project_out = Linear::load(store, p + "project_out", d, we, false);
+    stack.project_in = base.linear("project_in", we, d);
+    stack.project_out = base.linear("project_out", d, we);
   }
-  hf::check_layer_count(cfg, "num_hidden_layers", store, p + "layers.", layers);
+  hf::check_layer_count(cfg, "num_hidden_layers", store, base.name("layers."), layers);
   for (int64_t l = 0; l < layers; ++l) {
-    const std::string lp = fmt::format("{}layers.{}.", p, l);
-    Layer layer;
-    layer.residual = pre_norm ? Residual::PreNorm : Residual::PostNorm;
-    layer.attn_norm = Norm::load(store, lp + "self_attn_layer_norm", NormKind::LayerNorm, d, eps);
-    layer.mlp_norm = Norm::load(store, lp + "final_layer_norm", NormKind::LayerNorm, d, eps);
-    Attention& a = layer.attn;
-    a.cfg = AttentionConfig{d, heads, heads, hd, true, 0, float(1.0 / std::sqrt(double(hd)))};
-    a.validate();
-    a.q = Linear::load(store, lp + "self_attn.q_proj", d, d, bias);
-    a.k = Linear::load(store, lp + "self_attn.k_proj", d, d, bias);
-    a.v = Linear::load(store, lp + "self_attn.v_proj", d, d, bias);
-    a.o = Linear::load(store, lp + "self_attn.out_proj", d, d, bias);
-    MLP& mlp = layer.mlp;
-    mlp.kind = MLP::Kind::Dense;
-    mlp.act = act;
-    mlp.hidden = d;
-    mlp.ffn = ffn;
-    mlp.up = Linear::load(store, lp + "fc1", d, ffn, bias);
-    mlp.down = Linear::load(store, lp + "fc2", ffn, d, bias);
-    layer.fuse_projections();
-    model->layers.push_back(std::move(layer));
+    const Scope lp = base.pp("layers").pp(l);
+    Attention a = lp.pp("self_attn").attention(AttentionConfig{d, heads, heads, hd, true, 0, hf::inverse_sqrt(double(hd))},
+                                               AttentionBiases::all(bias), AttentionNames{.o = "out_proj"});
+    auto residual = [&](const std::string& norm) {
+      Norm n = lp.layer_norm(norm, d, eps);
+      return pre_norm ? Residual::pre_norm(std::move(n)) : Residual::post_norm(std::move(n));
+    };
+    Layer layer(d);
+    layer.add(residual("self_attn_layer_norm"), SelfAttention(std::move(a)));
+    layer.add(residual("final_layer_norm"), FeedForward(lp.dense_mlp(act, d, ffn, bias, MLPNames::dense("fc1", "fc2"))));
+    stack.layers.push_back(std::move(layer));
   }
-  if (final_norm) model->final_norm = Norm::load(store, p + "final_layer_norm", NormKind::LayerNorm, d, eps);
-  if (tied || !store.has("lm_head.weight")) {
-    if (!tied) fail("{}: missing tensor 'lm_head.weight' (and tie_word_embeddings is false)", store.source());
-    model->lm_head = Linear(model->embed.table(), {});
-  } else {
-    model->lm_head = Linear::load(store, "lm_head", we, vocab, false);
-  }
+  if (final_norm) stack.final_norm = base.layer_norm("final_layer_norm", d, eps);
+  stack.head = hf::lm_head(root, "lm_head", *stack.embed, tied);
   return model;
 }
 

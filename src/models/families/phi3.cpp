@@ -6,8 +6,9 @@
 //   - sliding_window, when set, on every layer
 #include <cmath>
 
-#include "../hf_config.hpp"
+#include "tessera/models/hf_config.hpp"
 #include "families.hpp"
+#include "tessera/models/scope.hpp"
 #include "tessera/models/decoder.hpp"
 
 namespace tessera::families {
@@ -31,32 +32,25 @@ std::shared_ptr<const Model> load_phi3(const JsonObject& cfg, const WeightStore&
   RopeSpec rope = hf::rope(cfg, head_dim);
   hf::fill_info(info, cfg, store, dir);
 
-  model->embed = Embedding::load(store, "model.embed_tokens.weight", vocab, d);
-  hf::check_layer_count(cfg, "num_hidden_layers", store, "model.layers.", layers);
+  const Scope root(store), base = root.pp("model");
+  Stack& stack = model->stack;
+  stack.embed = base.embedding("embed_tokens", vocab, d);
+  hf::check_layer_count(cfg, "num_hidden_layers", store, base.name("layers."), layers);
   for (int64_t l = 0; l < layers; ++l) {
-    const std::string lp = fmt::format("model.layers.{}.", l);
-    Layer layer;
-    layer.residual = Residual::PreNorm;
-    layer.attn_norm = Norm::load(store, lp + "input_layernorm", NormKind::RMSNorm, d, eps, false);
-    layer.mlp_norm = Norm::load(store, lp + "post_attention_layernorm", NormKind::RMSNorm, d, eps, false);
-    Attention& a = layer.attn;
-    a.cfg = AttentionConfig{d, heads, kv_heads, head_dim, true, window, float(1.0 / std::sqrt(double(head_dim)))};
-    a.validate();
-    a.qkv = Linear::load(store, lp + "self_attn.qkv_proj", d, a.qkv_width(), false);
-    a.o = Linear::load(store, lp + "self_attn.o_proj", heads * head_dim, d, false);
+    const Scope lp = base.pp("layers").pp(l), sa = lp.pp("self_attn");
+    const AttentionConfig ac{d, heads, kv_heads, head_dim, true, window, hf::inverse_sqrt(double(head_dim))};
+    Linear qkv = sa.linear("qkv_proj", d, (heads + 2 * kv_heads) * head_dim), o = sa.linear("o_proj", heads * head_dim, d);
+    Attention a(ac, std::move(qkv), std::move(o));
     a.rope = Rope(rope);
-    MLP& mlp = layer.mlp;
-    mlp.kind = MLP::Kind::Gated;
-    mlp.act = act;
-    mlp.hidden = d;
-    mlp.ffn = ffn;
-    mlp.gate_up = Linear::load(store, lp + "mlp.gate_up_proj", d, 2 * ffn, false);
-    mlp.down = Linear::load(store, lp + "mlp.down_proj", ffn, d, false);
-    model->layers.push_back(std::move(layer));
+    Layer layer(d);
+    layer.add(Residual::pre_norm(lp.rms_norm("input_layernorm", d, eps)), SelfAttention(std::move(a)));
+    Linear gate_up = lp.linear("mlp.gate_up_proj", d, 2 * ffn), down = lp.linear("mlp.down_proj", ffn, d);
+    layer.add(Residual::pre_norm(lp.rms_norm("post_attention_layernorm", d, eps)),
+              FeedForward(MLP::gated_fused(act, std::move(gate_up), std::move(down))));
+    stack.layers.push_back(std::move(layer));
   }
-  model->final_norm = Norm::load(store, "model.norm", NormKind::RMSNorm, d, eps, false);
-  if (tied) model->lm_head = Linear(model->embed.table(), {});
-  else model->lm_head = Linear::load(store, "lm_head", d, vocab, false);
+  stack.final_norm = base.rms_norm("norm", d, eps);
+  stack.head = hf::lm_head(root, "lm_head", *stack.embed, tied);
   return model;
 }
 

@@ -5,9 +5,10 @@
 // with its own defaults and no rescaling.
 #include <cmath>
 
-#include "../hf_config.hpp"
+#include "tessera/models/hf_config.hpp"
 #include "families.hpp"
 #include "t5_like.hpp"
+#include "tessera/models/scope.hpp"
 #include "tessera/models/encoder_decoder.hpp"
 
 namespace tessera::families {
@@ -34,19 +35,20 @@ int64_t t5_bucket(int64_t rel, bool bidirectional, int64_t num_buckets, int64_t 
 
 // The bias of one stack: table [buckets, heads] from the checkpoint, bucket of each relative
 // position precomputed over [-reach, reach] (every farther distance lands in the last bucket).
-ScoreBias t5_bias(const WeightStore& store, const std::string& name, int64_t heads, int64_t num_buckets,
-                  int64_t max_distance, bool bidirectional) {
-  Tensor t = store.get(name, {num_buckets, heads});
+std::shared_ptr<const ScoreBias> t5_bias(const Scope& scope, const std::string& name, int64_t heads, int64_t num_buckets,
+                                         int64_t max_distance, bool bidirectional) {
+  Tensor t = scope.tensor(name, {num_buckets, heads});
   std::vector<float> table(size_t(num_buckets * heads));
   for (int64_t i = 0; i < num_buckets * heads; ++i) table[size_t(i)] = t.get_f32(i);
   const int64_t reach = std::max(max_distance, num_buckets) + 1;
   std::vector<int32_t> bucket(size_t(2 * reach + 1));
   for (int64_t r = -reach; r <= reach; ++r)
     bucket[size_t(r + reach)] = int32_t(t5_bucket(r, bidirectional, num_buckets, max_distance));
-  return [table = std::move(table), bucket = std::move(bucket), reach, heads](int64_t h, int64_t q, int64_t k) {
-    const int64_t rel = std::clamp(k - q, -reach, reach);
-    return table[size_t(bucket[size_t(rel + reach)] * heads + h)];
-  };
+  return std::make_shared<const ScoreBias>(
+      [table = std::move(table), bucket = std::move(bucket), reach, heads](int64_t h, int64_t q, int64_t k) {
+        const int64_t rel = std::clamp(k - q, -reach, reach);
+        return table[size_t(bucket[size_t(rel + reach)] * heads + h)];
+      });
 }
 
 }  // namespace
@@ -89,78 +91,57 @@ std::shared_ptr<const Model> load_t5_like(const JsonObject& cfg, const WeightSto
   if (!info.decoder_start_token_id) fail("{}: neither decoder_start_token_id nor pad_token_id is set", cfg.where());
   model->decoder_start = int32_t(*info.decoder_start_token_id);
 
+  const Scope root(store);
   auto embedding = [&](const std::string& side) {
-    const std::string own = side + ".embed_tokens.weight";
-    return Embedding::load(store, store.has(own) ? own : "shared.weight", vocab, d);
+    return root.has(side + ".embed_tokens.weight") ? root.pp(side).embedding("embed_tokens", vocab, d)
+                                                   : root.embedding("shared", vocab, d);
   };
-  model->encoder.embed = embedding("encoder");
-  model->decoder.embed = embedding("decoder");
-  model->encoder.bias = t5_bias(store, "encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", heads,
+  Stack& enc = model->encoder;
+  Stack& dec = model->decoder;
+  enc.embed = embedding("encoder");
+  dec.embed = embedding("decoder");
+  // Block 0 holds each stack's relative bias; every layer of the stack shares it.
+  const auto enc_bias = t5_bias(root, "encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", heads,
                                 buckets, max_distance, true);
-  model->decoder.bias = t5_bias(store, "decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", heads,
+  const auto dec_bias = t5_bias(root, "decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight", heads,
                                 buckets, max_distance, false);
 
-  auto attention = [&](const std::string& p, bool causal) {
-    Attention a;
-    a.cfg = AttentionConfig{d, heads, heads, d_kv, causal, 0, 1.0f};  // T5 folds the scaling into its init
-    a.validate();
-    a.q = Linear::load(store, p + "q", d, heads * d_kv, false);
-    a.k = Linear::load(store, p + "k", d, heads * d_kv, false);
-    a.v = Linear::load(store, p + "v", d, heads * d_kv, false);
-    a.o = Linear::load(store, p + "o", heads * d_kv, d, false);
-    return a;
+  auto attention = [&](const Scope& s, bool causal) {
+    // T5 folds the attention scaling into its initialisation: scale 1.
+    return s.attention(AttentionConfig{d, heads, heads, d_kv, causal, 0, 1.0f}, {}, AttentionNames{"q", "k", "v", "o"});
   };
-  auto feed_forward = [&](Layer& layer, const std::string& p) {
-    MLP& m = layer.mlp;
-    m.act = act;
-    m.hidden = d;
-    m.ffn = ffn;
-    if (gated) {
-      m.kind = MLP::Kind::Gated;
-      m.gate = Linear::load(store, p + "wi_0", d, ffn, false);
-      m.up = Linear::load(store, p + "wi_1", d, ffn, false);
-    } else {
-      m.kind = MLP::Kind::Dense;
-      m.up = Linear::load(store, p + "wi", d, ffn, false);
-    }
-    m.down = Linear::load(store, p + "wo", ffn, d, false);
+  auto feed_forward = [&](const Scope& s) {
+    return FeedForward(gated ? s.gated_mlp(act, d, ffn, false, MLPNames{"wi_0", "wi_1", "wo"})
+                             : s.dense_mlp(act, d, ffn, false, MLPNames::dense("wi", "wo")));
   };
-  auto norm = [&](const std::string& p) { return Norm::load(store, p, NormKind::RMSNorm, d, eps, false); };
+  auto norm = [&](const Scope& s, const std::string& name) { return Residual::pre_norm(s.rms_norm(name, d, eps)); };
 
   hf::check_layer_count(cfg, "num_layers", store, "encoder.block.", enc_layers);
   hf::check_layer_count(cfg, "num_decoder_layers", store, "decoder.block.", dec_layers);
   for (int64_t l = 0; l < enc_layers; ++l) {
-    const std::string p = fmt::format("encoder.block.{}.layer.", l);
-    Layer layer;
-    layer.residual = Residual::PreNorm;
-    layer.attn_norm = norm(p + "0.layer_norm");
-    layer.attn = attention(p + "0.SelfAttention.", false);
-    layer.mlp_norm = norm(p + "1.layer_norm");
-    feed_forward(layer, p + "1.DenseReluDense.");
-    model->encoder.layers.push_back(std::move(layer));
+    const Scope p = root.pp("encoder").pp("block").pp(l).pp("layer");
+    Attention self = attention(p.pp("0").pp("SelfAttention"), false);
+    self.bias = enc_bias;
+    Layer layer(d);
+    layer.add(norm(p.pp("0"), "layer_norm"), SelfAttention(std::move(self)));
+    layer.add(norm(p.pp("1"), "layer_norm"), feed_forward(p.pp("1").pp("DenseReluDense")));
+    enc.layers.push_back(std::move(layer));
   }
   for (int64_t l = 0; l < dec_layers; ++l) {
-    const std::string p = fmt::format("decoder.block.{}.layer.", l);
-    Layer layer;
-    layer.residual = Residual::PreNorm;
-    layer.attn_norm = norm(p + "0.layer_norm");
-    layer.attn = attention(p + "0.SelfAttention.", true);
-    layer.has_cross = true;
-    layer.cross_norm = norm(p + "1.layer_norm");
-    layer.cross = attention(p + "1.EncDecAttention.", false);
-    layer.mlp_norm = norm(p + "2.layer_norm");
-    feed_forward(layer, p + "2.DenseReluDense.");
-    model->decoder.layers.push_back(std::move(layer));
+    const Scope p = root.pp("decoder").pp("block").pp(l).pp("layer");
+    Attention self = attention(p.pp("0").pp("SelfAttention"), true);
+    self.bias = dec_bias;
+    Layer layer(d);
+    layer.add(norm(p.pp("0"), "layer_norm"), SelfAttention(std::move(self)));
+    layer.add(norm(p.pp("1"), "layer_norm"), CrossAttention(attention(p.pp("1").pp("EncDecAttention"), false)));
+    layer.add(norm(p.pp("2"), "layer_norm"), feed_forward(p.pp("2").pp("DenseReluDense")));
+    dec.layers.push_back(std::move(layer));
   }
-  model->encoder.final_norm = norm("encoder.final_layer_norm");
-  model->decoder.final_norm = norm("decoder.final_layer_norm");
-  if (scale_out) model->output_scale = float(std::pow(double(d), -0.5));
+  enc.final_norm = root.pp("encoder").rms_norm("final_layer_norm", d, eps);
+  dec.final_norm = root.pp("decoder").rms_norm("final_layer_norm", d, eps);
+  if (scale_out) dec.output_scale = float(std::pow(double(d), -0.5));
   // A stored lm_head.weight is used even where 5.x forces tie_word_embeddings (v1.1, flan-t5).
-  if (store.has("lm_head.weight"))
-    model->lm_head = Linear::load(store, "lm_head", d, vocab, false);
-  else
-    model->lm_head = Linear(model->decoder.embed.table(), {});
-  model->finalize();
+  dec.head = hf::lm_head(root, "lm_head", *dec.embed, !store.has("lm_head.weight"));
   return model;
 }
 

@@ -7,9 +7,10 @@
 // normed CLS row and a classifier on [CLS, mean of the patch rows].
 #include <cmath>
 
-#include "../hf_config.hpp"
 #include "families.hpp"
 #include "tessera/models/encoder.hpp"
+#include "tessera/models/hf_config.hpp"
+#include "tessera/models/scope.hpp"
 
 namespace tessera::families {
 namespace {
@@ -28,8 +29,8 @@ std::pair<int64_t, int64_t> size_pair(const JsonObject& cfg, const std::string& 
   return {s, s};
 }
 
-std::vector<float> load_flat(const WeightStore& store, const std::string& name, const Shape& shape) {
-  Tensor t = store.get(name, shape);
+std::vector<float> load_flat(const Scope& scope, const std::string& name, const Shape& shape) {
+  Tensor t = scope.tensor(name, shape);
   std::vector<float> v(size_t(t.numel()));
   for (int64_t i = 0; i < t.numel(); ++i) v[size_t(i)] = t.get_f32(i);
   return v;
@@ -60,54 +61,53 @@ PatchSetup patch_setup(const JsonObject& cfg, int64_t default_image, int64_t def
   return s;
 }
 
-// The conv patch embedding, class token and positions under `e` ("...embeddings.").
-PatchEmbedding load_patches(const WeightStore& store, const std::string& e, const PatchSetup& s) {
+// The conv patch embedding, class token and positions under `e` ("...embeddings").
+PatchEmbedding load_patches(const Scope& e, const PatchSetup& s) {
   PatchEmbedding pe;
   pe.channels = s.channels;
   pe.image_height = s.image.first;
   pe.image_width = s.image.second;
   pe.patch = s.patch.first;
   const int64_t p = pe.patch, k = s.channels * p * p;
-  const std::string proj = e + "patch_embeddings.projection";
-  Tensor kernel = check_weight_dtype(store, proj + ".weight", store.get(proj + ".weight", {s.d, s.channels, p, p}));
-  pe.projection = Linear(kernel.reshaped({s.d, k}), load_vector(store, proj + ".bias", s.d));
-  pe.cls = load_flat(store, e + "cls_token", {1, 1, s.d});
-  pe.positions = load_flat(store, e + "position_embeddings", {1, 1 + pe.patches(), s.d});
+  const Scope proj = e.pp("patch_embeddings").pp("projection");
+  pe.projection = Linear(proj.weight("weight", {s.d, s.channels, p, p}).reshaped({s.d, k}), proj.vector("bias", s.d));
+  pe.cls = load_flat(e, "cls_token", {1, 1, s.d});
+  pe.positions = load_flat(e, "position_embeddings", {1, 1 + pe.patches(), s.d});
   return pe;
 }
 
-// A bidirectional multi-head attention over separate query / key / value projections.
-void load_vit_attention(Attention& a, const WeightStore& store, const std::string& prefix, const PatchSetup& s,
-                        bool qkv_bias) {
-  a.cfg = AttentionConfig{s.d, s.heads, s.heads, s.hd, /*causal=*/false, 0, float(1.0 / std::sqrt(double(s.hd)))};
-  a.validate();
-  a.q = Linear::load(store, prefix + "query", s.d, s.d, qkv_bias);
-  a.k = Linear::load(store, prefix + "key", s.d, s.d, qkv_bias);
-  a.v = Linear::load(store, prefix + "value", s.d, s.d, qkv_bias);
+// A bidirectional multi-head attention over separate query / key / value projections under
+// `a` and the output projection `o`.
+Attention load_vit_attention(const Scope& a, Linear o, const PatchSetup& s, bool qkv_bias) {
+  const AttentionConfig cfg{s.d, s.heads, s.heads, s.hd, /*causal=*/false, 0, hf::inverse_sqrt(double(s.hd))};
+  Linear q = a.linear("query", s.d, s.d, qkv_bias), k = a.linear("key", s.d, s.d, qkv_bias);
+  Linear v = a.linear("value", s.d, s.d, qkv_bias);
+  return Attention(cfg, std::move(q), std::move(k), std::move(v), std::move(o));
 }
 
-// Linear `prefix` [out, in] with its output scaled by `prefix_scale` (layer scale's lambda1):
+// Linear `module` [out, in] with its output scaled by `scale_name` (layer scale's lambda1):
 // diag(λ)·(W x + b) = (diag(λ) W) x + λ ⊙ b, computed once in f32.
-Linear load_scaled_linear(const WeightStore& store, const std::string& prefix, int64_t in, int64_t out,
+Linear load_scaled_linear(const Scope& scope, const std::string& module, int64_t in, int64_t out,
                           const std::string& scale_name) {
-  const std::vector<float> lambda = load_vector(store, scale_name, out);
-  const Tensor file_w = check_weight_dtype(store, prefix + ".weight", store.get(prefix + ".weight", {out, in}));
+  const std::vector<float> lambda = scope.vector(scale_name, out);
+  const Tensor file_w = scope.weight(module + ".weight", {out, in});
   Tensor w = Tensor::zeros(DType::F32, {out, in});
   float* wp = w.data<float>();
   for (int64_t i = 0; i < out * in; ++i) wp[i] = file_w.get_f32(i) * lambda[size_t(i / in)];
-  std::vector<float> b = load_vector(store, prefix + ".bias", out);
+  std::vector<float> b = scope.vector(module + ".bias", out);
   for (int64_t r = 0; r < out; ++r) b[size_t(r)] *= lambda[size_t(r)];
-  return Linear(quantize_for_store(store, w), std::move(b));
+  return Linear(scope.quantized(w), std::move(b));
 }
 
 // classifier [labels, in] and id2label names (LABEL_<i> where missing, as Hugging Face does).
 void load_classifier(EncoderModel& model, const JsonObject& cfg, const WeightStore& store, int64_t in) {
+  const Scope root(store);
   const Tensor w = store.get("classifier.weight");
   if (w.rank() != 2 || w.dim(1) != in)
     fail("{}: tensor 'classifier.weight': expected [labels, {}], found {}", store.file_of("classifier.weight"), in,
          shape_str(w.shape()));
   const int64_t n = w.dim(0);
-  model.classifier = Linear::load(store, "classifier", in, n, store.has("classifier.bias"));
+  model.classifier = root.linear("classifier", in, n, store.has("classifier.bias"));
   model.labels.resize(size_t(n));
   std::optional<JsonObject> names = cfg.get_object("id2label");
   for (int64_t i = 0; i < n; ++i) {
@@ -132,31 +132,25 @@ std::shared_ptr<const Model> load_vit(const JsonObject& cfg, const WeightStore& 
   const bool qkv_bias = cfg.get_bool("qkv_bias", true);
   hf::fill_info(info, cfg, store, dir);
 
-  const std::string p = store.has("vit.embeddings.cls_token") ? "vit." : "";
-  model->patches = load_patches(store, p + "embeddings.", ps);
+  const Scope root(store), base = root.has("vit.embeddings.cls_token") ? root.pp("vit") : root;
+  model->patches = load_patches(base.pp("embeddings"), ps);
 
+  Stack& stack = model->stack;
   for (int64_t l = 0; l < layers; ++l) {
-    const std::string lp = fmt::format("{}encoder.layer.{}.", p, l);
-    Layer layer;
-    layer.residual = Residual::PreNorm;
-    layer.attn_norm = Norm::load(store, lp + "layernorm_before", NormKind::LayerNorm, d, eps);
-    layer.mlp_norm = Norm::load(store, lp + "layernorm_after", NormKind::LayerNorm, d, eps);
-    load_vit_attention(layer.attn, store, lp + "attention.attention.", ps, qkv_bias);
-    layer.attn.o = Linear::load(store, lp + "attention.output.dense", d, d, true);
-    layer.mlp.kind = MLP::Kind::Dense;
-    layer.mlp.act = act;
-    layer.mlp.hidden = d;
-    layer.mlp.ffn = ffn;
-    layer.mlp.up = Linear::load(store, lp + "intermediate.dense", d, ffn, true);
-    layer.mlp.down = Linear::load(store, lp + "output.dense", ffn, d, true);
-    layer.fuse_projections();
-    model->layers.push_back(std::move(layer));
+    const Scope lp = base.pp("encoder").pp("layer").pp(l);
+    Attention a = load_vit_attention(lp.pp("attention").pp("attention"), lp.linear("attention.output.dense", d, d, true), ps,
+                                     qkv_bias);
+    Layer layer(d);
+    layer.add(Residual::pre_norm(lp.layer_norm("layernorm_before", d, eps)), SelfAttention(std::move(a)));
+    layer.add(Residual::pre_norm(lp.layer_norm("layernorm_after", d, eps)),
+              FeedForward(lp.dense_mlp(act, d, ffn, true, MLPNames::dense("intermediate.dense", "output.dense"))));
+    stack.layers.push_back(std::move(layer));
   }
-  model->final_norm = Norm::load(store, p + "layernorm", NormKind::LayerNorm, d, eps);
+  stack.final_norm = base.layer_norm("layernorm", d, eps);
 
-  if (store.has(p + "pooler.dense.weight")) {
+  if (base.has("pooler.dense.weight")) {
     const int64_t pooled = cfg.get_size("pooler_output_size", d, 1 << 20);
-    model->pooler = Linear::load(store, p + "pooler.dense", d, pooled, true);
+    model->pooler = base.linear("pooler.dense", d, pooled, true);
     const std::string pact = cfg.get_string("pooler_act", "tanh");
     if (pact != "tanh") model->pooler_act = hf::activation(cfg, "pooler_act", pact);
   }
@@ -191,44 +185,41 @@ std::shared_ptr<const Model> load_dinov2_with_registers(const JsonObject& cfg, c
     fail("{}: field 'num_register_tokens': expected 0 to 4096, found {}", cfg.where(), registers);
   hf::fill_info(info, cfg, store, dir);
 
-  const std::string p = store.has("dinov2_with_registers.embeddings.cls_token") ? "dinov2_with_registers." : "";
-  PatchEmbedding pe = load_patches(store, p + "embeddings.", ps);
+  const Scope root(store);
+  const Scope base = root.has("dinov2_with_registers.embeddings.cls_token") ? root.pp("dinov2_with_registers") : root;
+  PatchEmbedding pe = load_patches(base.pp("embeddings"), ps);
   const int64_t grid = int64_t(std::lround(std::sqrt(double(pe.patches()))));
   if (grid * grid != pe.patches())
     fail("{}: image_size {}x{} with patch_size {} gives {} patches, not a square grid (Hugging Face resizes the "
          "position grid as a square)",
          cfg.where(), ps.image.first, ps.image.second, ps.patch.first, pe.patches());
-  if (registers > 0) pe.registers = load_flat(store, p + "embeddings.register_tokens", {1, registers, d});
+  if (registers > 0) pe.registers = load_flat(base.pp("embeddings"), "register_tokens", {1, registers, d});
   pe.resize_positions = true;
   model->patches = std::move(pe);
-  hf::check_layer_count(cfg, "num_hidden_layers", store, p + "encoder.layer.", layers);
+  hf::check_layer_count(cfg, "num_hidden_layers", store, base.name("encoder.layer."), layers);
 
+  Stack& stack = model->stack;
   for (int64_t l = 0; l < layers; ++l) {
-    const std::string lp = fmt::format("{}encoder.layer.{}.", p, l);
-    Layer layer;
-    layer.residual = Residual::PreNorm;
-    layer.attn_norm = Norm::load(store, lp + "norm1", NormKind::LayerNorm, d, eps);
-    layer.mlp_norm = Norm::load(store, lp + "norm2", NormKind::LayerNorm, d, eps);
-    load_vit_attention(layer.attn, store, lp + "attention.attention.", ps, qkv_bias);
-    layer.attn.o = load_scaled_linear(store, lp + "attention.output.dense", d, d, lp + "layer_scale1.lambda1");
-    layer.mlp.hidden = d;
-    layer.mlp.ffn = ffn;
+    const Scope lp = base.pp("encoder").pp("layer").pp(l);
+    Attention a = load_vit_attention(lp.pp("attention").pp("attention"),
+                                     load_scaled_linear(lp, "attention.output.dense", d, d, "layer_scale1.lambda1"), ps,
+                                     qkv_bias);
+    MLP mlp;
     if (swiglu) {
       // weights_in = [x1 | x2], silu(x1) · x2: the gated MLP's [gate | up] layout.
-      layer.mlp.kind = MLP::Kind::Gated;
-      layer.mlp.act = kernels::Activation::Silu;
-      layer.mlp.gate_up = Linear::load(store, lp + "mlp.weights_in", d, 2 * ffn, true);
-      layer.mlp.down = load_scaled_linear(store, lp + "mlp.weights_out", ffn, d, lp + "layer_scale2.lambda1");
+      Linear gate_up = lp.linear("mlp.weights_in", d, 2 * ffn, true);
+      mlp = MLP::gated_fused(kernels::Activation::Silu, std::move(gate_up),
+                             load_scaled_linear(lp, "mlp.weights_out", ffn, d, "layer_scale2.lambda1"));
     } else {
-      layer.mlp.kind = MLP::Kind::Dense;
-      layer.mlp.act = act;
-      layer.mlp.up = Linear::load(store, lp + "mlp.fc1", d, ffn, true);
-      layer.mlp.down = load_scaled_linear(store, lp + "mlp.fc2", ffn, d, lp + "layer_scale2.lambda1");
+      Linear up = lp.linear("mlp.fc1", d, ffn, true);
+      mlp = MLP::dense(act, std::move(up), load_scaled_linear(lp, "mlp.fc2", ffn, d, "layer_scale2.lambda1"));
     }
-    layer.fuse_projections();
-    model->layers.push_back(std::move(layer));
+    Layer layer(d);
+    layer.add(Residual::pre_norm(lp.layer_norm("norm1", d, eps)), SelfAttention(std::move(a)));
+    layer.add(Residual::pre_norm(lp.layer_norm("norm2", d, eps)), FeedForward(std::move(mlp)));
+    stack.layers.push_back(std::move(layer));
   }
-  model->final_norm = Norm::load(store, p + "layernorm", NormKind::LayerNorm, d, eps);
+  stack.final_norm = base.layer_norm("layernorm", d, eps);
   model->pooler_is_cls = true;
   if (store.has("classifier.weight")) {
     load_classifier(*model, cfg, store, 2 * d);

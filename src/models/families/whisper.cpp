@@ -26,41 +26,29 @@ std::shared_ptr<const Model> load_whisper(const JsonObject& cfg, const WeightSto
   if (!info.decoder_start_token_id) fail("{}: decoder_start_token_id is not set", cfg.where());
   model->decoder_start = int32_t(*info.decoder_start_token_id);
 
-  const std::string p = store.has("model.encoder.conv1.weight") ? "model." : "";
+  const Scope root(store), base = root.has("model.encoder.conv1.weight") ? root.pp("model") : root;
+  const Scope enc_scope = base.pp("encoder"), dec_scope = base.pp("decoder");
   AudioFrontend a;
   a.mel_bins = mel;
   a.frames = 2 * src_pos;
   auto conv = [&](const std::string& name, int64_t in) {
-    Tensor w = check_weight_dtype(store, name + ".weight", store.get(name + ".weight", {d, in, 3}));
-    return Linear(w.reshaped({d, in * 3}), load_vector(store, name + ".bias", d));
+    return Linear(enc_scope.weight(name + ".weight", {d, in, 3}).reshaped({d, in * 3}), enc_scope.vector(name + ".bias", d));
   };
-  a.conv1 = conv(p + "encoder.conv1", mel);
-  a.conv2 = conv(p + "encoder.conv2", d);
+  a.conv1 = conv("conv1", mel);
+  a.conv2 = conv("conv2", d);
   model->audio = std::move(a);
 
-  PositionInput& ep = model->encoder.positions;
-  ep.kind = PositionInput::Kind::Learned;
-  ep.learned = Embedding::load(store, p + "encoder.embed_positions.weight", src_pos, d);
-  PositionInput& dp = model->decoder.positions;
-  dp.kind = PositionInput::Kind::Learned;
-  dp.learned = Embedding::load(store, p + "decoder.embed_positions.weight", tgt_pos, d);
-  model->decoder.embed = Embedding::load(store, p + "decoder.embed_tokens.weight", vocab, d);
+  model->encoder.positions = PositionInput::from_embedding(enc_scope.embedding("embed_positions", src_pos, d));
+  model->decoder.positions = PositionInput::from_embedding(dec_scope.embedding("embed_positions", tgt_pos, d));
+  model->decoder.embed = dec_scope.embedding("embed_tokens", vocab, d);
 
-  BartLayerSpec enc{d, bart_heads(cfg, "encoder_attention_heads", d), cfg.get_size("encoder_ffn_dim"), act,
-                    Residual::PreNorm, false, 1e-5f};
-  BartLayerSpec dec{d, bart_heads(cfg, "decoder_attention_heads", d), cfg.get_size("decoder_ffn_dim"), act,
-                    Residual::PreNorm, false, 1e-5f};
-  for (int64_t l = 0; l < enc_layers; ++l)
-    model->encoder.layers.push_back(load_bart_layer(store, fmt::format("{}encoder.layers.{}.", p, l), enc, false));
-  for (int64_t l = 0; l < dec_layers; ++l)
-    model->decoder.layers.push_back(load_bart_layer(store, fmt::format("{}decoder.layers.{}.", p, l), dec, true));
-  model->encoder.final_norm = Norm::load(store, p + "encoder.layer_norm", NormKind::LayerNorm, d, 1e-5f);
-  model->decoder.final_norm = Norm::load(store, p + "decoder.layer_norm", NormKind::LayerNorm, d, 1e-5f);
-  if (store.has("proj_out.weight"))
-    model->lm_head = Linear::load(store, "proj_out", d, vocab, false);
-  else
-    model->lm_head = Linear(model->decoder.embed.table(), {});
-  model->finalize();
+  const BartLayerSpec enc{d, bart_heads(cfg, "encoder_attention_heads", d), cfg.get_size("encoder_ffn_dim"), act, true, false};
+  const BartLayerSpec dec{d, bart_heads(cfg, "decoder_attention_heads", d), cfg.get_size("decoder_ffn_dim"), act, true, false};
+  for (int64_t l = 0; l < enc_layers; ++l) model->encoder.layers.push_back(load_bart_layer(enc_scope.pp("layers").pp(l), enc, false));
+  for (int64_t l = 0; l < dec_layers; ++l) model->decoder.layers.push_back(load_bart_layer(dec_scope.pp("layers").pp(l), dec, true));
+  model->encoder.final_norm = enc_scope.layer_norm("layer_norm", d, 1e-5f);
+  model->decoder.final_norm = dec_scope.layer_norm("layer_norm", d, 1e-5f);
+  model->decoder.head = store.has("proj_out.weight") ? root.linear("proj_out", d, vocab) : Linear(model->decoder.embed->table(), {});
   return model;
 }
 

@@ -1,17 +1,19 @@
 // Reading Hugging Face config.json the way both generations of transformers write it
 // (4.x: rope_theta / rope_scaling / rotary_pct / torch_dtype; 5.x: rope_parameters / dtype).
-// Internal to the family loaders.
+// Public: an application registering its own model_type (registry.hpp) reads config.json with
+// the same helpers the built-in families use.
 #pragma once
 
+#include <cmath>
 #include <string>
 #include <vector>
 
-#include "tessera/blocks/linear.hpp"
 #include "tessera/blocks/position.hpp"
 #include "tessera/io/json.hpp"
 #include "tessera/io/safetensors.hpp"
 #include "tessera/kernels/kernels.hpp"
 #include "tessera/models/model.hpp"
+#include "tessera/models/scope.hpp"
 
 namespace tessera::hf {
 
@@ -46,13 +48,15 @@ void fill_info(ModelInfo& info, const JsonObject& cfg, const WeightStore& store,
 void check_layer_count(const JsonObject& cfg, const std::string& key, const WeightStore& store,
                        const std::string& prefix, int64_t layers);
 
-// The LM head: the embedding table `embed` when tie_word_embeddings (absent: `tied_default`) is
-// true, else the checkpoint's lm_head.weight [vocab, d] (an Error naming it when it is missing).
-Linear lm_head(const JsonObject& cfg, const WeightStore& store, const Tensor& embed, int64_t d, int64_t vocab,
-               bool tied_default);
-
 // Config keys that change the computation in ways a family does not implement: an Error
 // naming the key rather than a silently different model.
 void reject_if_set(const JsonObject& cfg, const std::string& key, const std::string& why);
+
+// The LM head: the embedding table when `tied`, else "<module>.weight" [vocab, hidden] in
+// `scope` (missing: an Error that says tie_word_embeddings is false).
+Linear lm_head(const Scope& scope, const std::string& module, const Embedding& embed, bool tied, bool bias = false);
+
+// Attention scaled by head_dim^-1/2, the usual choice.
+inline float inverse_sqrt(double x) { return float(1.0 / std::sqrt(x)); }
 
 }  // namespace tessera::hf
