@@ -3,6 +3,8 @@
 // shared between TUs built with different -m flags), which keeps the dispatch ODR-safe.
 #pragma once
 
+#include <memory>
+
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
@@ -27,6 +29,10 @@ struct QuantGemmArgs {
   bool accumulate;
   const unsigned char* panels;  // W re-laid out in panels (QuantWeight::panels), or null
 };
+
+// Zeroed, 64-byte aligned storage for weight panels (kernels.cpp): large buffers get their own
+// mapping, so that the parts freed after fusing go back to the system.
+std::shared_ptr<void> alloc_panels(size_t bytes);
 
 // Weight types gemm_quant reads from panels of kPanelCols rows side by side (QuantWeight
 // re-lays them out at construction: quant_panels.cpp; quant_impl.inc says why).

@@ -16,9 +16,8 @@
 #include "tessera/core/parallel.hpp"
 
 namespace tessera::kernels {
-namespace {
 
-// Storage for packed panels, 64-byte aligned and zeroed. Large buffers get their own anonymous
+// Storage for packed panels (float and quantized), 64-byte aligned and zeroed. Large buffers get their own anonymous
 // mapping so that freeing one (fused projections replace their parts at load) hands the pages
 // straight back to the system instead of leaving holes in the malloc heap. Those of 2 MiB and
 // more are aligned to 2 MiB and asked for transparent huge pages: decode streams every weight
@@ -31,7 +30,7 @@ std::shared_ptr<void> alloc_panels(size_t bytes) {
   if (bytes >= kOwnMapping) {
     const size_t pad = bytes >= kHuge ? kHuge : 0, len = bytes + pad;
     void* mem = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    TESSERA_CHECK(mem != MAP_FAILED, "PackedWeight: out of memory for {} bytes", bytes);
+    TESSERA_CHECK(mem != MAP_FAILED, "kernels: out of memory for {} bytes of weight panels", bytes);
     auto* base = static_cast<unsigned char*>(mem);
     unsigned char* start = base;
     if (pad) {
@@ -44,10 +43,12 @@ std::shared_ptr<void> alloc_panels(size_t bytes) {
     return std::shared_ptr<void>(start, [base, len](void*) { munmap(base, len); });  // pages come zeroed
   }
   void* mem = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
-  TESSERA_CHECK(mem != nullptr, "PackedWeight: out of memory for {} bytes", bytes);
+  TESSERA_CHECK(mem != nullptr, "kernels: out of memory for {} bytes of weight panels", bytes);
   std::memset(mem, 0, bytes);
   return std::shared_ptr<void>(mem, [](void* q) { std::free(q); });
 }
+
+namespace {
 
 struct FreeDeleter {
   void operator()(float* p) const { std::free(p); }

@@ -2,7 +2,6 @@
 // side by side (has_panels in dispatch.hpp), re-laid out once at construction. quant_impl.inc
 // says why; this file says where each byte goes. Rows past n in the last panel are zeros
 // (scale 0). Built with baseline flags.
-#include <cstdlib>
 #include <cstring>
 
 #include "dispatch.hpp"
@@ -78,18 +77,13 @@ void repack_q6_k(const Q6_K& blk, int c, unsigned char* dst) {
       }
 }
 
-struct FreeDeleter {
-  void operator()(unsigned char* p) const { std::free(p); }
-};
-
 }  // namespace
 
 std::shared_ptr<const unsigned char> QuantWeight::repack_panels(const void* data, DType type, int64_t n, int64_t k) {
   const int64_t nb = k / dtype_block_elems(type), np = (n + kPanelCols - 1) / kPanelCols;
   const size_t pb = panel_block_bytes(type), bytes = size_t(np * nb) * pb, alloc = (bytes + 63) / 64 * 64;
-  auto* out = static_cast<unsigned char*>(std::aligned_alloc(64, alloc));
-  TESSERA_CHECK(out != nullptr, "QuantWeight: out of memory for {} bytes of {} panels", alloc, dtype_name(type));
-  std::memset(out, 0, alloc);
+  std::shared_ptr<void> mem = alloc_panels(alloc);  // zeroed: rows past n have scale 0
+  auto* out = static_cast<unsigned char*>(mem.get());
   const auto* rows = static_cast<const unsigned char*>(data);
   const size_t bb = dtype_block_bytes(type);
   for (int64_t r = 0; r < n; ++r) {
@@ -104,7 +98,7 @@ std::shared_ptr<const unsigned char> QuantWeight::repack_panels(const void* data
       else repack_q6_k(*reinterpret_cast<const Q6_K*>(src), c, dst);
     }
   }
-  return std::shared_ptr<const unsigned char>(out, FreeDeleter{});
+  return std::static_pointer_cast<const unsigned char>(mem);
 }
 
 QuantWeight QuantWeight::concat(const std::vector<const QuantWeight*>& parts) {
@@ -120,8 +114,8 @@ QuantWeight QuantWeight::concat(const std::vector<const QuantWeight*>& parts) {
     bytes += size_t((p.n_ + kPanelCols - 1) / kPanelCols * (p.k_ / dtype_block_elems(p.type_))) * panel_block_bytes(p.type_);
     n += p.n_;
   }
-  auto* out = static_cast<unsigned char*>(std::aligned_alloc(64, (bytes + 63) / 64 * 64));
-  TESSERA_CHECK(out != nullptr, "QuantWeight: out of memory for {} bytes of {} panels", bytes, dtype_name(p0.type_));
+  std::shared_ptr<void> mem = alloc_panels(bytes);
+  auto* out = static_cast<unsigned char*>(mem.get());
   size_t at = 0;
   for (const QuantWeight* p : parts) {
     const size_t b = size_t((p->n_ + kPanelCols - 1) / kPanelCols * (p->k_ / dtype_block_elems(p->type_))) *
@@ -129,7 +123,7 @@ QuantWeight QuantWeight::concat(const std::vector<const QuantWeight*>& parts) {
     std::memcpy(out + at, p->panels_.get(), b);
     at += b;
   }
-  f.panels_ = std::shared_ptr<const unsigned char>(out, FreeDeleter{});
+  f.panels_ = std::static_pointer_cast<const unsigned char>(mem);
   f.type_ = p0.type_;
   f.n_ = n;
   f.k_ = p0.k_;
