@@ -149,6 +149,12 @@ TEST(ElasticDepthTools, EncodersRefuseElasticDepth) {
   auto llama = load(data_dir() + "/hf/llama");
   o.loops = 0;
   EXPECT_THROW(llama->new_session(o), Error);
+  // More layers than the stack runs is refused, not clamped in silence.
+  SessionOptions too_deep;
+  too_deep.layers = int64_t(llama->info().num_layers) + 1;
+  EXPECT_THROW(llama->new_session(too_deep), Error);
+  too_deep.loops = 2;  // with two loops the same count is inside the run
+  EXPECT_NO_THROW(llama->new_session(too_deep));
 }
 
 }  // namespace

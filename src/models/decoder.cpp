@@ -49,6 +49,10 @@ std::unique_ptr<Session> DecoderModel::new_session(const SessionOptions& options
   if (options.layers < 0 || options.loops < 1)
     fail("{}: layers must be >= 0 (0: all) and loops >= 1, found layers = {}, loops = {}", meta.dir, options.layers,
          options.loops);
+  const int64_t run = int64_t(stack.layers.size()) * options.loops;  // layers the loops apply
+  if (options.layers > run)
+    fail("{}: layers = {} is more than the {} layers this model runs ({} x loops = {}); 0 runs them all", meta.dir,
+         options.layers, run, stack.layers.size(), options.loops);
   const int64_t per_position =
       kernels::is_kv_type(options.kv_type) ? stack.kv_cache_bytes_per_position(options.kv_type, depth) : 0;
   const int64_t cap = session_capacity(options, meta.dir, meta.max_positions > 0 ? meta.max_positions : 4096,
