@@ -270,13 +270,13 @@ TEST(QuantGemmEdge, Q8_0ExtremesAndZeroRows) {
   }
 }
 
-// Q4_0, Q4_K and Q6_K are read from panels (16 rows side by side, sums in 16-bit lanes on
-// AVX2): the largest values every sum can reach (all quant bits set, every Q4_K scale and min
-// 63, every Q6_K scale -128, X at full scale) must come out exact, on every ISA, for N not a
-// multiple of 16.
+// Q4_0, Q4_K, Q5_K and Q6_K are read from panels (16 rows side by side, sums in 16-bit lanes
+// on AVX2): the largest values every sum can reach (all quant bits set, every Q4_K/Q5_K scale
+// and min 63, every Q6_K scale -128, X at full scale) must come out exact, on every ISA, for N
+// not a multiple of 16.
 TEST(QuantGemmEdge, PanelTypesAtTheirLargestSums) {
   const int64_t n = 19, k = 512;
-  for (DType t : {DType::Q4_0, DType::Q4_K, DType::Q6_K}) {
+  for (DType t : {DType::Q4_0, DType::Q4_K, DType::Q5_K, DType::Q6_K}) {
     std::vector<unsigned char> w(dtype_bytes(t, k) * size_t(n));
     if (t == DType::Q4_0) {
       auto* b = reinterpret_cast<blocks::Q4_0*>(w.data());
@@ -291,6 +291,15 @@ TEST(QuantGemmEdge, PanelTypesAtTheirLargestSums) {
         std::memset(b[i].ql, 0xFF, sizeof(b[i].ql));
         std::memset(b[i].qh, 0xFF, sizeof(b[i].qh));
         for (int8_t& s : b[i].scales) s = -128;
+      }
+    } else if (t == DType::Q5_K) {
+      auto* b = reinterpret_cast<blocks::Q5_K*>(w.data());
+      for (int64_t i = 0; i < n * k / 256; ++i) {
+        b[i].d = 0x3c00;
+        b[i].dmin = 0x3800;
+        std::memset(b[i].scales, 0xFF, sizeof(b[i].scales));
+        std::memset(b[i].qh, 0xFF, sizeof(b[i].qh));  // every value 31
+        std::memset(b[i].qs, 0xFF, sizeof(b[i].qs));
       }
     } else {
       auto* b = reinterpret_cast<blocks::Q4_K*>(w.data());
@@ -325,7 +334,7 @@ TEST(QuantGemmEdge, PanelTypesAtTheirLargestSums) {
 // every ISA; parts that cannot be joined give an empty result.
 TEST(QuantGemmEdge, ConcatenatedPanelsEqualTheParts) {
   const int64_t k = 512;
-  for (DType t : {DType::Q4_0, DType::Q8_0, DType::Q4_K, DType::Q6_K}) {
+  for (DType t : {DType::Q4_0, DType::Q8_0, DType::Q4_K, DType::Q5_K, DType::Q6_K}) {
     std::vector<Quantized> parts;
     std::vector<const QuantWeight*> ptrs;
     uint32_t seed = 40;

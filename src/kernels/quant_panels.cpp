@@ -46,6 +46,20 @@ void repack_q4_k(const Q4_K& blk, int c, unsigned char* dst) {
     for (int t = 0; t < 8; ++t) std::memcpy(q + 64 * (8 * j + t) + 4 * c, blk.qs + 32 * j + 4 * t, 4);
 }
 
+// Q5_K: Q4_K's layout (the low 4 bits of each 5-bit value in its nibbles), then 8 chunks
+// (t = 0..7) of 64 bytes holding bytes 4t..4t+3 of each row's qh: bit g of byte 4c+e is the
+// fifth bit of element 32g + 4t + e (ggml's layout, so the bytes are copied as they are).
+void repack_q5_k(const Q5_K& blk, int c, unsigned char* dst) {
+  Q4_K low;
+  std::memcpy(&low.d, &blk.d, 2);
+  std::memcpy(&low.dmin, &blk.dmin, 2);
+  std::memcpy(low.scales, blk.scales, sizeof(low.scales));
+  std::memcpy(low.qs, blk.qs, sizeof(low.qs));
+  repack_q4_k(low, c, dst);
+  unsigned char* hb = dst + 20 * kPanelCols + 2048;
+  for (int t = 0; t < 8; ++t) std::memcpy(hb + 64 * t + 4 * c, blk.qh + 4 * t, 4);
+}
+
 // Q6_K: super-block b of panel p is d[16] (f16), the 16 signed scales as bytes sc[16 sub-blocks]
 // [16 rows], then 32 nibble chunks laid out as Q4_K's (the low 4 bits of each 6-bit value:
 // chunk (j, t) low nibbles = elements 64j+4t..+3, high nibbles 64j+32+4t..+3), then 16 chunks
@@ -95,6 +109,7 @@ std::shared_ptr<const unsigned char> QuantWeight::repack_panels(const void* data
       if (type == DType::Q4_0) repack_q4_0(*reinterpret_cast<const Q4_0*>(src), c, dst);
       else if (type == DType::Q8_0) repack_q8_0(*reinterpret_cast<const Q8_0*>(src), c, dst);
       else if (type == DType::Q4_K) repack_q4_k(*reinterpret_cast<const Q4_K*>(src), c, dst);
+      else if (type == DType::Q5_K) repack_q5_k(*reinterpret_cast<const Q5_K*>(src), c, dst);
       else repack_q6_k(*reinterpret_cast<const Q6_K*>(src), c, dst);
     }
   }

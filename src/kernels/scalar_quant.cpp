@@ -265,6 +265,25 @@ inline PI pi_dot_q6(const PW6& w, bool high, int t0, const int8_t* x) {
   }
   return r;
 }
+struct PW5 {
+  const uint8_t *nib, *hb;
+  int g;
+};
+inline PW5 pw_q5(const uint8_t* nib, const uint8_t* hb, int g) { return PW5{nib, hb, g}; }
+inline PI pi_dot_q5(const PW5& w, bool high, const int8_t* x) {
+  PI r;
+  for (int c = 0; c < kPanelCols; ++c) {
+    int32_t s = 0;
+    for (int t = 0; t < 8; ++t)
+      for (int e = 0; e < 4; ++e) {
+        const uint8_t nb = w.nib[64 * t + 4 * c + e], hb = w.hb[64 * t + 4 * c + e];
+        const int q = (high ? nb >> 4 : nb & 0x0F) | (((hb >> (w.g + (high ? 1 : 0))) & 1) << 4);
+        s += q * x[4 * t + e];
+      }
+    r.v[c] = s;
+  }
+  return r;
+}
 inline PI pi_sub(PI a, int32_t v) {
   for (int32_t& x : a.v) x -= v;
   return a;

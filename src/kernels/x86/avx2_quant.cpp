@@ -206,6 +206,21 @@ inline PI pi_dot_q6(const PW6& w, bool high, int t0, const int8_t* x) {
   s1 = _mm512_dpbusd_epi32(s1, q[3], _mm512_set1_epi32(load_i32(x + 12)));
   return _mm512_add_epi32(s0, s1);
 }
+// Q5_K: the nibbles with their fifth bits, unpacked once into the registers pi_dot_nib reads.
+using PW5 = PW<8>;
+inline PW5 pw_q5(const uint8_t* nib, const uint8_t* hb, int g) {
+  const __m512i m4 = _mm512_set1_epi8(0x0F), m1 = _mm512_set1_epi8(1);
+  PW5 w;
+  for (int t = 0; t < 8; ++t) {
+    const __m512i v = _mm512_loadu_si512(nib + 64 * t), h = _mm512_loadu_si512(hb + 64 * t);
+    const __m512i hl = _mm512_and_si512(_mm512_srl_epi16(h, _mm_cvtsi32_si128(g)), m1);
+    const __m512i hh = _mm512_and_si512(_mm512_srl_epi16(h, _mm_cvtsi32_si128(g + 1)), m1);
+    w.lo[t] = _mm512_or_si512(_mm512_and_si512(v, m4), _mm512_slli_epi16(hl, 4));
+    w.hi[t] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(v, 4), m4), _mm512_slli_epi16(hh, 4));
+  }
+  return w;
+}
+inline PI pi_dot_q5(const PW5& w, bool high, const int8_t* x) { return pi_dot_nib(w, high, x); }
 inline PI pi_sub(PI a, int32_t v) { return _mm512_sub_epi32(a, _mm512_set1_epi32(v)); }
 inline PF pf_zero() { return _mm512_setzero_ps(); }
 inline PF pf_h2f(const void* p) { return _mm512_cvtph_ps(_mm256_loadu_si256(static_cast<const __m256i*>(p))); }
@@ -300,6 +315,34 @@ inline __m256i half_dot_q6(const PW6& w, int off, bool high, int t0, const int8_
 }
 inline PI pi_dot_q6(const PW6& w, bool high, int t0, const int8_t* x) {
   return PI{half_dot_q6(w, 0, high, t0, x), half_dot_q6(w, 32, high, t0, x)};
+}
+struct PW5 {
+  const uint8_t *nib, *hb;
+  int g;
+};
+inline PW5 pw_q5(const uint8_t* nib, const uint8_t* hb, int g) { return PW5{nib, hb, g}; }
+// 5-bit values: a u8·s8 pair reaches 2·31·127 = 7874, so four pairs at most share an i16 lane.
+inline __m256i half_dot_q5(const PW5& w, int off, bool high, const int8_t* x) {
+  const __m256i m4 = _mm256_set1_epi8(0x0F), m1 = _mm256_set1_epi8(1), one = _mm256_set1_epi16(1);
+  const __m128i sh = _mm_cvtsi32_si128(w.g + (high ? 1 : 0));
+  __m256i s32 = _mm256_setzero_si256();
+  for (int t = 0; t < 8; t += 4) {
+    __m256i s16 = _mm256_setzero_si256();
+    for (int u = t; u < t + 4; ++u) {
+      __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w.nib + 64 * u + off));
+      if (high) v = _mm256_srli_epi16(v, 4);
+      const __m256i h = _mm256_and_si256(_mm256_srl_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w.hb + 64 * u + off)), sh), m1);
+      const __m256i q = _mm256_or_si256(_mm256_and_si256(v, m4), _mm256_slli_epi16(h, 4));
+      int32_t x4;
+      std::memcpy(&x4, x + 4 * u, 4);
+      s16 = _mm256_add_epi16(s16, _mm256_maddubs_epi16(q, _mm256_set1_epi32(x4)));
+    }
+    s32 = _mm256_add_epi32(s32, _mm256_madd_epi16(s16, one));
+  }
+  return s32;
+}
+inline PI pi_dot_q5(const PW5& w, bool high, const int8_t* x) {
+  return PI{half_dot_q5(w, 0, high, x), half_dot_q5(w, 32, high, x)};
 }
 inline PI pi_sub(PI a, int32_t v) {
   const __m256i b = _mm256_set1_epi32(v);
