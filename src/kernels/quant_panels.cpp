@@ -23,6 +23,23 @@ void repack_q4_0(const Q4_0& blk, int c, unsigned char* dst) {
   for (int t = 0; t < 4; ++t) std::memcpy(dst + 2 * kPanelCols + 64 * t + 4 * c, blk.qs + 4 * t, 4);
 }
 
+// Q5_0: Q4_0's layout (the low 4 bits of each 5-bit value in its nibbles), then 64 bytes of
+// fifth bits: byte 4c+e has, for each chunk t, the bit of element 4t+e (the low nibble's) at
+// 2t and of element 16+4t+e (the high nibble's) at 2t+1.
+void repack_q5_0(const Q5_0& blk, int c, unsigned char* dst) {
+  Q4_0 low;
+  std::memcpy(&low.d, &blk.d, 2);
+  std::memcpy(low.qs, blk.qs, sizeof(low.qs));
+  repack_q4_0(low, c, dst);
+  uint32_t qh;
+  std::memcpy(&qh, blk.qh, 4);
+  for (int e = 0; e < 4; ++e) {
+    unsigned v = 0;
+    for (int t = 0; t < 4; ++t) v |= ((qh >> (4 * t + e)) & 1u) << (2 * t) | ((qh >> (16 + 4 * t + e)) & 1u) << (2 * t + 1);
+    dst[2 * kPanelCols + 256 + 4 * c + e] = static_cast<unsigned char>(v);
+  }
+}
+
 // Q8_0: block b of panel p is the 16 rows' f16 scales, then chunk t = 0..7 of 64 bytes holding
 // elements 4t..4t+3 of each row, stored as unsigned bytes q + 128 (vpdpbusd's unsigned operand).
 void repack_q8_0(const Q8_0& blk, int c, unsigned char* dst) {
@@ -107,6 +124,7 @@ std::shared_ptr<const unsigned char> QuantWeight::repack_panels(const void* data
       const unsigned char* src = rows + size_t(r * nb + b) * bb;
       unsigned char* dst = out + size_t(p * nb + b) * pb;
       if (type == DType::Q4_0) repack_q4_0(*reinterpret_cast<const Q4_0*>(src), c, dst);
+      else if (type == DType::Q5_0) repack_q5_0(*reinterpret_cast<const Q5_0*>(src), c, dst);
       else if (type == DType::Q8_0) repack_q8_0(*reinterpret_cast<const Q8_0*>(src), c, dst);
       else if (type == DType::Q4_K) repack_q4_k(*reinterpret_cast<const Q4_K*>(src), c, dst);
       else if (type == DType::Q5_K) repack_q5_k(*reinterpret_cast<const Q5_K*>(src), c, dst);

@@ -251,14 +251,17 @@ struct PW6 {
   int shift;
 };
 inline PW6 pw_q6(const uint8_t* nib, const uint8_t* hb, int shift) { return PW6{nib, hb, shift}; }
-inline PI pi_dot_q6(const PW6& w, bool high, int t0, const int8_t* x) {
+// Chunks [t0, t0 + n) of nibbles with top bits from hb (`mask` wide; chunk t's at hb + t·stride,
+// bit shift + t·per_chunk) dotted with x, per lane.
+inline PI dot_top(const uint8_t* nib, const uint8_t* hb, int stride, bool high, int t0, int n, int shift, int per_chunk,
+                  int mask, const int8_t* x) {
   PI r;
   for (int c = 0; c < kPanelCols; ++c) {
     int32_t s = 0;
-    for (int t = t0; t < t0 + 4; ++t)
+    for (int t = t0; t < t0 + n; ++t)
       for (int e = 0; e < 4; ++e) {
-        const uint8_t nb = w.nib[64 * t + 4 * c + e], hb = w.hb[64 * t + 4 * c + e];
-        const int q = (high ? nb >> 4 : nb & 0x0F) | (((hb >> (w.shift + (high ? 2 : 0))) & 3) << 4);
+        const uint8_t nb = nib[64 * t + 4 * c + e], hv = hb[stride * t + 4 * c + e];
+        const int q = (high ? nb >> 4 : nb & 0x0F) | (((hv >> (shift + per_chunk * t)) & mask) << 4);
         s += q * x[4 * (t - t0) + e];
       }
     r.v[c] = s;
@@ -271,18 +274,17 @@ struct PW5 {
 };
 inline PW5 pw_q5(const uint8_t* nib, const uint8_t* hb, int g) { return PW5{nib, hb, g}; }
 inline PI pi_dot_q5(const PW5& w, bool high, const int8_t* x) {
-  PI r;
-  for (int c = 0; c < kPanelCols; ++c) {
-    int32_t s = 0;
-    for (int t = 0; t < 8; ++t)
-      for (int e = 0; e < 4; ++e) {
-        const uint8_t nb = w.nib[64 * t + 4 * c + e], hb = w.hb[64 * t + 4 * c + e];
-        const int q = (high ? nb >> 4 : nb & 0x0F) | (((hb >> (w.g + (high ? 1 : 0))) & 1) << 4);
-        s += q * x[4 * t + e];
-      }
-    r.v[c] = s;
-  }
-  return r;
+  return dot_top(w.nib, w.hb, 64, high, 0, 8, w.g + (high ? 1 : 0), 0, 1, x);
+}
+struct PW50 {
+  const uint8_t *nib, *hb;
+};
+inline PW50 pw_q5_0(const uint8_t* nib, const uint8_t* hb) { return PW50{nib, hb}; }
+inline PI pi_dot_q5_0(const PW50& w, bool high, const int8_t* x) {
+  return dot_top(w.nib, w.hb, 0, high, 0, 4, high ? 1 : 0, 2, 1, x);
+}
+inline PI pi_dot_q6(const PW6& w, bool high, int t0, const int8_t* x) {
+  return dot_top(w.nib, w.hb, 64, high, t0, 4, w.shift + (high ? 2 : 0), 0, 3, x);
 }
 inline PI pi_sub(PI a, int32_t v) {
   for (int32_t& x : a.v) x -= v;

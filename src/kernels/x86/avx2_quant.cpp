@@ -182,22 +182,25 @@ inline PI pi_dot_q8(const PW8& w, const int8_t* x, int32_t xsum) {
   }
   return _mm512_sub_epi32(_mm512_add_epi32(s0, s1), _mm512_set1_epi32(128 * xsum));
 }
-// Q6_K and Q5_K: nibbles with top bits from their own chunks hb (`mask` wide, at `shift` for
-// the low nibbles and shift + step for the high ones), unpacked once into registers.
-inline PW<8> pw_nib_top(const uint8_t* nib, const uint8_t* hb, int shift, int step, int mask) {
+// Q6_K, Q5_K and Q5_0: nibbles with top bits from hb (`mask` wide; chunk t's at hb + t·stride,
+// at bit shift + t·per_chunk for the low nibbles and step bits above for the high ones),
+// unpacked once into registers.
+template <int NC>
+inline PW<NC> pw_nib_top(const uint8_t* nib, const uint8_t* hb, int stride, int shift, int per_chunk, int step, int mask) {
   const __m512i m4 = _mm512_set1_epi8(0x0F), mt = _mm512_set1_epi8(char(mask));
-  PW<8> w;
-  for (int t = 0; t < 8; ++t) {
-    const __m512i v = _mm512_loadu_si512(nib + 64 * t), h = _mm512_loadu_si512(hb + 64 * t);
-    const __m512i hl = _mm512_and_si512(_mm512_srl_epi16(h, _mm_cvtsi32_si128(shift)), mt);
-    const __m512i hh = _mm512_and_si512(_mm512_srl_epi16(h, _mm_cvtsi32_si128(shift + step)), mt);
+  PW<NC> w;
+  for (int t = 0; t < NC; ++t) {
+    const __m512i v = _mm512_loadu_si512(nib + 64 * t), h = _mm512_loadu_si512(hb + stride * t);
+    const int sh = shift + per_chunk * t;
+    const __m512i hl = _mm512_and_si512(_mm512_srl_epi16(h, _mm_cvtsi32_si128(sh)), mt);
+    const __m512i hh = _mm512_and_si512(_mm512_srl_epi16(h, _mm_cvtsi32_si128(sh + step)), mt);
     w.lo[t] = _mm512_or_si512(_mm512_and_si512(v, m4), _mm512_slli_epi16(hl, 4));
     w.hi[t] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(v, 4), m4), _mm512_slli_epi16(hh, 4));
   }
   return w;
 }
 using PW6 = PW<8>;
-inline PW6 pw_q6(const uint8_t* nib, const uint8_t* hb, int shift) { return pw_nib_top(nib, hb, shift, 2, 3); }
+inline PW6 pw_q6(const uint8_t* nib, const uint8_t* hb, int shift) { return pw_nib_top<8>(nib, hb, 64, shift, 0, 2, 3); }
 inline PI pi_dot_q6(const PW6& w, bool high, int t0, const int8_t* x) {
   const __m512i* q = (high ? w.hi : w.lo) + t0;
   __m512i s0 = _mm512_setzero_si512(), s1 = _mm512_setzero_si512();
@@ -208,8 +211,11 @@ inline PI pi_dot_q6(const PW6& w, bool high, int t0, const int8_t* x) {
   return _mm512_add_epi32(s0, s1);
 }
 using PW5 = PW<8>;
-inline PW5 pw_q5(const uint8_t* nib, const uint8_t* hb, int g) { return pw_nib_top(nib, hb, g, 1, 1); }
+inline PW5 pw_q5(const uint8_t* nib, const uint8_t* hb, int g) { return pw_nib_top<8>(nib, hb, 64, g, 0, 1, 1); }
 inline PI pi_dot_q5(const PW5& w, bool high, const int8_t* x) { return pi_dot_nib(w, high, x); }
+using PW50 = PW<4>;
+inline PW50 pw_q5_0(const uint8_t* nib, const uint8_t* hb) { return pw_nib_top<4>(nib, hb, 0, 0, 2, 1, 1); }
+inline PI pi_dot_q5_0(const PW50& w, bool high, const int8_t* x) { return pi_dot_nib(w, high, x); }
 inline PI pi_sub(PI a, int32_t v) { return _mm512_sub_epi32(a, _mm512_set1_epi32(v)); }
 inline PF pf_zero() { return _mm512_setzero_ps(); }
 inline PF pf_h2f(const void* p) { return _mm512_cvtph_ps(_mm256_loadu_si256(static_cast<const __m256i*>(p))); }
@@ -282,21 +288,22 @@ struct PW6 {
   int shift;
 };
 inline PW6 pw_q6(const uint8_t* nib, const uint8_t* hb, int shift) { return PW6{nib, hb, shift}; }
-// Chunks [t0, t0 + N) of nibbles with top bits from hb (`mask` wide, at `shift`) dotted with
-// x, G chunks summed in i16 before widening: a u8·s8 pair of 6-bit values reaches
-// 2·63·127 = 16002 (two pairs share an i16 lane), of 5-bit values 7874 (four pairs).
+// Chunks [t0, t0 + N) of nibbles with top bits from hb (`mask` wide; chunk u's at
+// hb + u·stride, bit shift + u·per_chunk) dotted with x, G chunks summed in i16 before
+// widening: a u8·s8 pair of 6-bit values reaches 2·63·127 = 16002 (two pairs share an i16
+// lane), of 5-bit values 7874 (four pairs).
 template <int N, int G>
-inline __m256i half_dot_top(const uint8_t* nib, const uint8_t* hb, int off, bool high, int t0, int shift, int mask,
-                            const int8_t* x) {
+inline __m256i half_dot_top(const uint8_t* nib, const uint8_t* hb, int stride, int off, bool high, int t0, int shift,
+                            int per_chunk, int mask, const int8_t* x) {
   const __m256i m4 = _mm256_set1_epi8(0x0F), mt = _mm256_set1_epi8(char(mask)), one = _mm256_set1_epi16(1);
-  const __m128i sh = _mm_cvtsi32_si128(shift);
   __m256i s32 = _mm256_setzero_si256();
   for (int t = t0; t < t0 + N; t += G) {
     __m256i s16 = _mm256_setzero_si256();
     for (int u = t; u < t + G; ++u) {
       __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(nib + 64 * u + off));
       if (high) v = _mm256_srli_epi16(v, 4);
-      const __m256i h = _mm256_and_si256(_mm256_srl_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(hb + 64 * u + off)), sh), mt);
+      const __m128i sh = _mm_cvtsi32_si128(shift + per_chunk * u);
+      const __m256i h = _mm256_and_si256(_mm256_srl_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(hb + stride * u + off)), sh), mt);
       const __m256i q = _mm256_or_si256(_mm256_and_si256(v, m4), _mm256_slli_epi16(h, 4));
       int32_t x4;
       std::memcpy(&x4, x + 4 * (u - t0), 4);
@@ -307,7 +314,7 @@ inline __m256i half_dot_top(const uint8_t* nib, const uint8_t* hb, int off, bool
   return s32;
 }
 inline __m256i half_dot_q6(const PW6& w, int off, bool high, int t0, const int8_t* x) {
-  return half_dot_top<4, 2>(w.nib, w.hb, off, high, t0, w.shift + (high ? 2 : 0), 3, x);
+  return half_dot_top<4, 2>(w.nib, w.hb, 64, off, high, t0, w.shift + (high ? 2 : 0), 0, 3, x);
 }
 inline PI pi_dot_q6(const PW6& w, bool high, int t0, const int8_t* x) {
   return PI{half_dot_q6(w, 0, high, t0, x), half_dot_q6(w, 32, high, t0, x)};
@@ -318,10 +325,18 @@ struct PW5 {
 };
 inline PW5 pw_q5(const uint8_t* nib, const uint8_t* hb, int g) { return PW5{nib, hb, g}; }
 inline __m256i half_dot_q5(const PW5& w, int off, bool high, const int8_t* x) {
-  return half_dot_top<8, 4>(w.nib, w.hb, off, high, 0, w.g + (high ? 1 : 0), 1, x);
+  return half_dot_top<8, 4>(w.nib, w.hb, 64, off, high, 0, w.g + (high ? 1 : 0), 0, 1, x);
 }
 inline PI pi_dot_q5(const PW5& w, bool high, const int8_t* x) {
   return PI{half_dot_q5(w, 0, high, x), half_dot_q5(w, 32, high, x)};
+}
+struct PW50 {
+  const uint8_t *nib, *hb;
+};
+inline PW50 pw_q5_0(const uint8_t* nib, const uint8_t* hb) { return PW50{nib, hb}; }
+inline PI pi_dot_q5_0(const PW50& w, bool high, const int8_t* x) {
+  return PI{half_dot_top<4, 4>(w.nib, w.hb, 0, 0, high, 0, high ? 1 : 0, 2, 1, x),
+            half_dot_top<4, 4>(w.nib, w.hb, 0, 32, high, 0, high ? 1 : 0, 2, 1, x)};
 }
 inline PI pi_sub(PI a, int32_t v) {
   const __m256i b = _mm256_set1_epi32(v);
