@@ -270,18 +270,33 @@ TEST(QuantGemmEdge, Q8_0ExtremesAndZeroRows) {
   }
 }
 
-// Q4_0, Q5_0, Q4_K, Q5_K and Q6_K are read from panels (16 rows side by side, sums in 16-bit
-// lanes on AVX2): the largest values every sum can reach (all quant bits set, every Q4_K/Q5_K scale
+// Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K and Q6_K are read from panels (16 rows side by side, sums
+// in 16-bit lanes on AVX2): the largest values every sum can reach (all quant bits set, every Q4_K/Q5_K scale
 // and min 63, every Q6_K scale -128, X at full scale) must come out exact, on every ISA, for N
 // not a multiple of 16.
 TEST(QuantGemmEdge, PanelTypesAtTheirLargestSums) {
   const int64_t n = 19, k = 512;
-  for (DType t : {DType::Q4_0, DType::Q5_0, DType::Q4_K, DType::Q5_K, DType::Q6_K}) {
+  for (DType t : {DType::Q4_0, DType::Q4_1, DType::Q5_0, DType::Q5_1, DType::Q4_K, DType::Q5_K, DType::Q6_K}) {
     std::vector<unsigned char> w(dtype_bytes(t, k) * size_t(n));
     if (t == DType::Q4_0) {
       auto* b = reinterpret_cast<blocks::Q4_0*>(w.data());
       for (int64_t i = 0; i < n * k / 32; ++i) {
         b[i].d = 0x3c00;  // 1.0
+        std::memset(b[i].qs, 0xFF, sizeof(b[i].qs));
+      }
+    } else if (t == DType::Q4_1) {
+      auto* b = reinterpret_cast<blocks::Q4_1*>(w.data());
+      for (int64_t i = 0; i < n * k / 32; ++i) {
+        b[i].d = 0x3c00;
+        b[i].m = 0x3800;  // 0.5
+        std::memset(b[i].qs, 0xFF, sizeof(b[i].qs));
+      }
+    } else if (t == DType::Q5_1) {
+      auto* b = reinterpret_cast<blocks::Q5_1*>(w.data());
+      for (int64_t i = 0; i < n * k / 32; ++i) {
+        b[i].d = 0x3c00;
+        b[i].m = 0x3800;
+        std::memset(b[i].qh, 0xFF, sizeof(b[i].qh));
         std::memset(b[i].qs, 0xFF, sizeof(b[i].qs));
       }
     } else if (t == DType::Q5_0) {
@@ -341,7 +356,7 @@ TEST(QuantGemmEdge, PanelTypesAtTheirLargestSums) {
 // every ISA; parts that cannot be joined give an empty result.
 TEST(QuantGemmEdge, ConcatenatedPanelsEqualTheParts) {
   const int64_t k = 512;
-  for (DType t : {DType::Q4_0, DType::Q5_0, DType::Q8_0, DType::Q4_K, DType::Q5_K, DType::Q6_K}) {
+  for (DType t : {DType::Q4_0, DType::Q4_1, DType::Q5_0, DType::Q5_1, DType::Q8_0, DType::Q4_K, DType::Q5_K, DType::Q6_K}) {
     std::vector<Quantized> parts;
     std::vector<const QuantWeight*> ptrs;
     uint32_t seed = 40;

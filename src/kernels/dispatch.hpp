@@ -38,11 +38,12 @@ std::shared_ptr<void> alloc_panels(size_t bytes);
 // re-lays them out at construction: quant_panels.cpp; quant_impl.inc says why).
 constexpr int kPanelCols = 16;
 constexpr bool has_panels(DType wtype) {
-  return wtype == DType::Q4_0 || wtype == DType::Q5_0 || wtype == DType::Q8_0 || wtype == DType::Q4_K ||
-         wtype == DType::Q5_K || wtype == DType::Q6_K;
+  return wtype == DType::Q4_0 || wtype == DType::Q4_1 || wtype == DType::Q5_0 || wtype == DType::Q5_1 ||
+         wtype == DType::Q8_0 || wtype == DType::Q4_K || wtype == DType::Q5_K || wtype == DType::Q6_K;
 }
 // Bytes of one (super-)block of a panel. Q4_0: 16 f16 scales, 4 x 64 quant bytes (Q8_0: 8 x 64;
-// Q5_0: Q4_0's and 64 fifth-bit bytes).
+// Q5_0: Q4_0's and 64 fifth-bit bytes; Q4_1, Q5_1: Q4_0's, Q5_0's with 16 f16 minimums after
+// the scales).
 // Q4_K: 16 d
 // and 16 dmin (f16), 8 x 16 scale and 8 x 16 min bytes, 32 x 64 quant bytes. Q6_K: 16 d, 16 x 16
 // scale bytes, 32 x 64 low-nibble bytes, 16 x 64 high-bit bytes. Q5_K: Q4_K's, then 8 x 64
@@ -50,6 +51,8 @@ constexpr bool has_panels(DType wtype) {
 constexpr size_t panel_block_bytes(DType wtype) {
   return wtype == DType::Q4_0   ? 2 * kPanelCols + 256
          : wtype == DType::Q5_0 ? 2 * kPanelCols + 320
+         : wtype == DType::Q4_1 ? 4 * kPanelCols + 256
+         : wtype == DType::Q5_1 ? 4 * kPanelCols + 320
          : wtype == DType::Q8_0 ? 2 * kPanelCols + 512
          : wtype == DType::Q4_K ? 20 * kPanelCols + 2048
          : wtype == DType::Q5_K ? 20 * kPanelCols + 2560

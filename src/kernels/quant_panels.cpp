@@ -3,6 +3,7 @@
 // says why; this file says where each byte goes. Rows past n in the last panel are zeros
 // (scale 0). Built with baseline flags.
 #include <cstring>
+#include <type_traits>
 
 #include "dispatch.hpp"
 #include "tessera/core/error.hpp"
@@ -17,26 +18,27 @@ namespace {
 // Q4_0: block b of panel p is the 16 rows' f16 scales, then chunk t = 0..3 of 64 bytes holding
 // bytes 4t..4t+3 of each row's qs in row order. A qs byte j carries element j (low nibble) and
 // element j + 16 (high nibble), so chunk t's low nibbles are elements 4t..4t+3 of all 16 rows
-// and its high nibbles elements 16+4t..16+4t+3.
-void repack_q4_0(const Q4_0& blk, int c, unsigned char* dst) {
+// and its high nibbles elements 16+4t..16+4t+3. Q4_1: the same with the 16 f16 minimums
+// between the scales and the chunks.
+// Q5_0 (Q5_1): Q4_0's (Q4_1's) layout with the low 4 bits of each 5-bit value in the nibbles,
+// then 64 bytes of fifth bits: byte 4c+e has, for each chunk t, the bit of element 4t+e (the low
+// nibble's) at 2t and of element 16+4t+e (the high nibble's) at 2t+1.
+template <class B>
+void repack_legacy(const B& blk, int c, unsigned char* dst) {
+  constexpr bool has_min = std::is_same_v<B, Q4_1> || std::is_same_v<B, Q5_1>;
+  constexpr bool five = std::is_same_v<B, Q5_0> || std::is_same_v<B, Q5_1>;
   std::memcpy(dst + 2 * c, &blk.d, 2);
-  for (int t = 0; t < 4; ++t) std::memcpy(dst + 2 * kPanelCols + 64 * t + 4 * c, blk.qs + 4 * t, 4);
-}
-
-// Q5_0: Q4_0's layout (the low 4 bits of each 5-bit value in its nibbles), then 64 bytes of
-// fifth bits: byte 4c+e has, for each chunk t, the bit of element 4t+e (the low nibble's) at
-// 2t and of element 16+4t+e (the high nibble's) at 2t+1.
-void repack_q5_0(const Q5_0& blk, int c, unsigned char* dst) {
-  Q4_0 low;
-  std::memcpy(&low.d, &blk.d, 2);
-  std::memcpy(low.qs, blk.qs, sizeof(low.qs));
-  repack_q4_0(low, c, dst);
-  uint32_t qh;
-  std::memcpy(&qh, blk.qh, 4);
-  for (int e = 0; e < 4; ++e) {
-    unsigned v = 0;
-    for (int t = 0; t < 4; ++t) v |= ((qh >> (4 * t + e)) & 1u) << (2 * t) | ((qh >> (16 + 4 * t + e)) & 1u) << (2 * t + 1);
-    dst[2 * kPanelCols + 256 + 4 * c + e] = static_cast<unsigned char>(v);
+  if constexpr (has_min) std::memcpy(dst + 2 * kPanelCols + 2 * c, &blk.m, 2);
+  unsigned char* q = dst + (has_min ? 4 : 2) * kPanelCols;
+  for (int t = 0; t < 4; ++t) std::memcpy(q + 64 * t + 4 * c, blk.qs + 4 * t, 4);
+  if constexpr (five) {
+    uint32_t qh;
+    std::memcpy(&qh, blk.qh, 4);
+    for (int e = 0; e < 4; ++e) {
+      unsigned v = 0;
+      for (int t = 0; t < 4; ++t) v |= ((qh >> (4 * t + e)) & 1u) << (2 * t) | ((qh >> (16 + 4 * t + e)) & 1u) << (2 * t + 1);
+      q[256 + 4 * c + e] = static_cast<unsigned char>(v);
+    }
   }
 }
 
@@ -123,8 +125,10 @@ std::shared_ptr<const unsigned char> QuantWeight::repack_panels(const void* data
     for (int64_t b = 0; b < nb; ++b) {
       const unsigned char* src = rows + size_t(r * nb + b) * bb;
       unsigned char* dst = out + size_t(p * nb + b) * pb;
-      if (type == DType::Q4_0) repack_q4_0(*reinterpret_cast<const Q4_0*>(src), c, dst);
-      else if (type == DType::Q5_0) repack_q5_0(*reinterpret_cast<const Q5_0*>(src), c, dst);
+      if (type == DType::Q4_0) repack_legacy(*reinterpret_cast<const Q4_0*>(src), c, dst);
+      else if (type == DType::Q4_1) repack_legacy(*reinterpret_cast<const Q4_1*>(src), c, dst);
+      else if (type == DType::Q5_0) repack_legacy(*reinterpret_cast<const Q5_0*>(src), c, dst);
+      else if (type == DType::Q5_1) repack_legacy(*reinterpret_cast<const Q5_1*>(src), c, dst);
       else if (type == DType::Q8_0) repack_q8_0(*reinterpret_cast<const Q8_0*>(src), c, dst);
       else if (type == DType::Q4_K) repack_q4_k(*reinterpret_cast<const Q4_K*>(src), c, dst);
       else if (type == DType::Q5_K) repack_q5_k(*reinterpret_cast<const Q5_K*>(src), c, dst);

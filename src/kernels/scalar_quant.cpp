@@ -291,6 +291,11 @@ inline PI pi_sub(PI a, int32_t v) {
   return a;
 }
 inline PF pf_zero() { return PF{}; }
+inline PF pf_set1(float v) {
+  PF r;
+  for (float& x : r.v) x = v;
+  return r;
+}
 inline PF pf_h2f(const void* p) {
   PF r;
   uint16_t h[kPanelCols];

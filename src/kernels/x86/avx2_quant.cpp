@@ -218,6 +218,7 @@ inline PW50 pw_q5_0(const uint8_t* nib, const uint8_t* hb) { return pw_nib_top<4
 inline PI pi_dot_q5_0(const PW50& w, bool high, const int8_t* x) { return pi_dot_nib(w, high, x); }
 inline PI pi_sub(PI a, int32_t v) { return _mm512_sub_epi32(a, _mm512_set1_epi32(v)); }
 inline PF pf_zero() { return _mm512_setzero_ps(); }
+inline PF pf_set1(float v) { return _mm512_set1_ps(v); }
 inline PF pf_h2f(const void* p) { return _mm512_cvtph_ps(_mm256_loadu_si256(static_cast<const __m256i*>(p))); }
 inline PF pf_cvt(PI a) { return _mm512_cvtepi32_ps(a); }
 inline PF pf_scale(PF a, float v) { return _mm512_mul_ps(a, _mm512_set1_ps(v)); }
@@ -343,6 +344,7 @@ inline PI pi_sub(PI a, int32_t v) {
   return PI{_mm256_sub_epi32(a.lo, b), _mm256_sub_epi32(a.hi, b)};
 }
 inline PF pf_zero() { return PF{_mm256_setzero_ps(), _mm256_setzero_ps()}; }
+inline PF pf_set1(float v) { return PF{_mm256_set1_ps(v), _mm256_set1_ps(v)}; }
 inline PF pf_h2f(const void* p) {
   const auto* h = static_cast<const __m128i*>(p);
   return PF{_mm256_cvtph_ps(_mm_loadu_si128(h)), _mm256_cvtph_ps(_mm_loadu_si128(h + 1))};
