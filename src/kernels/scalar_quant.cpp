@@ -62,36 +62,6 @@ inline VI vi_sll16(const VI& a, int s) {
   for (int i = 0; i < 16; ++i) set_lane<uint16_t>(r, i, uint16_t(lane<uint16_t>(a, i) << s));
   return r;
 }
-inline VI vi_nibbles(const uint8_t* p) {
-  VI r;
-  for (int i = 0; i < 16; ++i) r.b[i] = p[i] & 0x0F, r.b[i + 16] = p[i] >> 4;
-  return r;
-}
-inline VI vi_bits(const uint8_t* p4, int8_t v) {
-  uint32_t bits;
-  std::memcpy(&bits, p4, 4);
-  VI r;
-  for (int i = 0; i < 32; ++i) r.b[i] = (bits >> i) & 1 ? static_cast<unsigned char>(v) : 0;
-  return r;
-}
-inline VI vi_dot_us(const VI& u, const VI& s) {
-  VI r;
-  for (int i = 0; i < 8; ++i) {
-    int32_t t = 0;
-    for (int j = 4 * i; j < 4 * i + 4; ++j) t += int32_t(u.b[j]) * int32_t(int8_t(s.b[j]));
-    set_lane<int32_t>(r, i, t);
-  }
-  return r;
-}
-inline VI vi_dot_ss(const VI& a, const VI& b) {
-  VI r;
-  for (int i = 0; i < 8; ++i) {
-    int32_t t = 0;
-    for (int j = 4 * i; j < 4 * i + 4; ++j) t += int32_t(int8_t(a.b[j])) * int32_t(int8_t(b.b[j]));
-    set_lane<int32_t>(r, i, t);
-  }
-  return r;
-}
 inline VI vi_add_dot_us_scaled(const VI& acc, const VI& u, const VI& s, const VI& sc) {
   VI r;
   for (int i = 0; i < 8; ++i) {
@@ -110,11 +80,6 @@ inline VI vi_madd16(const VI& a, const VI& b) {
   for (int i = 0; i < 8; ++i)
     set_lane<int32_t>(r, i, int32_t(lane<int16_t>(a, 2 * i)) * lane<int16_t>(b, 2 * i) +
                                 int32_t(lane<int16_t>(a, 2 * i + 1)) * lane<int16_t>(b, 2 * i + 1));
-  return r;
-}
-inline VI vi_add32(const VI& a, const VI& b) {
-  VI r;
-  for (int i = 0; i < 8; ++i) set_lane<int32_t>(r, i, lane<int32_t>(a, i) + lane<int32_t>(b, i));
   return r;
 }
 inline VI vi_sub32(const VI& a, const VI& b) {
@@ -140,17 +105,6 @@ inline Scales scales_i8(uint64_t lo, uint64_t hi) {
   Scales r;
   for (int i = 0; i < 8; ++i)
     r.s[i] = int8_t((lo >> (8 * i)) & 0xFF), r.s[i + 8] = int8_t((hi >> (8 * i)) & 0xFF);
-  return r;
-}
-inline Scales scales_u8_32(uint64_t sc, uint64_t mn) { return scales_u8(sc, mn); }
-inline VI scales_one(const Scales& s, int g) {
-  VI r;
-  for (int i = 0; i < 16; ++i) set_lane<int16_t>(r, i, s.s[g]);
-  return r;
-}
-inline VI mins_dup(const Scales& s) {
-  VI r;
-  for (int i = 0; i < 16; ++i) set_lane<int16_t>(r, i, s.s[8 + i / 2]);
   return r;
 }
 inline VI scales_all(const Scales& s) {
@@ -183,7 +137,6 @@ inline VF vf_fma(const VF& a, const VF& b, VF c) {
 inline float vf_hsum(const VF& a) {
   return ((a.v[0] + a.v[4]) + (a.v[2] + a.v[6])) + ((a.v[1] + a.v[5]) + (a.v[3] + a.v[7]));
 }
-inline float sf_fma(float a, float b, float c) { return a * b + c; }
 inline float h2f(uint16_t h) { return f16_to_f32(h); }
 inline float f16_round(float x) { return f16_to_f32(f32_to_f16(x)); }
 

@@ -33,35 +33,16 @@ inline VI vi_and(VI a, VI b) { return _mm256_and_si256(a, b); }
 inline VI vi_or(VI a, VI b) { return _mm256_or_si256(a, b); }
 inline VI vi_srl16(VI a, int s) { return _mm256_srli_epi16(a, s); }
 inline VI vi_sll16(VI a, int s) { return _mm256_slli_epi16(a, s); }
-inline VI vi_nibbles(const uint8_t* p) {
-  const __m128i t = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-  return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(t, 4), t), _mm256_set1_epi8(0x0F));
-}
-// Byte i of the result comes from byte i/8 of the word; the OR sets every bit but bit i%8,
-// so the byte is all ones exactly when bit i is set.
-inline VI vi_bits(const uint8_t* p4, int8_t v) {
-  uint32_t x;
-  std::memcpy(&x, p4, 4);
-  const __m256i shuf = _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202, 0x0101010101010101, 0);
-  __m256i bytes = _mm256_shuffle_epi8(_mm256_set1_epi32(int(x)), shuf);
-  bytes = _mm256_or_si256(bytes, _mm256_set1_epi64x(0x7fbfdfeff7fbfdfe));
-  return _mm256_and_si256(_mm256_cmpeq_epi8(bytes, _mm256_set1_epi64x(-1)), _mm256_set1_epi8(v));
-}
 #ifdef TESSERA_QUANT_VNNI
-inline VI vi_dot_us(VI u, VI s) { return _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, s); }
 inline VI vi_add_dot_us_scaled(VI acc, VI u, VI s, VI sc) {
   return _mm256_dpwssd_epi32(acc, _mm256_maddubs_epi16(u, s), sc);
 }
 #else
-inline VI vi_dot_us(VI u, VI s) { return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1)); }
 inline VI vi_add_dot_us_scaled(VI acc, VI u, VI s, VI sc) {
   return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), sc));
 }
 #endif
-// |a|·(b with a's sign) = a·b, with the unsigned operand first as vpmaddubsw wants.
-inline VI vi_dot_ss(VI a, VI b) { return vi_dot_us(_mm256_sign_epi8(a, a), _mm256_sign_epi8(b, a)); }
 inline VI vi_madd16(VI a, VI b) { return _mm256_madd_epi16(a, b); }
-inline VI vi_add32(VI a, VI b) { return _mm256_add_epi32(a, b); }
 inline VI vi_sub32(VI a, VI b) { return _mm256_sub_epi32(a, b); }
 inline VI vi_sll32(VI a, int s) { return _mm256_slli_epi32(a, s); }
 
@@ -79,17 +60,6 @@ inline Scales scales_u8(uint64_t lo, uint64_t hi) {
 }
 inline Scales scales_i8(uint64_t lo, uint64_t hi) {
   return make_scales(_mm_set_epi64x(int64_t(hi), int64_t(lo)), true);
-}
-// Per-32 form: all = sc0..7 mn0..7, lo = sc0..7 in both halves, hi = mn0..7 in both halves.
-inline Scales scales_u8_32(uint64_t sc, uint64_t mn) { return scales_u8(sc, mn); }
-inline VI scales_one(const Scales& s, int g) {
-  const char e = char(2 * g), f = char(2 * g + 1);
-  return _mm256_shuffle_epi8(s.lo, _mm256_setr_epi8(e, f, e, f, e, f, e, f, e, f, e, f, e, f, e, f, e, f, e, f, e, f,
-                                                      e, f, e, f, e, f, e, f, e, f));
-}
-inline VI mins_dup(const Scales& s) {
-  return _mm256_shuffle_epi8(s.hi, _mm256_setr_epi8(0, 1, 0, 1, 2, 3, 2, 3, 4, 5, 4, 5, 6, 7, 6, 7, 8, 9, 8, 9, 10, 11,
-                                                      10, 11, 12, 13, 12, 13, 14, 15, 14, 15));
 }
 inline VI scales_all(const Scales& s) { return s.all; }
 inline VI scales_pair(const Scales& s, int g) {
@@ -113,7 +83,6 @@ inline float vf_hsum(VF v) {
   s = _mm_add_ss(s, _mm_movehdup_ps(s));
   return _mm_cvtss_f32(s);
 }
-inline float sf_fma(float a, float b, float c) { return __builtin_fmaf(a, b, c); }
 inline float h2f(uint16_t h) { return _cvtsh_ss(h); }
 inline float f16_round(float x) { return _cvtsh_ss(_cvtss_sh(x, _MM_FROUND_TO_NEAREST_INT)); }
 
